@@ -1,0 +1,76 @@
+"""`cadrebot` command line: run, db upgrade, import, plan load, demo, invite, report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cadrebot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("run", help="run the bot (no BOT_TOKEN: the local sandbox with demo data)")
+
+    db = commands.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade"])
+
+    importer = commands.add_parser("import", help="import the roster from .xlsx or a CSV folder")
+    importer.add_argument("path", type=Path)
+
+    plan = commands.add_parser("plan", help="load a plan (campaigns, tasks, milestones)")
+    plan.add_argument("action", choices=["load"])
+    plan.add_argument("file", type=Path, nargs="?", help="plan TOML (default: the 2017 plan)")
+    plan.add_argument("--year", type=int, help="re-base the plan's dates onto this year")
+
+    demo = commands.add_parser("demo", help="load a believable demo county")
+    demo.add_argument("--size", choices=["small", "medium", "full"], default="small")
+
+    invite = commands.add_parser("invite", help="issue a one-time invite for a cadre")
+    invite.add_argument("cadre_code")
+    invite.add_argument("--bot-username", help="used in the link (default: asked from the Bot API)")
+
+    report = commands.add_parser("report", help="machine-readable reports")
+    report.add_argument("kind", choices=["compliance"])
+    report.add_argument("--period", help="YYYY-Qn (default: the current quarter)")
+    report.add_argument("--format", choices=["json", "csv"], default="json")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ValidationError as error:
+        print(_settings_problem(error), file=sys.stderr)
+        return 2
+    from bot import commands_impl
+
+    try:
+        return asyncio.run(commands_impl.dispatch(args, settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _settings_problem(error: ValidationError) -> str:
+    lines = ["Configuration error:"]
+    for problem in error.errors():
+        name = ".".join(str(part) for part in problem["loc"])
+        lines.append(f"  {name}: {problem['msg']}")
+    return "\n".join(lines)
+
+
+__all__ = ["Settings", "main"]

@@ -1,0 +1,28 @@
+"""The command menu Telegram shows, in Chinese (default) and English."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.types import BotCommand
+
+from bot.i18n import N_, Catalogs
+
+COMMANDS = (
+    ("visit", N_("Log a household visit")),
+    ("households", N_("My households and coverage")),
+    ("deadlines", N_("Milestones near today")),
+    ("compliance", N_("Visit coverage this quarter")),
+    ("lang", N_("Language: Chinese / English")),
+    ("help", N_("What this bot can do")),
+    ("cancel", N_("Stop the current step")),
+)
+
+
+async def publish_commands(bot: Bot, catalogs: Catalogs) -> None:
+    """Default list in the default language, plus one per language for clients set to it."""
+    for language in (None, *catalogs.locales):
+        t = catalogs.translator(language or catalogs.default_locale)
+        await bot.set_my_commands(
+            [BotCommand(command=name, description=t(text)) for name, text in COMMANDS],
+            language_code=language,
+        )

@@ -1,0 +1,186 @@
+"""What each CLI command does; each opens what it needs and closes it again."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+
+from aiogram.exceptions import TelegramAPIError
+
+from bot.app import build_app, build_bot, run_polling
+from bot.settings import Settings
+from domain.clock import SystemClock
+from domain.coverage import Coverage, CoverageReport
+from domain.errors import DomainError
+from domain.periods import Quarter
+from storage.db import make_engine, make_sessionmaker
+from storage.migrate import upgrade
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        if args.command == "run":
+            return await _run(settings)
+        await upgrade(settings.database_url)
+        if args.command == "db":
+            print("schema is up to date")
+            return 0
+        if args.command == "invite":
+            return await _invite(settings, args.cadre_code, args.bot_username)
+        if args.command == "report":
+            return await _report(settings, args.period, args.format)
+        if args.command == "import":
+            return await _import(settings, args)
+        if args.command == "plan":
+            return await _plan(settings, args)
+        if args.command == "demo":
+            return await _demo(settings, args.size)
+    except DomainError as error:
+        print(f"refused: {error.reason} {error.params}", file=sys.stderr)
+        return 1
+    raise AssertionError(args.command)
+
+
+async def _run(settings: Settings) -> int:
+    if settings.bot_token is None:
+        from bot.sandbox import run_sandbox
+
+        await run_sandbox(settings)
+        return 0
+    app = await build_app(settings)
+    try:
+        await run_polling(app)
+    finally:
+        await app.close()
+    return 0
+
+
+async def _invite(settings: Settings, cadre_code: str, bot_username: str | None) -> int:
+    from services.registration import issue_invite
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            issued = await issue_invite(session, cadre_code, SystemClock(), settings.invite_days)
+    finally:
+        await engine.dispose()
+    username = bot_username or await _bot_username(settings)
+    expires = issued.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+    print(f"cadre:   {issued.cadre_code} {issued.cadre_name}")
+    print(f"code:    {issued.code}  (one use, expires {expires} {settings.timezone})")
+    if username:
+        print(f"link:    https://t.me/{username}?start={issued.code}")
+    else:
+        print(f"link:    set BOT_TOKEN or --bot-username; or send: /start {issued.code}")
+    return 0
+
+
+async def _bot_username(settings: Settings) -> str | None:
+    if settings.bot_token is None:
+        return None
+    bot = build_bot(settings)
+    try:
+        me = await bot.get_me()
+    except TelegramAPIError as error:
+        print(f"could not ask the Bot API for the bot's name: {error}", file=sys.stderr)
+        return None
+    finally:
+        await bot.session.close()
+    return me.username
+
+
+async def _report(settings: Settings, period: str | None, fmt: str) -> int:
+    from services.compliance import county_compliance
+
+    quarter = Quarter.parse(period) if period else None
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            report = await county_compliance(session, quarter, SystemClock(), settings.tz)
+    finally:
+        await engine.dispose()
+    sys.stdout.write(compliance_json(report) if fmt == "json" else compliance_csv(report))
+    return 0
+
+
+def compliance_json(report: CoverageReport) -> str:
+    def rows(items: tuple[Coverage, ...], key: str) -> list[dict[str, object]]:
+        return [
+            {key: row.key, "name": row.name, "assigned": row.assigned, "covered": row.covered}
+            for row in items
+        ]
+
+    payload = {
+        "period": report.period,
+        "total": {"assigned": report.total.assigned, "covered": report.total.covered},
+        "by_unit": rows(report.by_unit, "unit_code"),
+        "by_township": rows(report.by_township, "township_code"),
+        "by_cadre": rows(report.by_cadre, "cadre_code"),
+    }
+    return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+
+
+def compliance_csv(report: CoverageReport) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["period", "level", "code", "name", "assigned", "covered"])
+    writer.writerow([report.period, "county", "", "", report.total.assigned, report.total.covered])
+    for level, items in (
+        ("unit", report.by_unit),
+        ("township", report.by_township),
+        ("cadre", report.by_cadre),
+    ):
+        for row in items:
+            writer.writerow([report.period, level, row.key, row.name, row.assigned, row.covered])
+    return buffer.getvalue()
+
+
+async def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from services.roster_import import RosterImportError, import_roster
+
+    engine = make_engine(settings.database_url)
+    try:
+        summary = await import_roster(
+            make_sessionmaker(engine), args.path, clock=SystemClock(), show_progress=True
+        )
+    except RosterImportError as error:
+        for problem in error.errors:
+            print(problem, file=sys.stderr)
+        print(f"{len(error.errors)} problem(s); nothing was imported", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print(summary)
+    return 0
+
+
+async def _plan(settings: Settings, args: argparse.Namespace) -> int:
+    from domain.plan import rebase
+    from services.plan_loader import default_plan_path, load_plan, read_plan_file
+
+    plan = read_plan_file(args.file or default_plan_path())
+    if args.year:
+        plan = rebase(plan, args.year)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            summary = await load_plan(session, plan)
+    finally:
+        await engine.dispose()
+    print(summary)
+    return 0
+
+
+async def _demo(settings: Settings, size: str) -> int:
+    from services.demo import load_demo
+
+    engine = make_engine(settings.database_url)
+    try:
+        summary = await load_demo(make_sessionmaker(engine), size, SystemClock())
+    finally:
+        await engine.dispose()
+    print(summary)
+    return 0

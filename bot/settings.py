@@ -1,0 +1,76 @@
+"""One frozen, typed settings object, read from the environment or a `.env` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+SUPPORTED_LOCALES = ("zh", "en")
+
+
+class Settings(BaseSettings):
+    """Everything the bot needs to start; bad values fail at start with the field named."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", frozen=True, extra="ignore"
+    )
+
+    bot_token: SecretStr | None = Field(default=None, alias="BOT_TOKEN")
+    telegram_api_url: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_URL")
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR}/cadrebot.sqlite3", alias="DATABASE_URL"
+    )
+    timezone: str = Field(default="Asia/Shanghai", alias="CADREBOT_TIMEZONE")
+    locale: str = Field(default="zh", alias="CADREBOT_LOCALE")
+    backdate_days: int = Field(default=30, ge=0, le=366, alias="CADREBOT_BACKDATE_DAYS")
+    invite_days: int = Field(default=7, ge=1, le=90, alias="CADREBOT_INVITE_DAYS")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    sandbox_port: int = Field(default=8081, ge=1, le=65535, alias="CADREBOT_SANDBOX_PORT")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}, e.g. Asia/Shanghai") from None
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _supported_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"locale must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        """Accept plain postgresql:// and sqlite:// URLs and pick the async driver."""
+        if value.startswith(("postgresql://", "postgres://")):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + value.split(":///", 1)[1]
+        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError("use a postgresql:// or sqlite:/// URL")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings once, in main; overrides are for tests and the CLI."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,41 @@
+"""Roles on the roster and what each may see."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    CADRE = "cadre"
+    UNIT_HEAD = "unit_head"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class UnitKind(StrEnum):
+    SECTION = "section"
+    CENTRAL_SCHOOL = "central_school"
+    SCHOOL = "school"
+    OFFICE = "office"
+
+
+class ComplianceScope(StrEnum):
+    """How far a person's view of coverage reaches."""
+
+    OWN = "own"
+    UNIT = "unit"
+    COUNTY = "county"
+
+
+def compliance_scope(role: Role) -> ComplianceScope:
+    """A cadre sees their own households, a unit head the unit, supervisors the county."""
+    if role in (Role.SUPERVISOR, Role.ADMIN):
+        return ComplianceScope.COUNTY
+    if role is Role.UNIT_HEAD:
+        return ComplianceScope.UNIT
+    return ComplianceScope.OWN
+
+
+def sees_all_deadlines(role: Role) -> bool:
+    """Supervisors follow every unit's milestones; others their own unit's."""
+    return role in (Role.SUPERVISOR, Role.ADMIN)

@@ -1,0 +1,28 @@
+"""aiogram routers: parse the update, call one service, render the reply."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+
+from handlers import compliance, deadlines, fallback, households, language, start, visits
+from handlers.filters import Registered
+
+
+def build_root_router() -> Router:
+    """Compose every feature router; private chats only, roster-only after /start."""
+    root = Router(name="root")
+    root.message.filter(F.chat.type == "private")
+    root.callback_query.filter(F.message.chat.type == "private")
+
+    registered = Router(name="registered")
+    registered.message.filter(Registered())
+    registered.callback_query.filter(Registered())
+    registered.include_routers(
+        visits.build_router(),
+        households.build_router(),
+        compliance.build_router(),
+        deadlines.build_router(),
+        language.build_router(),
+    )
+    root.include_routers(start.build_router(), registered, fallback.build_router())
+    return root

@@ -1,0 +1,77 @@
+"""/compliance [YYYY-Qn]: coverage as far as the person's role reaches."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Translator
+from domain.clock import Clock
+from domain.coverage import Coverage, CoverageReport
+from domain.periods import Quarter
+from domain.roles import ComplianceScope
+from handlers.render import chunks, esc
+from services.actors import Actor
+from services.compliance import compliance_for
+from services.visits import VisitRules
+
+
+async def show_compliance(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    visit_rules: VisitRules,
+    t: Translator,
+) -> None:
+    quarter = Quarter.parse(command.args) if command.args else None
+    report = await compliance_for(session, actor, quarter, clock, visit_rules.tz)
+    for part in chunks(render_report(report, t)):
+        await message.answer(part)
+
+
+def _line(row: Coverage) -> str:
+    return f"{esc(row.name)}: {row.covered}/{row.assigned} ({row.percent})"
+
+
+def render_report(report: CoverageReport, t: Translator) -> str:
+    scope = ComplianceScope(report.scope)
+    title = {
+        ComplianceScope.OWN: t("<b>My visit coverage, {period}</b>", period=report.period),
+        ComplianceScope.UNIT: t("<b>My unit's visit coverage, {period}</b>", period=report.period),
+        ComplianceScope.COUNTY: t("<b>County visit coverage, {period}</b>", period=report.period),
+    }[scope]
+    lines = [
+        title,
+        t(
+            "Households visited: {covered} of {assigned} ({percent})",
+            covered=report.total.covered,
+            assigned=report.total.assigned,
+            percent=report.total.percent,
+        ),
+    ]
+    if report.by_unit:
+        lines += ["", t("<b>By unit</b>")] + [_line(r) for r in _weakest_first(report.by_unit)]
+    if report.by_township:
+        lines += ["", t("<b>By township</b>")] + [
+            _line(r) for r in _weakest_first(report.by_township)
+        ]
+    if report.by_cadre and scope is ComplianceScope.UNIT:
+        lines += ["", t("<b>By cadre</b>")] + [_line(r) for r in _weakest_first(report.by_cadre)]
+    if report.total.assigned == 0:
+        lines.append(t("No paired households in this period."))
+    return "\n".join(lines)
+
+
+def _weakest_first(rows: tuple[Coverage, ...]) -> list[Coverage]:
+    return sorted(rows, key=lambda r: (r.ratio, r.key))
+
+
+def build_router() -> Router:
+    """A fresh router per Dispatcher: no module-level state shared between bots."""
+    router = Router(name="compliance")
+    router.message.register(show_compliance, Command("compliance"))
+    return router

@@ -1,0 +1,58 @@
+"""/deadlines: my unit's milestones near today, overdue ones flagged."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Translator
+from domain.clock import Clock
+from domain.deadlines import Deadline
+from handlers.render import chunks, esc
+from services.actors import Actor
+from services.deadlines import deadlines_for
+from services.visits import VisitRules
+
+
+async def show_deadlines(
+    message: Message,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    visit_rules: VisitRules,
+    t: Translator,
+) -> None:
+    listing = await deadlines_for(session, actor, clock, visit_rules.tz, t.locale)
+    header = (
+        t("<b>Deadlines of {unit}</b>", unit=esc(listing.unit_name))
+        if listing.unit_name
+        else t("<b>Deadlines of all units</b>")
+    )
+    if not listing.items:
+        await message.answer(header + "\n" + t("No milestones due in the coming months."))
+        return
+    lines = [header] + [_line(item, t) for item in listing.items]
+    for part in chunks("\n".join(lines)):
+        await message.answer(part)
+
+
+def _line(item: Deadline, t: Translator) -> str:
+    if item.done:
+        state = t("done")
+    elif item.overdue:
+        state = t("\u26a0\ufe0f overdue by {days} days", days=-item.days_left)
+    elif item.days_left == 0:
+        state = t("due today")
+    else:
+        state = t("in {days} days", days=item.days_left)
+    campaign = t("campaign {n}", n=item.campaign_number)
+    return f"\u2022 {item.due_date.isoformat()} \u2014 {esc(item.title)} ({campaign}; {state})"
+
+
+def build_router() -> Router:
+    """A fresh router per Dispatcher: no module-level state shared between bots."""
+    router = Router(name="deadlines")
+    router.message.register(show_deadlines, Command("deadlines"))
+    return router

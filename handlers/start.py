@@ -1,0 +1,60 @@
+"""/start with an invite code binds the account; /start and /help show the menu."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Translator
+from domain.clock import Clock
+from handlers.render import esc
+from handlers.texts import NOT_ON_ROSTER, ROLE_NAMES, help_text
+from services.actors import Actor
+from services.registration import redeem_invite
+
+
+async def start_with_invite(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    actor: Actor | None,
+    t: Translator,
+) -> None:
+    """Redeem the one-time code from the invite link (or typed after /start)."""
+    assert message.from_user is not None
+    if actor is not None:
+        await message.answer(
+            t("You are already registered as {name}.", name=esc(actor.name))
+            + "\n\n"
+            + help_text(t, actor.role)
+        )
+        return
+    registered = await redeem_invite(session, message.from_user.id, command.args or "", clock)
+    await message.answer(
+        t(
+            "Welcome, {name}! You are registered as {role}.",
+            name=esc(registered.name),
+            role=t(ROLE_NAMES[registered.role]),
+        )
+        + "\n\n"
+        + help_text(t, registered.role)
+    )
+
+
+async def start_plain(message: Message, actor: Actor | None, t: Translator) -> None:
+    if actor is None:
+        await message.answer(t(NOT_ON_ROSTER))
+        return
+    await message.answer(help_text(t, actor.role))
+
+
+def build_router() -> Router:
+    """A fresh router per Dispatcher: no module-level state shared between bots."""
+    router = Router(name="start")
+    router.message.register(start_with_invite, CommandStart(deep_link=True))
+    router.message.register(start_plain, CommandStart())
+    router.message.register(start_plain, Command("help"))
+    return router

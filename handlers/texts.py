@@ -1,0 +1,35 @@
+"""Texts used by more than one router."""
+
+from __future__ import annotations
+
+from bot.i18n import N_, Translator
+from domain.roles import Role
+
+NOT_ON_ROSTER = N_(
+    "This bot is only for paired cadres on the county roster. "
+    "Ask your unit's administrator for a one-time invite link and open it here."
+)
+
+ROLE_NAMES = {
+    Role.CADRE: N_("paired cadre"),
+    Role.UNIT_HEAD: N_("unit head"),
+    Role.SUPERVISOR: N_("supervisor"),
+    Role.ADMIN: N_("administrator"),
+}
+
+
+def help_text(t: Translator, role: Role) -> str:
+    lines = [
+        t("What you can do:"),
+        t("/visit \u2014 log a household visit (or /visit CODE [YYYY-MM-DD] [note])"),
+        t("/households \u2014 my households and this quarter's coverage"),
+        t("/deadlines \u2014 my unit's milestones, nearest first"),
+        t("/compliance \u2014 visit coverage this quarter (or /compliance 2026-Q3)"),
+        t("/lang \u2014 \u4e2d\u6587 / English"),
+        t("/cancel \u2014 stop what you are doing"),
+    ]
+    if role in (Role.SUPERVISOR, Role.ADMIN):
+        lines.insert(5, t("As a supervisor you see the county, every unit and township."))
+    elif role is Role.UNIT_HEAD:
+        lines.insert(5, t("As a unit head you see your unit's coverage by cadre."))
+    return "\n".join(lines)

@@ -1,0 +1,354 @@
+"""/visit: one line for the quick, three taps for the guided (household, date, confirm)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Translator
+from domain.clock import Clock
+from domain.errors import InputRefused
+from handlers.callbacks import HouseholdPage, PickDate, PickHousehold, VisitStep
+from handlers.render import esc
+from services.actors import Actor
+from services.visits import (
+    MyHouseholds,
+    VisitOutcome,
+    VisitRequest,
+    VisitRules,
+    check_my_household,
+    chosen_visit_date,
+    log_household_visit,
+    my_households,
+    parse_one_line,
+    typed_visit_date,
+)
+
+PAGE_SIZE = 8
+
+
+class VisitFlow(StatesGroup):
+    household = State()
+    typed_date = State()
+    location = State()
+    note = State()
+
+
+async def cancel(message: Message, state: FSMContext, t: Translator) -> None:
+    await state.clear()
+    await message.answer(t("Cancelled. Nothing was logged."), reply_markup=ReplyKeyboardRemove())
+
+
+async def visit_one_line(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    visit_rules: VisitRules,
+    t: Translator,
+) -> None:
+    """`/visit CODE [YYYY-MM-DD] [note]`, for cadres who know their codes."""
+    request = parse_one_line(command.args or "")
+    outcome = await log_household_visit(session, actor, request, clock, visit_rules)
+    await message.answer(_outcome_text(outcome, t))
+
+
+async def visit_guided(
+    message: Message,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    visit_rules: VisitRules,
+    state: FSMContext,
+    t: Translator,
+) -> None:
+    mine = await my_households(session, actor, clock, visit_rules.tz)
+    if not mine.households:
+        await message.answer(t("You have no paired households on the roster."))
+        return
+    await state.set_state(VisitFlow.household)
+    await message.answer(_pick_text(mine, t), reply_markup=_household_keyboard(mine, 0))
+
+
+async def visit_page(
+    query: CallbackQuery,
+    callback_data: HouseholdPage,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    visit_rules: VisitRules,
+    t: Translator,
+) -> None:
+    mine = await my_households(session, actor, clock, visit_rules.tz)
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            _pick_text(mine, t), reply_markup=_household_keyboard(mine, callback_data.page)
+        )
+    await query.answer()
+
+
+async def visit_pick_household(
+    query: CallbackQuery,
+    callback_data: PickHousehold,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    visit_rules: VisitRules,
+    state: FSMContext,
+    t: Translator,
+) -> None:
+    household = await check_my_household(session, actor, callback_data.household_id)
+    await state.set_state(VisitFlow.household)
+    await state.set_data(
+        {"household_id": household.id, "code": household.code, "head": household.head_name}
+    )
+    today = chosen_visit_date(0, clock, visit_rules)
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t("Today {date}", date=today.strftime("%m-%d")), callback_data=PickDate(days_ago=0)
+    )
+    builder.button(text=t("Yesterday"), callback_data=PickDate(days_ago=1))
+    builder.button(text=t("Another date"), callback_data=PickDate(days_ago=-1))
+    builder.adjust(1, 2)
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            t(
+                "Visit to {code} {head}. When was it?",
+                code=esc(household.code),
+                head=esc(household.head_name),
+            ),
+            reply_markup=builder.as_markup(),
+        )
+    await query.answer()
+
+
+async def visit_pick_date(
+    query: CallbackQuery,
+    callback_data: PickDate,
+    clock: Clock,
+    visit_rules: VisitRules,
+    state: FSMContext,
+    t: Translator,
+) -> None:
+    if "household_id" not in await state.get_data():
+        raise InputRefused("stale_button")
+    if callback_data.days_ago < 0:
+        await state.set_state(VisitFlow.typed_date)
+        if isinstance(query.message, Message):
+            await query.message.edit_text(t("Type the date of the visit as YYYY-MM-DD."))
+        await query.answer()
+        return
+    visit_date = chosen_visit_date(callback_data.days_ago, clock, visit_rules)
+    await state.update_data(date=visit_date.isoformat())
+    if isinstance(query.message, Message):
+        text, markup = _confirm_view(await state.get_data(), t)
+        await query.message.edit_text(text, reply_markup=markup)
+    await query.answer()
+
+
+async def visit_typed_date(
+    message: Message, clock: Clock, visit_rules: VisitRules, state: FSMContext, t: Translator
+) -> None:
+    visit_date = typed_visit_date(message.text or "", clock, visit_rules)
+    await state.update_data(date=visit_date.isoformat())
+    text, markup = _confirm_view(await state.get_data(), t)
+    await message.answer(text, reply_markup=markup)
+
+
+async def visit_ask_location(query: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await _require_flow(state)
+    await state.set_state(VisitFlow.location)
+    keyboard = ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=t("Send my location"), request_location=True)],
+            [KeyboardButton(text=t("Skip"))],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+    if isinstance(query.message, Message):
+        await query.message.answer(t("Send your location, or skip."), reply_markup=keyboard)
+    await query.answer()
+
+
+async def visit_location(message: Message, state: FSMContext, t: Translator) -> None:
+    assert message.location is not None
+    await state.update_data(
+        lat=message.location.latitude,
+        lon=message.location.longitude,
+        acc=message.location.horizontal_accuracy,
+    )
+    await _show_confirm_again(message, state, t)
+
+
+async def visit_location_skipped(message: Message, state: FSMContext, t: Translator) -> None:
+    await _show_confirm_again(message, state, t)
+
+
+async def visit_ask_note(query: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await _require_flow(state)
+    await state.set_state(VisitFlow.note)
+    if isinstance(query.message, Message):
+        await query.message.answer(t("Type a short note about the visit."))
+    await query.answer()
+
+
+async def visit_note(message: Message, state: FSMContext, t: Translator) -> None:
+    await state.update_data(note=message.text)
+    await _show_confirm_again(message, state, t)
+
+
+async def visit_confirm(
+    query: CallbackQuery,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    visit_rules: VisitRules,
+    state: FSMContext,
+    t: Translator,
+) -> None:
+    data = await _require_flow(state)
+    request = VisitRequest(
+        household_id=int(data["household_id"]),
+        visit_date=date.fromisoformat(data["date"]),
+        note=data.get("note"),
+        latitude=data.get("lat"),
+        longitude=data.get("lon"),
+        accuracy_m=data.get("acc"),
+    )
+    outcome = await log_household_visit(session, actor, request, clock, visit_rules)
+    await state.clear()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(_outcome_text(outcome, t))
+    await query.answer()
+
+
+async def visit_cancel(query: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await state.clear()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(t("Cancelled. Nothing was logged."))
+    await query.answer()
+
+
+async def _require_flow(state: FSMContext) -> dict[str, Any]:
+    """A confirm-screen button is only valid while its visit is being prepared."""
+    data = await state.get_data()
+    if "household_id" not in data or "date" not in data:
+        raise InputRefused("stale_button")
+    return data
+
+
+async def _show_confirm_again(message: Message, state: FSMContext, t: Translator) -> None:
+    data = await _require_flow(state)
+    await state.set_state(VisitFlow.household)
+    await message.answer(t("Noted."), reply_markup=ReplyKeyboardRemove())
+    text, markup = _confirm_view(data, t)
+    await message.answer(text, reply_markup=markup)
+
+
+def _pick_text(mine: MyHouseholds, t: Translator) -> str:
+    return t(
+        "Which household did you visit? {quarter}: {covered} of {total} covered; "
+        "\u25cb = not yet visited this quarter.",
+        quarter=str(mine.quarter),
+        covered=mine.covered_count,
+        total=len(mine.households),
+    )
+
+
+def _household_keyboard(mine: MyHouseholds, page: int) -> InlineKeyboardMarkup:
+    ordered = mine.not_covered_first
+    pages = max(1, -(-len(ordered) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    builder = InlineKeyboardBuilder()
+    for household in ordered[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
+        mark = "\u2713" if household.visited_in_period else "\u25cb"
+        builder.button(
+            text=f"{mark} {household.code} {household.head_name}"[:60],
+            callback_data=PickHousehold(household_id=household.id),
+        )
+    builder.adjust(1)
+    if pages > 1:
+        nav = InlineKeyboardBuilder()
+        if page > 0:
+            nav.button(text="\u2190", callback_data=HouseholdPage(page=page - 1))
+        nav.button(text=f"{page + 1}/{pages}", callback_data=HouseholdPage(page=page))
+        if page < pages - 1:
+            nav.button(text="\u2192", callback_data=HouseholdPage(page=page + 1))
+        builder.attach(nav)
+    return builder.as_markup()
+
+
+def _confirm_view(data: dict[str, Any], t: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [
+        t("Log this visit?"),
+        t("Household: {code} {head}", code=esc(data["code"]), head=esc(data["head"])),
+        t("Date: {date}", date=data["date"]),
+    ]
+    if data.get("lat") is not None:
+        lines.append(t("Location: attached"))
+    if data.get("note"):
+        lines.append(t("Note: {note}", note=esc(str(data["note"])[:300])))
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t("\u2705 Log visit"), callback_data=VisitStep(action="ok"))
+    builder.button(text=t("\U0001f4cd Location"), callback_data=VisitStep(action="loc"))
+    builder.button(text=t("\U0001f4dd Note"), callback_data=VisitStep(action="note"))
+    builder.button(text=t("\u2716 Cancel"), callback_data=VisitStep(action="cancel"))
+    builder.adjust(1, 3)
+    return "\n".join(lines), builder.as_markup()
+
+
+def _outcome_text(outcome: VisitOutcome, t: Translator) -> str:
+    if outcome.created:
+        return t(
+            "\u2705 Visit logged: {code} {head} on {date}. "
+            "{quarter} is covered for this household.",
+            code=esc(outcome.household_code),
+            head=esc(outcome.head_name),
+            date=outcome.visit_date.isoformat(),
+            quarter=str(outcome.quarter),
+        )
+    return t(
+        "This visit was already logged: {code} {head} on {date}. Nothing changed.",
+        code=esc(outcome.household_code),
+        head=esc(outcome.head_name),
+        date=outcome.visit_date.isoformat(),
+    )
+
+
+def build_router() -> Router:
+    """A fresh router per Dispatcher: no module-level state shared between bots."""
+    router = Router(name="visits")
+    router.message.register(cancel, Command("cancel"), StateFilter("*"))
+    router.message.register(
+        visit_one_line, Command("visit"), F.text.func(lambda text: len(text.split(maxsplit=1)) > 1)
+    )
+    router.message.register(visit_guided, Command("visit"))
+    router.callback_query.register(visit_page, HouseholdPage.filter())
+    router.callback_query.register(visit_pick_household, PickHousehold.filter())
+    router.callback_query.register(visit_pick_date, PickDate.filter())
+    router.message.register(visit_typed_date, VisitFlow.typed_date, F.text)
+    router.callback_query.register(visit_ask_location, VisitStep.filter(F.action == "loc"))
+    router.message.register(visit_location, VisitFlow.location, F.location)
+    router.message.register(visit_location_skipped, VisitFlow.location, F.text)
+    router.callback_query.register(visit_ask_note, VisitStep.filter(F.action == "note"))
+    router.message.register(visit_note, VisitFlow.note, F.text)
+    router.callback_query.register(visit_confirm, VisitStep.filter(F.action == "ok"))
+    router.callback_query.register(visit_cancel, VisitStep.filter(F.action == "cancel"))
+    return router

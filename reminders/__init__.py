@@ -1,0 +1,1 @@
+"""Scheduler wiring, reminder rules (who owes what) and the outbox sender (issue 5)."""

@@ -1,0 +1,1 @@
+"""Use cases: each owns its transaction, calls repositories and domain rules, knows no channel."""

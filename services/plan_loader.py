@@ -1,0 +1,152 @@
+"""Load a plan file into the campaigns, tasks and milestones tables, idempotently.
+
+Campaigns are keyed by (plan year, number), tasks by (campaign, number) and milestones
+by (task, due date), so loading the same file twice changes nothing and loading it
+re-based onto another year adds that year's rows beside the old ones. Rows the file no
+longer mentions are left alone (a milestone may already be marked done).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.plan import Plan, PlanError, parse_plan
+from domain.roster import ChangeCount
+from storage.models import Campaign, Milestone, Task
+
+__all__ = ["LoadSummary", "PlanError", "default_plan_path", "load_plan", "read_plan_file"]
+
+
+def default_plan_path() -> Path:
+    """The 2017 Yao'an plan that ships with the bot."""
+    return Path(__file__).resolve().parent.parent / "bot" / "data" / "plan_yaoan_2017.toml"
+
+
+def read_plan_file(path: Path) -> Plan:
+    """Parse a plan TOML file (blocking; call before the async part or via to_thread)."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise PlanError(f"{path}: not valid TOML: {error}") from error
+    try:
+        return parse_plan(data)
+    except PlanError as error:
+        raise PlanError(f"{path}: {error}") from error
+
+
+@dataclass
+class LoadSummary:
+    """What loading a plan did, per table; printed by the CLI."""
+
+    year: int
+    campaigns: ChangeCount = field(default_factory=ChangeCount)
+    tasks: ChangeCount = field(default_factory=ChangeCount)
+    milestones: ChangeCount = field(default_factory=ChangeCount)
+
+    @property
+    def changed(self) -> int:
+        return self.campaigns.changed + self.tasks.changed + self.milestones.changed
+
+    def __str__(self) -> str:
+        return (
+            f"plan {self.year}\n"
+            f"campaigns: {self.campaigns}\n"
+            f"tasks: {self.tasks}\n"
+            f"milestones: {self.milestones}"
+        )
+
+
+def _assign(row: object, values: dict[str, object]) -> bool:
+    """Set changed attributes only; True when anything changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+async def load_plan(session: AsyncSession, plan: Plan) -> LoadSummary:
+    """Upsert the plan; opens its own transaction unless the caller already has one."""
+    if session.in_transaction():
+        return await _load(session, plan)
+    async with session.begin():
+        return await _load(session, plan)
+
+
+async def _load(session: AsyncSession, plan: Plan) -> LoadSummary:
+    summary = LoadSummary(year=plan.year)
+    campaigns = {
+        c.number: c
+        for c in (
+            await session.execute(select(Campaign).where(Campaign.plan_year == plan.year))
+        ).scalars()
+    }
+    campaign_ids = [c.id for c in campaigns.values()]
+    tasks = {
+        (t.campaign_id, t.number): t
+        for t in (
+            await session.execute(select(Task).where(Task.campaign_id.in_(campaign_ids)))
+        ).scalars()
+    }
+    task_ids = [t.id for t in tasks.values()]
+    milestones = {
+        (m.task_id, m.due_date): m
+        for m in (
+            await session.execute(select(Milestone).where(Milestone.task_id.in_(task_ids)))
+        ).scalars()
+    }
+
+    for pc in plan.campaigns:
+        values: dict[str, object] = {
+            "title_zh": pc.title_zh,
+            "title_en": pc.title_en,
+            "leader": pc.leader,
+        }
+        campaign = campaigns.get(pc.number)
+        if campaign is None:
+            campaign = Campaign(plan_year=plan.year, number=pc.number, **values)
+            session.add(campaign)
+            await session.flush()
+            summary.campaigns.inserted += 1
+        elif _assign(campaign, values):
+            summary.campaigns.updated += 1
+        else:
+            summary.campaigns.unchanged += 1
+
+        for pt in pc.tasks:
+            task_values: dict[str, object] = {
+                "title_zh": pt.title_zh,
+                "title_en": pt.title_en,
+                "responsible": " ".join(pt.responsible),
+                "cooperating": " ".join(pt.cooperating),
+            }
+            task = tasks.get((campaign.id, pt.number))
+            if task is None:
+                task = Task(campaign_id=campaign.id, number=pt.number, **task_values)
+                session.add(task)
+                await session.flush()
+                summary.tasks.inserted += 1
+            elif _assign(task, task_values):
+                summary.tasks.updated += 1
+            else:
+                summary.tasks.unchanged += 1
+
+            for pm in pt.milestones:
+                m_values: dict[str, object] = {"title_zh": pm.title_zh, "title_en": pm.title_en}
+                milestone = milestones.get((task.id, pm.due))
+                if milestone is None:
+                    session.add(Milestone(task_id=task.id, due_date=pm.due, **m_values))
+                    summary.milestones.inserted += 1
+                elif _assign(milestone, m_values):
+                    summary.milestones.updated += 1
+                else:
+                    summary.milestones.unchanged += 1
+    await session.flush()
+    return summary

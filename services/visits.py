@@ -1,0 +1,174 @@
+"""Logging household visits and listing a cadre's households."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.clock import Clock, local_today
+from domain.errors import InputRefused, PermissionRefused
+from domain.periods import Quarter
+from domain.visits import check_visit_date, looks_like_date, parse_visit_date
+from services.actors import Actor
+from storage import households as household_repo
+from storage.households import HeldHousehold
+from storage.models import Household
+
+MAX_NOTE_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class VisitRequest:
+    """What a cadre reports; `visit_date` None means today in the plan's time zone."""
+
+    household_code: str | None = None
+    household_id: int | None = None
+    visit_date: date | None = None
+    note: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: float | None = None
+
+
+@dataclass(frozen=True)
+class VisitOutcome:
+    household_code: str
+    head_name: str
+    visit_date: date
+    created: bool
+    quarter: Quarter
+
+
+@dataclass(frozen=True)
+class VisitRules:
+    """The settings the visit rules depend on."""
+
+    tz: ZoneInfo
+    backdate_days: int
+
+
+async def log_household_visit(
+    session: AsyncSession, actor: Actor, request: VisitRequest, clock: Clock, rules: VisitRules
+) -> VisitOutcome:
+    """Record one visit; the same household on the same day is one visit, never two."""
+    now = clock.now()
+    today = local_today(clock, rules.tz)
+    visit_date = request.visit_date or today
+    check_visit_date(visit_date, today, rules.backdate_days)
+    note = (request.note or "").strip() or None
+    if note is not None and len(note) > MAX_NOTE_LENGTH:
+        raise InputRefused("note_too_long", limit=MAX_NOTE_LENGTH)
+    async with session.begin():
+        household = await _find_household(session, request)
+        if await household_repo.current_holder(session, household.id) != actor.cadre_id:
+            raise PermissionRefused("not_your_household", code=household.code)
+        visit_id = await household_repo.insert_visit(
+            session,
+            {
+                "household_id": household.id,
+                "cadre_id": actor.cadre_id,
+                "visit_date": visit_date,
+                "reported_at": now,
+                "note": note,
+                "latitude": request.latitude,
+                "longitude": request.longitude,
+                "accuracy_m": request.accuracy_m,
+            },
+        )
+    return VisitOutcome(
+        household_code=household.code,
+        head_name=household.head_name,
+        visit_date=visit_date,
+        created=visit_id is not None,
+        quarter=Quarter.containing(visit_date),
+    )
+
+
+async def _find_household(session: AsyncSession, request: VisitRequest) -> Household:
+    if request.household_id is not None:
+        household = await household_repo.household_by_id(session, request.household_id)
+    elif request.household_code:
+        household = await household_repo.household_by_code(session, request.household_code.strip())
+    else:
+        raise InputRefused("household_missing")
+    if household is None:
+        code = request.household_code or str(request.household_id)
+        raise PermissionRefused("not_your_household", code=code[:32])
+    return household
+
+
+async def check_my_household(
+    session: AsyncSession, actor: Actor, household_id: int
+) -> HeldHousehold:
+    """Re-check a button's household against the roster before offering the next step."""
+    async with session.begin():
+        household = await household_repo.household_by_id(session, household_id)
+        if (
+            household is None
+            or await household_repo.current_holder(session, household_id) != actor.cadre_id
+        ):
+            raise PermissionRefused("not_your_household", code=household.code if household else "?")
+        return HeldHousehold(
+            id=household.id,
+            code=household.code,
+            head_name=household.head_name,
+            village_name="",
+            holder_cadre_id=actor.cadre_id,
+            last_visit=None,
+            visited_in_period=False,
+        )
+
+
+@dataclass(frozen=True)
+class MyHouseholds:
+    quarter: Quarter
+    today: date
+    households: list[HeldHousehold]
+
+    @property
+    def not_covered_first(self) -> list[HeldHousehold]:
+        return sorted(self.households, key=lambda h: (h.visited_in_period, h.code))
+
+    @property
+    def covered_count(self) -> int:
+        return sum(1 for h in self.households if h.visited_in_period)
+
+
+async def my_households(
+    session: AsyncSession, actor: Actor, clock: Clock, tz: ZoneInfo
+) -> MyHouseholds:
+    """The cadre's households with last visit and this quarter's coverage."""
+    today = local_today(clock, tz)
+    quarter = Quarter.containing(today)
+    async with session.begin():
+        rows = await household_repo.households_held_by(
+            session, actor.cadre_id, quarter.first_day, quarter.last_day
+        )
+    return MyHouseholds(quarter, today, rows)
+
+
+def chosen_visit_date(days_ago: int, clock: Clock, rules: VisitRules) -> date:
+    """Today or yesterday in the plan's time zone, as picked from a button."""
+    visit_date = local_today(clock, rules.tz) - timedelta(days=days_ago)
+    check_visit_date(visit_date, local_today(clock, rules.tz), rules.backdate_days)
+    return visit_date
+
+
+def typed_visit_date(text: str, clock: Clock, rules: VisitRules) -> date:
+    """A date typed by the cadre, checked against the same rules as a one-line /visit."""
+    visit_date = parse_visit_date(text)
+    check_visit_date(visit_date, local_today(clock, rules.tz), rules.backdate_days)
+    return visit_date
+
+
+def parse_one_line(args: str) -> VisitRequest:
+    """`CODE [YYYY-MM-DD] [note]`: the date is optional, the note is the rest of the line."""
+    code, _, rest = args.strip().partition(" ")
+    rest = rest.strip()
+    first, _, tail = rest.partition(" ")
+    if first and looks_like_date(first):
+        return VisitRequest(household_code=code, visit_date=parse_visit_date(first), note=tail)
+    return VisitRequest(household_code=code, note=rest)

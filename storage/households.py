@@ -1,0 +1,98 @@
+"""Households as their cadre sees them: who holds them, when they were last visited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Household, HouseholdVisit, Pairing, Village
+from storage.upsert import insert_ignore_duplicate
+
+
+@dataclass(frozen=True)
+class HeldHousehold:
+    """A household with its current holder and visit facts for one period."""
+
+    id: int
+    code: str
+    head_name: str
+    village_name: str
+    holder_cadre_id: int | None
+    last_visit: date | None
+    visited_in_period: bool
+
+
+async def household_by_code(session: AsyncSession, code: str) -> Household | None:
+    result = await session.execute(select(Household).where(Household.code == code))
+    return result.scalar_one_or_none()
+
+
+async def household_by_id(session: AsyncSession, household_id: int) -> Household | None:
+    return await session.get(Household, household_id)
+
+
+async def current_holder(session: AsyncSession, household_id: int) -> int | None:
+    """The cadre who holds the household now (its open pairing), if any."""
+    result = await session.execute(
+        select(Pairing.cadre_id).where(
+            Pairing.household_id == household_id, Pairing.until.is_(None)
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def households_held_by(
+    session: AsyncSession, cadre_id: int, period_start: date, period_end: date
+) -> list[HeldHousehold]:
+    """The cadre's open pairings with last visit and whether the period is covered; one query."""
+    last_visit = (
+        select(HouseholdVisit.household_id, func.max(HouseholdVisit.visit_date).label("last"))
+        .group_by(HouseholdVisit.household_id)
+        .subquery()
+    )
+    in_period = (
+        select(HouseholdVisit.household_id)
+        .where(HouseholdVisit.visit_date.between(period_start, period_end))
+        .distinct()
+        .subquery()
+    )
+    statement = (
+        select(
+            Household.id,
+            Household.code,
+            Household.head_name,
+            Village.name,
+            last_visit.c.last,
+            in_period.c.household_id.is_not(None),
+        )
+        .join(Pairing, and_(Pairing.household_id == Household.id, Pairing.until.is_(None)))
+        .join(Village, Village.id == Household.village_id)
+        .outerjoin(last_visit, last_visit.c.household_id == Household.id)
+        .outerjoin(in_period, in_period.c.household_id == Household.id)
+        .where(Pairing.cadre_id == cadre_id)
+        .order_by(Household.code)
+    )
+    rows = (await session.execute(statement)).all()
+    return [
+        HeldHousehold(
+            id=row[0],
+            code=row[1],
+            head_name=row[2],
+            village_name=row[3],
+            holder_cadre_id=cadre_id,
+            last_visit=row[4],
+            visited_in_period=bool(row[5]),
+        )
+        for row in rows
+    ]
+
+
+async def insert_visit(session: AsyncSession, values: dict[str, Any]) -> int | None:
+    """Insert a visit; None when that household already has a visit on that day."""
+    return await insert_ignore_duplicate(
+        session, HouseholdVisit, values, conflict_columns=("household_id", "visit_date")
+    )

@@ -1,0 +1,219 @@
+"""Roster rules: aliases, enumerated values, dates, row errors, file reading."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from domain.roster import (
+    RowError,
+    canonical_column,
+    canonical_table,
+    cell_text,
+    map_headers,
+    parse_date,
+    validate_row,
+)
+from services.roster_files import decode_csv_bytes, read_roster_path
+from services.roster_import import RosterImportError, prepare_tables
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "roster"
+
+
+@pytest.mark.parametrize(
+    ("name", "table"),
+    [
+        ("households", "households"),
+        ("Households", "households"),
+        ("农户", "households"),
+        ("乡镇", "townships"),
+        ("村", "villages"),
+        ("单位", "units"),
+        ("干部", "cadres"),
+        ("家庭成员", "members"),
+        ("挂包", "pairings"),
+        ("单位挂村", "unit_villages"),
+        ("说明", None),
+    ],
+)
+def test_table_aliases(name: str, table: str | None) -> None:
+    assert canonical_table(name) == table
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("编码", "code"),
+        ("代码", "code"),
+        ("\ufeff编码", "code"),
+        (" 名称 ", "name"),
+        ("乡镇编码", "township_code"),
+        ("是否贫困村", "poor"),
+        ("手机", "phone"),
+        ("电话", "phone"),
+        ("户主姓名", "head_name"),
+        ("干部编码", "cadre_code"),
+        ("Birth Date", "birth_date"),
+        ("备注", None),
+        (None, None),
+    ],
+)
+def test_column_aliases(header: object, column: str | None) -> None:
+    assert canonical_column(header) == column
+
+
+def test_map_headers_ignores_unknown_and_reports_repeats() -> None:
+    positions, written, ignored, problems = map_headers("cadres", ["编码", "姓名", "备注", "代码"])
+    assert positions == {0: "code", 1: "name"}
+    assert written == {"code": "编码", "name": "姓名"}
+    assert ignored == ["备注"]
+    assert len(problems) == 1 and "code" in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2010-03-05", date(2010, 3, 5)),
+        ("2010/3/5", date(2010, 3, 5)),
+        ("2010年3月5日", date(2010, 3, 5)),
+        (datetime(2010, 3, 5, 0, 0), date(2010, 3, 5)),  # noqa: DTZ001 - an Excel cell
+        (date(2010, 3, 5), date(2010, 3, 5)),
+        ("2010-03-05 00:00:00", date(2010, 3, 5)),
+    ],
+)
+def test_parse_date_formats(value: object, expected: date) -> None:
+    assert parse_date(value) == expected
+
+
+@pytest.mark.parametrize("value", ["05/03/2010", "2010-02-30", "yesterday"])
+def test_parse_date_refuses(value: str) -> None:
+    with pytest.raises(ValueError):
+        parse_date(value)
+
+
+def test_cell_text_drops_excel_float_suffix() -> None:
+    assert cell_text(13800000001.0) == "13800000001"
+    assert cell_text("  ") is None
+    assert cell_text(None) is None
+
+
+def test_chinese_enum_values() -> None:
+    clean, errors = validate_row(
+        "units",
+        "units.csv",
+        2,
+        {"code", "name", "kind"},
+        {"code": "ZX06", "name": "x", "kind": "中心校"},
+    )
+    assert errors == [] and clean is not None and clean["kind"] == "central_school"
+    for raw, role in [("干部", "cadre"), ("单位负责人", "unit_head"), ("督查", "supervisor"),
+                      ("管理员", "admin"), ("Admin", "admin")]:  # fmt: skip
+        clean, errors = validate_row(
+            "cadres",
+            "c",
+            2,
+            {"code", "name", "unit_code", "role"},
+            {"code": "C1", "name": "n", "unit_code": "U", "role": raw},
+        )
+        assert clean is not None and clean["role"] == role
+    clean, _ = validate_row(
+        "villages",
+        "v",
+        2,
+        {"code", "name", "township_code", "poor"},
+        {"code": "V1", "name": "n", "township_code": "T", "poor": "否"},
+    )
+    assert clean is not None and clean["poor"] is False
+    clean, _ = validate_row(
+        "members",
+        "m",
+        2,
+        {"household_code", "name", "sex", "stage", "status"},
+        {"household_code": "H1", "name": "n", "sex": "女", "stage": "初中", "status": "在校"},
+    )
+    assert clean is not None
+    assert (clean["sex"], clean["stage"], clean["status"]) == ("f", "junior", "enrolled")
+
+
+def test_row_errors_name_every_bad_cell() -> None:
+    clean, errors = validate_row(
+        "households",
+        "sheet 农户",
+        7,
+        {"code", "village_code", "head_name", "size", "status"},
+        {"code": "H 1", "village_code": "V1", "head_name": "", "size": "九", "status": "rich"},
+    )
+    assert clean is None
+    assert {(e.source, e.row, e.column) for e in errors} == {
+        ("sheet 农户", 7, "code"),
+        ("sheet 农户", 7, "head_name"),
+        ("sheet 农户", 7, "size"),
+        ("sheet 农户", 7, "status"),
+    }
+    assert str(errors[0]).startswith("sheet 农户, row 7, column ")
+
+
+def test_blank_optional_cell_clears_and_absent_column_is_left_out() -> None:
+    clean, errors = validate_row(
+        "cadres",
+        "c",
+        2,
+        {"code", "name", "unit_code", "phone"},
+        {"code": "C1", "name": "n", "unit_code": "U", "phone": ""},
+    )
+    assert errors == [] and clean == {"code": "C1", "name": "n", "unit_code": "U", "phone": None}
+
+
+def test_decode_csv_bytes_utf8_bom_and_gb18030() -> None:
+    text = "编码,名称\nT06,适中乡\n"
+    assert decode_csv_bytes(b"\xef\xbb\xbf" + text.encode()) == text
+    assert decode_csv_bytes(text.encode()) == text
+    assert decode_csv_bytes(text.encode("gb18030")) == text
+
+
+def test_read_examples_folder() -> None:
+    tables, skipped = read_roster_path(EXAMPLES)
+    by_name = {t.table: t for t in tables}
+    assert set(by_name) == {
+        "townships", "villages", "units", "cadres", "households", "members", "pairings",
+        "unit_villages",
+    }  # fmt: skip
+    assert skipped == []
+    cadres = by_name["cadres"]
+    assert cadres.headers["code"] == "编码"  # Chinese headers, BOM stripped
+    assert cadres.rows[0][0] == 2  # Excel row numbers: header is row 1
+
+
+def test_prepare_reports_duplicates_and_missing_columns(tmp_path: Path) -> None:
+    (tmp_path / "townships.csv").write_text("code,name\nT1,甲\nT1,乙\nT2,\n", encoding="utf-8")
+    (tmp_path / "villages.csv").write_text("code,name\nV1,村\n", encoding="utf-8")
+    tables, _ = read_roster_path(tmp_path)
+    with pytest.raises(RosterImportError) as caught:
+        prepare_tables(tables)
+    assert set(caught.value.errors) == {
+        RowError("townships.csv", 3, "code", "duplicate code 'T1' (first in row 2)"),
+        RowError("townships.csv", 4, "name", "required value is blank"),
+        RowError("villages.csv", 1, "township_code", "required column is missing"),
+    }
+
+
+def test_same_table_twice_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "townships.csv").write_text("code,name\nT1,甲\n", encoding="utf-8")
+    (tmp_path / "乡镇.csv").write_text("code,name\nT2,乙\n", encoding="utf-8")
+    with pytest.raises(RosterImportError, match="also given"):
+        read_roster_path(tmp_path)
+
+
+def test_errors_name_the_column_as_the_file_writes_it() -> None:
+    _, errors = validate_row(
+        "households",
+        "sheet 农户",
+        5,
+        {"code", "village_code", "head_name"},
+        {"code": "H1", "village_code": "V1", "head_name": " "},
+        {"code": "户编码", "village_code": "村编码", "head_name": "户主姓名"},
+    )
+    assert errors == [RowError("sheet 农户", 5, "户主姓名", "required value is blank")]
+    assert str(errors[0]) == "sheet 农户, row 5, column 户主姓名: required value is blank"
