@@ -17,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.commands import publish_commands
 from bot.i18n import Catalogs
 from bot.middlewares import ActorMiddleware, DbSessionMiddleware
+from bot.polling import BatchPoller
 from bot.settings import Settings
 from domain.clock import Clock, SystemClock
 from handlers import build_root_router
 from handlers.refusals import RefusalMiddleware
+from services.actors import AccountCache
 from services.visits import VisitRules
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
@@ -54,15 +56,17 @@ def build_dispatcher(
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
     """Routers plus the per-update middlewares; dependencies reach handlers as keywords."""
+    accounts = AccountCache()
     dispatcher = Dispatcher(
         storage=storage or build_fsm_storage(settings),
+        accounts=accounts,
         clock=clock,
         catalogs=catalogs,
         settings=settings,
         visit_rules=VisitRules(tz=settings.tz, backdate_days=settings.backdate_days),
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
-    dispatcher.update.outer_middleware(ActorMiddleware(catalogs))
+    dispatcher.update.outer_middleware(ActorMiddleware(catalogs, accounts))
     dispatcher.message.middleware(RefusalMiddleware())
     dispatcher.callback_query.middleware(RefusalMiddleware())
     dispatcher.include_router(build_root_router())
@@ -79,6 +83,7 @@ class App:
     catalogs: Catalogs
     bot: Bot
     dispatcher: Dispatcher
+    poller: BatchPoller
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -96,20 +101,16 @@ async def build_app(
     catalogs = Catalogs.load(settings.locale)
     bot = build_bot(settings, token)
     dispatcher = build_dispatcher(settings, sessionmaker, catalogs, clock or SystemClock())
-    return App(settings, engine, sessionmaker, catalogs, bot, dispatcher)
+    # SQLite serialises every transaction anyway: chats in parallel only add contention.
+    parallel_chats = 1 if engine.dialect.name == "sqlite" else 8
+    poller = BatchPoller(bot, dispatcher, parallel_chats=parallel_chats)
+    return App(settings, engine, sessionmaker, catalogs, bot, dispatcher, poller)
 
 
 async def run_polling(app: App, *, handle_signals: bool = True) -> None:
-    """Poll until stopped. Updates are handled one by one so an update is confirmed to
-    Telegram only after it was processed: a crash means redelivery, never loss."""
+    """Poll until the poller is stopped; see bot.polling for why not aiogram's own loop."""
     await app.bot.delete_webhook(drop_pending_updates=False)
     await publish_commands(app.bot, app.catalogs)
     me = await app.bot.get_me()
     logger.info("polling as @%s", me.username)
-    await app.dispatcher.start_polling(
-        app.bot,
-        handle_as_tasks=False,
-        handle_signals=handle_signals,
-        close_bot_session=False,
-        polling_timeout=25,
-    )
+    await app.poller.run(handle_signals=handle_signals)

@@ -10,7 +10,7 @@ from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import Catalogs
-from services.actors import actor_for_account
+from services.actors import AccountCache
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -30,13 +30,14 @@ class DbSessionMiddleware(BaseMiddleware):
 class ActorMiddleware(BaseMiddleware):
     """Looks the sender up on the roster (a read, never a write) and picks the language."""
 
-    def __init__(self, catalogs: Catalogs) -> None:
+    def __init__(self, catalogs: Catalogs, accounts: AccountCache) -> None:
         self._catalogs = catalogs
+        self._accounts = accounts
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         session: AsyncSession = data["session"]
-        actor = await actor_for_account(session, user.id) if user is not None else None
+        actor = await self._accounts.lookup(session, user.id) if user is not None else None
         locale = self._catalogs.locale_for(
             actor.locale if actor else None, user.language_code if user else None
         )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_, Catalogs, Translator
 from domain.errors import InputRefused
-from services.actors import Actor
+from services.actors import AccountCache, Actor
 from services.registration import set_language
 
 LANGUAGE_NAMES = {"zh": "\u4e2d\u6587", "en": "English"}
@@ -28,6 +28,7 @@ async def choose_language(
     session: AsyncSession,
     actor: Actor,
     catalogs: Catalogs,
+    accounts: AccountCache,
     t: Translator,
 ) -> None:
     if not command.args:
@@ -36,7 +37,9 @@ async def choose_language(
             builder.button(text=name, callback_data=PickLanguage(code=code))
         await message.answer(t("Choose your language:"), reply_markup=builder.as_markup())
         return
-    await message.answer(await _switch(session, actor, catalogs, command.args.strip().lower()))
+    await message.answer(
+        await _switch(session, actor, catalogs, accounts, command.args.strip().lower())
+    )
 
 
 async def picked_language(
@@ -45,17 +48,21 @@ async def picked_language(
     session: AsyncSession,
     actor: Actor,
     catalogs: Catalogs,
+    accounts: AccountCache,
 ) -> None:
-    text = await _switch(session, actor, catalogs, callback_data.code)
+    text = await _switch(session, actor, catalogs, accounts, callback_data.code)
     if isinstance(query.message, Message):
         await query.message.edit_text(text)
     await query.answer()
 
 
-async def _switch(session: AsyncSession, actor: Actor, catalogs: Catalogs, code: str) -> str:
+async def _switch(
+    session: AsyncSession, actor: Actor, catalogs: Catalogs, accounts: AccountCache, code: str
+) -> str:
     if code not in LANGUAGE_NAMES or code not in catalogs.locales:
         raise InputRefused("bad_language")
     await set_language(session, actor, code)
+    accounts.forget_cadre(actor.cadre_id)
     return catalogs.translator(code)(LANGUAGE_SET)
 
 

@@ -11,7 +11,7 @@ from bot.i18n import Translator
 from domain.clock import Clock
 from handlers.render import esc
 from handlers.texts import NOT_ON_ROSTER, ROLE_NAMES, help_text
-from services.actors import Actor
+from services.actors import AccountCache, Actor
 from services.registration import redeem_invite
 
 
@@ -21,6 +21,7 @@ async def start_with_invite(
     session: AsyncSession,
     clock: Clock,
     actor: Actor | None,
+    accounts: AccountCache,
     t: Translator,
 ) -> None:
     """Redeem the one-time code from the invite link (or typed after /start)."""
@@ -32,7 +33,10 @@ async def start_with_invite(
             + help_text(t, actor.role)
         )
         return
-    registered = await redeem_invite(session, message.from_user.id, command.args or "", clock)
+    try:
+        registered = await redeem_invite(session, message.from_user.id, command.args or "", clock)
+    finally:
+        accounts.forget(message.from_user.id)
     await message.answer(
         t(
             "Welcome, {name}! You are registered as {role}.",

@@ -14,8 +14,7 @@ from domain.periods import Quarter
 from domain.visits import check_visit_date, looks_like_date, parse_visit_date
 from services.actors import Actor
 from storage import households as household_repo
-from storage.households import HeldHousehold
-from storage.models import Household
+from storage.households import HeldHousehold, HouseholdHolder
 
 MAX_NOTE_LENGTH = 1000
 
@@ -63,7 +62,7 @@ async def log_household_visit(
         raise InputRefused("note_too_long", limit=MAX_NOTE_LENGTH)
     async with session.begin():
         household = await _find_household(session, request)
-        if await household_repo.current_holder(session, household.id) != actor.cadre_id:
+        if household.holder_cadre_id != actor.cadre_id:
             raise PermissionRefused("not_your_household", code=household.code)
         visit_id = await household_repo.insert_visit(
             session,
@@ -87,11 +86,15 @@ async def log_household_visit(
     )
 
 
-async def _find_household(session: AsyncSession, request: VisitRequest) -> Household:
+async def _find_household(session: AsyncSession, request: VisitRequest) -> HouseholdHolder:
     if request.household_id is not None:
-        household = await household_repo.household_by_id(session, request.household_id)
+        household = await household_repo.household_with_holder(
+            session, household_id=request.household_id
+        )
     elif request.household_code:
-        household = await household_repo.household_by_code(session, request.household_code.strip())
+        household = await household_repo.household_with_holder(
+            session, code=request.household_code.strip()
+        )
     else:
         raise InputRefused("household_missing")
     if household is None:
@@ -102,24 +105,13 @@ async def _find_household(session: AsyncSession, request: VisitRequest) -> House
 
 async def check_my_household(
     session: AsyncSession, actor: Actor, household_id: int
-) -> HeldHousehold:
+) -> HouseholdHolder:
     """Re-check a button's household against the roster before offering the next step."""
     async with session.begin():
-        household = await household_repo.household_by_id(session, household_id)
-        if (
-            household is None
-            or await household_repo.current_holder(session, household_id) != actor.cadre_id
-        ):
-            raise PermissionRefused("not_your_household", code=household.code if household else "?")
-        return HeldHousehold(
-            id=household.id,
-            code=household.code,
-            head_name=household.head_name,
-            village_name="",
-            holder_cadre_id=actor.cadre_id,
-            last_visit=None,
-            visited_in_period=False,
-        )
+        household = await household_repo.household_with_holder(session, household_id=household_id)
+    if household is None or household.holder_cadre_id != actor.cadre_id:
+        raise PermissionRefused("not_your_household", code=household.code if household else "?")
+    return household
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Cadre, Unit
 
 
-async def cadre_by_telegram_id(session: AsyncSession, telegram_user_id: int) -> Cadre | None:
-    result = await session.execute(
-        select(Cadre).where(Cadre.telegram_user_id == telegram_user_id, Cadre.active.is_(True))
-    )
-    return result.scalar_one_or_none()
+@dataclass(frozen=True)
+class AccountRow:
+    """The roster facts every update needs about its sender."""
+
+    id: int
+    code: str
+    name: str
+    role: str
+    unit_id: int
+    locale: str | None
+
+
+_ACCOUNT = select(Cadre.id, Cadre.code, Cadre.name, Cadre.role, Cadre.unit_id, Cadre.locale).where(
+    Cadre.telegram_user_id == bindparam("telegram_user_id"), Cadre.active.is_(True)
+)
+
+
+async def account_by_telegram_id(session: AsyncSession, telegram_user_id: int) -> AccountRow | None:
+    """Runs on every update: plain columns through Core, no ORM objects to build."""
+    connection = await session.connection()
+    row = (await connection.execute(_ACCOUNT, {"telegram_user_id": telegram_user_id})).first()
+    return None if row is None else AccountRow(*row)
 
 
 async def cadre_by_code(session: AsyncSession, code: str) -> Cadre | None:

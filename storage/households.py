@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Household, HouseholdVisit, Pairing, Village
@@ -26,23 +26,34 @@ class HeldHousehold:
     visited_in_period: bool
 
 
-async def household_by_code(session: AsyncSession, code: str) -> Household | None:
-    result = await session.execute(select(Household).where(Household.code == code))
-    return result.scalar_one_or_none()
+@dataclass(frozen=True)
+class HouseholdHolder:
+    """A household and the cadre holding it now (None when no open pairing)."""
+
+    id: int
+    code: str
+    head_name: str
+    holder_cadre_id: int | None
 
 
-async def household_by_id(session: AsyncSession, household_id: int) -> Household | None:
-    return await session.get(Household, household_id)
+_HOLDER = select(Household.id, Household.code, Household.head_name, Pairing.cadre_id).outerjoin(
+    Pairing, and_(Pairing.household_id == Household.id, Pairing.until.is_(None))
+)
+_HOLDER_BY_ID = _HOLDER.where(Household.id == bindparam("household_id"))
+_HOLDER_BY_CODE = _HOLDER.where(Household.code == bindparam("code"))
 
 
-async def current_holder(session: AsyncSession, household_id: int) -> int | None:
-    """The cadre who holds the household now (its open pairing), if any."""
-    result = await session.execute(
-        select(Pairing.cadre_id).where(
-            Pairing.household_id == household_id, Pairing.until.is_(None)
-        )
-    )
-    return result.scalar_one_or_none()
+async def household_with_holder(
+    session: AsyncSession, *, code: str | None = None, household_id: int | None = None
+) -> HouseholdHolder | None:
+    """One Core query on the hot path of every logged visit (statements built once)."""
+    connection = await session.connection()
+    if household_id is not None:
+        result = await connection.execute(_HOLDER_BY_ID, {"household_id": household_id})
+    else:
+        result = await connection.execute(_HOLDER_BY_CODE, {"code": code})
+    row = result.first()
+    return None if row is None else HouseholdHolder(*row)
 
 
 async def households_held_by(

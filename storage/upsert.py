@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql import Executable
+
+
+@functools.cache
+def _insert_ignoring(
+    model: type[DeclarativeBase], conflict_columns: tuple[str, ...], dialect: str
+) -> Executable:
+    """Built once per table and dialect: statement construction is costly on a hot path."""
+    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert_fn(model)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(model.__table__.c.id)
+    )
 
 
 async def insert_ignore_duplicate(
@@ -17,14 +32,8 @@ async def insert_ignore_duplicate(
     conflict_columns: Sequence[str],
 ) -> int | None:
     """Insert one row and return its id, or None when the unique key already holds a row."""
-    dialect = session.get_bind().dialect.name
-    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert_fn(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=list(conflict_columns))
-        .returning(model.__table__.c.id)
-    )
-    result = await session.execute(statement)
+    connection = await session.connection()
+    statement = _insert_ignoring(model, tuple(conflict_columns), connection.dialect.name)
+    result = await connection.execute(statement, values)
     inserted: int | None = result.scalar_one_or_none()
     return inserted

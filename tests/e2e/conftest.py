@@ -195,7 +195,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     try:
         yield harness
     finally:
-        await app.dispatcher.stop_polling()
+        app.poller.stop()
         await asyncio.wait_for(polling, timeout=10)
         await app.close()
         await api.stop()

@@ -295,21 +295,14 @@ async def test_reference_to_a_bad_row_is_not_also_called_unknown(
     ]
 
 
-async def test_full_demo_loads_in_seconds(sessionmaker: Maker) -> None:
-    """6,612 households and 24,937 people: bulk writes, not a query per row."""
-    import time
-
+async def test_full_demo_loads_and_reloads_unchanged(sessionmaker: Maker) -> None:
+    """6,612 households and 24,937 people, as in the plan (speed is measured in bench/)."""
     clock = FixedClock(datetime(2026, 5, 4, tzinfo=UTC))
-    started = time.perf_counter()
     summary = await load_demo(sessionmaker, "full", clock)
-    elapsed = time.perf_counter() - started
     assert summary.counts["households"].inserted == 6612
     assert await _count(sessionmaker, Member) == 24937
     assert await _count(sessionmaker, Pairing) == 6612
-    assert elapsed < 60, f"full demo import took {elapsed:.1f}s"
-    started = time.perf_counter()
     assert (await load_demo(sessionmaker, "full", clock)).changed == 0
-    assert time.perf_counter() - started < 30
 
 
 async def test_new_unit_needs_a_kind(sessionmaker: Maker, tmp_path: Path) -> None:

@@ -1,0 +1,196 @@
+"""Visits, invites and the coverage aggregate on real databases (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from domain.clock import FixedClock
+from domain.errors import InviteRefused, PermissionRefused
+from domain.periods import Quarter
+from domain.roles import Role
+from domain.types import CadreId, UnitId
+from services.actors import Actor, actor_for_account
+from services.compliance import county_compliance
+from services.registration import issue_invite, redeem_invite
+from services.roster_import import import_tables
+from services.visits import VisitRequest, VisitRules, log_household_visit
+from storage.models import Base, Cadre, HouseholdVisit
+
+Maker = async_sessionmaker[AsyncSession]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+RULES = VisitRules(tz=SHANGHAI, backdate_days=30)
+IMPORTED = datetime(2026, 9, 1, tzinfo=UTC)
+NOW = datetime(2026, 11, 28, 2, tzinfo=UTC)
+
+ROSTER: dict[str, list[dict[str, object]]] = {
+    "townships": [{"code": "T1", "name": "栋川镇"}, {"code": "T2", "name": "光禄镇"}],
+    "villages": [
+        {"code": "V1", "name": "大村", "township_code": "T1"},
+        {"code": "V2", "name": "小村", "township_code": "T2"},
+    ],
+    "units": [
+        {"code": "JYG", "name": "教育股", "kind": "section"},
+        {"code": "CS1", "name": "栋川中心校", "kind": "central_school", "township_code": "T1"},
+    ],
+    "cadres": [
+        {"code": "C1", "name": "李明", "unit_code": "JYG", "role": "cadre"},
+        {"code": "C2", "name": "王芳", "unit_code": "JYG", "role": "cadre"},
+        {"code": "C3", "name": "赵强", "unit_code": "CS1", "role": "cadre"},
+    ],
+    "households": [
+        {"code": f"H{n}", "village_code": "V1" if n <= 3 else "V2", "head_name": f"户主{n}"}
+        for n in range(1, 7)
+    ],
+    "pairings": [
+        {"cadre_code": "C1", "household_code": "H1"},
+        {"cadre_code": "C1", "household_code": "H2"},
+        {"cadre_code": "C2", "household_code": "H3"},
+        {"cadre_code": "C2", "household_code": "H4"},
+        {"cadre_code": "C3", "household_code": "H5"},
+        {"cadre_code": "C3", "household_code": "H6"},
+    ],
+}
+
+
+async def _actor(sessionmaker: Maker, code: str) -> Actor:
+    async with sessionmaker() as session:
+        cadre = (await session.execute(select(Cadre).where(Cadre.code == code))).scalar_one()
+    return Actor(CadreId(cadre.id), cadre.code, cadre.name, Role(cadre.role), UnitId(cadre.unit_id),
+                 None)  # fmt: skip
+
+
+async def _visit(sessionmaker: Maker, actor: Actor, code: str, day: date | None = None) -> bool:
+    async with sessionmaker() as session:
+        outcome = await log_household_visit(
+            session, actor, VisitRequest(household_code=code, visit_date=day), FixedClock(NOW),
+            RULES,
+        )  # fmt: skip
+    return outcome.created
+
+
+async def _visit_count(sessionmaker: Maker) -> int:
+    async with sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(HouseholdVisit)) or 0)
+
+
+@pytest.fixture
+async def roster(sessionmaker: Maker) -> Maker:
+    await import_tables(sessionmaker, ROSTER, clock=FixedClock(IMPORTED))
+    return sessionmaker
+
+
+async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        differences = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
+    assert differences == []
+
+
+async def test_same_household_same_day_is_one_row(roster: Maker) -> None:
+    c1 = await _actor(roster, "C1")
+    assert await _visit(roster, c1, "H1") is True
+    assert await _visit(roster, c1, "H1") is False
+    assert await _visit(roster, c1, "H1", date(2026, 11, 27)) is True
+    assert await _visit_count(roster) == 2
+
+
+async def test_concurrent_reports_of_one_visit_make_one_row(roster: Maker) -> None:
+    c1 = await _actor(roster, "C1")
+    results = await asyncio.gather(*(_visit(roster, c1, "H2") for _ in range(5)))
+    assert sorted(results) == [False, False, False, False, True]
+    assert await _visit_count(roster) == 1
+
+
+async def test_someone_elses_household_is_refused_and_nothing_written(roster: Maker) -> None:
+    c1 = await _actor(roster, "C1")
+    with pytest.raises(PermissionRefused):
+        await _visit(roster, c1, "H3")
+    assert await _visit_count(roster) == 0
+
+
+async def test_county_coverage_by_unit_township_and_cadre(roster: Maker) -> None:
+    c1, c2, c3 = [await _actor(roster, code) for code in ("C1", "C2", "C3")]
+    await _visit(roster, c1, "H1", date(2026, 11, 1))
+    await _visit(roster, c1, "H1", date(2026, 11, 2))  # a second visit covers nothing more
+    await _visit(roster, c2, "H4", date(2026, 10, 30))
+    await _visit(roster, c3, "H5")
+    async with roster() as session:
+        report = await county_compliance(session, Quarter(2026, 4), FixedClock(NOW), SHANGHAI)
+    assert (report.total.assigned, report.total.covered) == (6, 3)
+    assert {r.key: (r.assigned, r.covered) for r in report.by_unit} == {
+        "JYG": (4, 2),
+        "CS1": (2, 1),
+    }
+    # H1-H3 in 栋川镇 (T1), H4-H6 in 光禄镇 (T2).
+    assert {r.key: (r.assigned, r.covered) for r in report.by_township} == {
+        "T1": (3, 1),
+        "T2": (3, 2),
+    }
+    assert {r.key: (r.assigned, r.covered) for r in report.by_cadre} == {
+        "C1": (2, 1),
+        "C2": (2, 1),
+        "C3": (2, 1),
+    }
+
+
+async def test_household_counts_for_its_holder_at_the_end_of_the_quarter(roster: Maker) -> None:
+    c1 = await _actor(roster, "C1")
+    await _visit(roster, c1, "H1", date(2026, 11, 1))
+    # H1 moves from C1 to C2 on 2026-11-20.
+    moved = {**ROSTER, "pairings": [{"cadre_code": "C2", "household_code": "H1"}]}
+    await import_tables(roster, moved, clock=FixedClock(datetime(2026, 11, 20, tzinfo=UTC)))
+    async with roster() as session:
+        q4 = await county_compliance(session, Quarter(2026, 4), FixedClock(NOW), SHANGHAI)
+        q3 = await county_compliance(session, Quarter(2026, 3), FixedClock(NOW), SHANGHAI)
+    assert {r.key: (r.assigned, r.covered) for r in q4.by_cadre}["C2"] == (3, 1)
+    assert {r.key: (r.assigned, r.covered) for r in q4.by_cadre}["C1"] == (1, 0)
+    # In Q3 (ended 2026-09-30) C1 still held H1 and H2.
+    assert {r.key: r.assigned for r in q3.by_cadre}["C1"] == 2
+    # After the move C1 may no longer log H1.
+    with pytest.raises(PermissionRefused):
+        await _visit(roster, c1, "H1")
+
+
+async def test_invite_is_single_use_even_when_raced(roster: Maker) -> None:
+    clock = FixedClock(NOW)
+    async with roster() as session:
+        issued = await issue_invite(session, "C1", clock, 7)
+
+    async def redeem(account: int) -> bool:
+        async with roster() as session:
+            try:
+                await redeem_invite(session, account, issued.code, clock)
+            except InviteRefused:
+                return False
+            return True
+
+    results = await asyncio.gather(*(redeem(5000 + n) for n in range(4)))
+    assert results.count(True) == 1
+    winner = 5000 + results.index(True)
+    async with roster() as session:
+        actor = await actor_for_account(session, winner)
+    assert actor is not None and actor.code == "C1"
+
+
+async def test_rebinding_moves_the_account(roster: Maker) -> None:
+    clock = FixedClock(NOW)
+    for code in ("C1", "C2"):
+        async with roster() as session:
+            issued = await issue_invite(session, code, clock, 7)
+        async with roster() as session:
+            await redeem_invite(session, 4242, issued.code, clock)
+        clock.set(clock.now() + timedelta(minutes=1))
+    async with roster() as session:
+        actor = await actor_for_account(session, 4242)
+        bound = (await session.execute(select(Cadre.code).where(Cadre.telegram_user_id == 4242)))
+        assert list(bound.scalars()) == ["C2"]
+    assert actor is not None and actor.code == "C2"
