@@ -92,7 +92,11 @@ class App:
 
 
 async def build_app(
-    settings: Settings, *, token: str | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    token: str | None = None,
+    clock: Clock | None = None,
+    fsm_storage: BaseStorage | None = None,
 ) -> App:
     """Upgrade the schema, then wire the bot; nothing here runs at import time."""
     await upgrade(settings.database_url)
@@ -100,7 +104,9 @@ async def build_app(
     sessionmaker = make_sessionmaker(engine)
     catalogs = Catalogs.load(settings.locale)
     bot = build_bot(settings, token)
-    dispatcher = build_dispatcher(settings, sessionmaker, catalogs, clock or SystemClock())
+    dispatcher = build_dispatcher(
+        settings, sessionmaker, catalogs, clock or SystemClock(), storage=fsm_storage
+    )
     # SQLite serialises every transaction anyway: chats in parallel only add contention.
     parallel_chats = 1 if engine.dialect.name == "sqlite" else 8
     poller = BatchPoller(bot, dispatcher, parallel_chats=parallel_chats)

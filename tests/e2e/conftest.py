@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -10,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from aiogram.fsm.storage.base import BaseStorage
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App, build_app, run_polling
@@ -19,6 +24,7 @@ from bot.settings import load_settings
 from domain.clock import FixedClock
 from fakeapi.server import FakeBotAPI
 from services.registration import issue_invite
+from storage.db import make_engine
 from storage.models import (
     Cadre,
     Campaign,
@@ -32,6 +38,9 @@ from storage.models import (
     Village,
 )
 
+PG_ADMIN_URL = os.environ.get(
+    "CADREBOT_TEST_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
 TOKEN = "123456:TEST-token-for-the-fake-server"
 # 10:00 in Shanghai on 2026-11-28 (02:00 UTC): Q4, late November.
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -175,20 +184,21 @@ async def seed_roster(session: AsyncSession) -> None:
         )
 
 
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+@contextlib.asynccontextmanager
+async def running_bot(
+    database_url: str, fsm_storage: BaseStorage | None = None, *, seed: bool = True
+) -> AsyncIterator[Harness]:
+    """Fake Bot API server + the real app on `database_url`, polling until the block ends."""
     api = FakeBotAPI(token=TOKEN)
     base_url = await api.start()
     settings = load_settings(
-        BOT_TOKEN=TOKEN,
-        TELEGRAM_API_URL=base_url,
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/e2e.sqlite3",
-        _env_file=None,
+        BOT_TOKEN=TOKEN, TELEGRAM_API_URL=base_url, DATABASE_URL=database_url, _env_file=None
     )
     clock = FixedClock(NOW)
-    app = await build_app(settings, clock=clock)
-    async with app.sessionmaker() as session:
-        await seed_roster(session)
+    app = await build_app(settings, clock=clock, fsm_storage=fsm_storage)
+    if seed:
+        async with app.sessionmaker() as session:
+            await seed_roster(session)
     polling = asyncio.create_task(run_polling(app, handle_signals=False))
     catalogs = Catalogs.load("zh")
     harness = Harness(api, app, clock, catalogs.translator("zh"), catalogs.translator("en"))
@@ -200,3 +210,35 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         await app.close()
         await api.stop()
     assert not api.violations, f"the bot sent requests Telegram would refuse: {api.violations}"
+    assert not api.rejections, f"Telegram would have answered with errors: {api.rejections}"
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with running_bot(f"sqlite+aiosqlite:///{tmp_path}/e2e.sqlite3") as running:
+        yield running
+
+
+async def _pg_admin(statement: str) -> None:
+    engine = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def pg_harness() -> AsyncIterator[Harness]:
+    """The same bot on a fresh PostgreSQL database (skipped, with the reason, if none answers)."""
+    name = f"cadrebot_e2e_{secrets.token_hex(4)}"
+    try:
+        await asyncio.wait_for(_pg_admin(f'CREATE DATABASE "{name}"'), timeout=10)
+    except Exception as error:  # unreachable server, refused auth, ...
+        pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {error!r}")
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        async with running_bot(url) as running:
+            yield running
+    finally:
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,141 @@
+"""The `cadrebot` command line, run in-process against a temporary SQLite database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.cli import main
+from domain.clock import SystemClock, local_today
+from domain.periods import Quarter
+from services.actors import Actor
+from services.registration import redeem_invite
+from services.visits import VisitRequest, VisitRules, log_household_visit
+from storage.db import make_engine, make_sessionmaker
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "roster"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.chdir(tmp_path)  # no stray .env; data/ goes here
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    for name in ("BOT_TOKEN", "CADREBOT_TIMEZONE", "CADREBOT_LOCALE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+async def _log_visits_as(url: str, codes: dict[str, list[str]]) -> None:
+    """Register each cadre through an invite printed by the CLI, then log today's visits."""
+    engine = make_engine(url)
+    clock = SystemClock()
+    rules = VisitRules(SHANGHAI, 30)
+    try:
+        sessionmaker = make_sessionmaker(engine)
+        for account, (invite, households) in enumerate(codes.items(), start=500):
+            async with sessionmaker() as session:
+                actor: Actor = await redeem_invite(session, account, invite, clock)
+            for household in households:
+                async with sessionmaker() as session:
+                    await log_household_visit(
+                        session, actor, VisitRequest(household_code=household), clock, rules
+                    )
+    finally:
+        await engine.dispose()
+
+
+def _invite(capsys: pytest.CaptureFixture[str], cadre: str) -> str:
+    code, out, _ = run(capsys, "invite", cadre, "--bot-username", "yaoan_cadre_bot")
+    assert code == 0
+    link = next(line for line in out.splitlines() if line.startswith("link:"))
+    assert link.startswith("link:    https://t.me/yaoan_cadre_bot?start=")
+    return link.rsplit("=", 1)[1]
+
+
+def test_import_invite_and_report_agree_with_hand_count(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "import", str(EXAMPLES))
+    assert code == 0, out
+    invites = {
+        _invite(capsys, "C0001"): ["H0601001"],
+        _invite(capsys, "C0002"): ["H0602001"],
+        _invite(capsys, "C0006"): ["H0701001"],
+    }
+    asyncio.run(_log_visits_as(database, invites))
+    period = str(Quarter.containing(local_today(SystemClock(), SHANGHAI)))
+
+    code, out, _ = run(capsys, "report", "compliance", "--period", period, "--format", "json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["period"] == period
+    assert report["total"] == {"assigned": 8, "covered": 3}
+    units = {row["unit_code"]: (row["assigned"], row["covered"]) for row in report["by_unit"]}
+    assert units == {"JYG": (5, 2), "ZX06": (3, 1)}
+    cadres = {row["cadre_code"]: (row["assigned"], row["covered"]) for row in report["by_cadre"]}
+    assert cadres == {"C0001": (3, 1), "C0002": (2, 1), "C0006": (3, 1)}
+    townships = {r["township_code"]: (r["assigned"], r["covered"]) for r in report["by_township"]}
+    assert townships == {"T06": (6, 2), "T07": (2, 1)}
+
+    code, out, _ = run(capsys, "report", "compliance", "--period", period, "--format", "csv")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "period,level,code,name,assigned,covered"
+    assert f"{period},county,,,8,3" in lines
+    assert f"{period},unit,JYG,教育股,5,2" in lines
+
+
+def test_bad_roster_exits_non_zero_naming_row_and_column(
+    database: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "townships.csv").write_text("code,name\nT1,栋川镇\nT1,重复\n", encoding="utf-8")
+    code, _, err = run(capsys, "import", str(folder))
+    assert code == 1
+    assert "townships.csv" in err and "row 3" in err
+    assert "nothing was imported" in err
+
+
+def test_plan_load_and_demo(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "plan", "load", "--year", "2026")[0] == 0
+    assert run(capsys, "demo", "--size", "small")[0] == 0
+    code, out, _ = run(capsys, "db", "upgrade")
+    assert (code, out.strip()) == (0, "schema is up to date")
+
+
+def test_bad_period_is_refused(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "report", "compliance", "--period", "2026-Q9")
+    assert code == 1
+    assert "bad_quarter" in err
+
+
+def test_invite_for_unknown_cadre_is_refused(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "invite", "NOBODY", "--bot-username", "x_bot")
+    assert code == 1
+    assert "unknown_cadre" in err
+
+
+def test_bad_configuration_names_the_variable(
+    database: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CADREBOT_TIMEZONE", "Mars/Olympus")
+    monkeypatch.setenv("CADREBOT_BACKDATE_DAYS", "-3")
+    code, _, err = run(capsys, "db", "upgrade")
+    assert code == 2
+    assert "CADREBOT_TIMEZONE" in err and "Mars/Olympus" in err
+    assert "CADREBOT_BACKDATE_DAYS" in err
