@@ -106,9 +106,7 @@ async def cadrebot_run(updates: int, database_url: str, name: str) -> Run:
     people = {account: api.user(account, f"c{account}") for account, _ in accounts}
     # Distinct (household, day) pairs, so every update inserts a new visit row.
     pairs = itertools.cycle(
-        (account, household)
-        for account, households in accounts
-        for household in households
+        (account, household) for account, households in accounts for household in households
     )
     days = [(NOW - timedelta(days=d)).date().isoformat() for d in range(30)]
 
@@ -124,6 +122,7 @@ async def cadrebot_run(updates: int, database_url: str, name: str) -> Run:
         return updates
 
     try:
+
         async def start() -> None:
             await app.poller.run()
 

@@ -145,7 +145,6 @@ class Sandbox:
         update = self.api.get_user(chat.id).send_photo(data, caption)
         return web.json_response({"ok": True, "update": update})
 
-
     async def file(self, request: web.Request) -> web.Response:
         """File bytes by file_id, so the page can show photos and offer downloads."""
         record = self.api.world.files.get(request.match_info["file_id"])

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from domain.plan import selector_matches
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, local_today
 from domain.deadlines import LOOK_AHEAD, LOOK_BACK, Deadline, nearest_first
+from domain.plan import selector_matches
 from domain.roles import sees_all_deadlines
 from services.actors import Actor
 from storage.cadres import unit_of

@@ -1,7 +1,7 @@
 """Extract translatable strings into bot/locales/*/LC_MESSAGES/messages.po (Babel).
 
-    python tools/i18n.py          # update every catalog, keeping existing translations
-    python tools/i18n.py --check  # exit 1 if a catalog misses a string or a zh translation
+python tools/i18n.py          # update every catalog, keeping existing translations
+python tools/i18n.py --check  # exit 1 if a catalog misses a string or a zh translation
 """
 
 from __future__ import annotations

@@ -192,7 +192,8 @@ async def test_offset_confirms_and_redeliver(api: FakeBotAPI, bot: Bot) -> None:
     user = api.user(CHAT, "Li")
     first, second = user.send_text("one"), user.send_text("two")
     assert [u.update_id for u in await bot.get_updates()] == [
-        first["update_id"], second["update_id"],
+        first["update_id"],
+        second["update_id"],
     ]
     # Not confirmed yet: Telegram returns them again.
     assert len(await bot.get_updates()) == 2
@@ -242,13 +243,9 @@ async def test_set_my_commands_with_scope_and_language(api: FakeBotAPI, bot: Bot
         await bot.set_my_commands([BotCommand(command="v", description="x" * 257)])
     with pytest.raises(TelegramBadRequest, match="language_code"):
         await bot.set_my_commands(commands, language_code="zho")
-    status, body = await post(
-        api, "setMyCommands", {"commands": [], "scope": {"type": "planet"}}
-    )
+    status, body = await post(api, "setMyCommands", {"commands": [], "scope": {"type": "planet"}})
     assert status == 400 and "BotCommandScope" in body["description"]
-    status, _ = await post(
-        api, "setMyCommands", {"commands": [], "scope": {"type": "chat"}}
-    )
+    status, _ = await post(api, "setMyCommands", {"commands": [], "scope": {"type": "chat"}})
     assert status == 400
     assert len(api.violations) == 5
 
@@ -257,7 +254,9 @@ async def test_send_document_and_photo_uploads(api: FakeBotAPI, bot: Bot) -> Non
     api.user(CHAT, "Li")
     payload = "户号,走访\nH001,1\n".encode()
     doc = await bot.send_document(
-        CHAT, BufferedInputFile(payload, filename="报表.csv"), caption="<b>报表</b>",
+        CHAT,
+        BufferedInputFile(payload, filename="报表.csv"),
+        caption="<b>报表</b>",
         parse_mode="HTML",
     )
     assert doc.document is not None and doc.document.file_name == "报表.csv"
@@ -267,8 +266,9 @@ async def test_send_document_and_photo_uploads(api: FakeBotAPI, bot: Bot) -> Non
     assert file.file_path is not None
     downloaded = await bot.download_file(file.file_path)
     assert downloaded is not None and downloaded.read() == payload
-    photo = await bot.send_photo(CHAT, BufferedInputFile(b"\x89PNG\r\n\x1a\n" + b"\0" * 16,
-                                                         filename="p.png"))
+    photo = await bot.send_photo(
+        CHAT, BufferedInputFile(b"\x89PNG\r\n\x1a\n" + b"\0" * 16, filename="p.png")
+    )
     assert photo.photo is not None and photo.photo[-1].file_size == 24
     again = await bot.send_document(CHAT, doc.document.file_id)
     assert again.document is not None and again.document.file_id == doc.document.file_id
@@ -309,16 +309,24 @@ async def test_buttons_callbacks_and_edits(api: FakeBotAPI, bot: Bot) -> None:
     with pytest.raises(TelegramBadRequest, match="query is too old"):
         await bot.answer_callback_query(query["id"])
 
-    await bot.edit_message_text("已选 H002", chat_id=CHAT, message_id=menu["message_id"],
-                                reply_markup=keyboard(("确认", "ok")))
+    await bot.edit_message_text(
+        "已选 H002",
+        chat_id=CHAT,
+        message_id=menu["message_id"],
+        reply_markup=keyboard(("确认", "ok")),
+    )
     edited = await api.wait_for_edit(CHAT, menu["message_id"])
     assert edited["text"] == "已选 H002" and "edit_date" in edited
     with pytest.raises(AssertionError):
         user.press(menu, "vh:1")  # the old keyboard is gone
     user.press(menu, "ok")
     with pytest.raises(TelegramBadRequest, match="not modified"):
-        await bot.edit_message_text("已选 H002", chat_id=CHAT, message_id=menu["message_id"],
-                                    reply_markup=keyboard(("确认", "ok")))
+        await bot.edit_message_text(
+            "已选 H002",
+            chat_id=CHAT,
+            message_id=menu["message_id"],
+            reply_markup=keyboard(("确认", "ok")),
+        )
     await bot.edit_message_reply_markup(chat_id=CHAT, message_id=menu["message_id"])
     cleared = await api.wait_for_edit(CHAT, menu["message_id"])
     assert "reply_markup" not in cleared
@@ -336,7 +344,8 @@ async def test_reply_keyboard_and_location(api: FakeBotAPI, bot: Bot) -> None:
     user = api.user(CHAT, "Li")
     markup = ReplyKeyboardMarkup(
         keyboard=[[KeyboardButton(text="发送位置", request_location=True)]],
-        resize_keyboard=True, one_time_keyboard=True,
+        resize_keyboard=True,
+        one_time_keyboard=True,
     )
     sent = await bot.send_message(CHAT, "请发送位置", reply_markup=markup)
     assert sent.reply_markup is None  # Telegram only echoes inline keyboards

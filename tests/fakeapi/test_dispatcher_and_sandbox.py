@@ -30,7 +30,8 @@ async def running(api: FakeBotAPI, bot: Bot) -> AsyncIterator[FakeBotAPI]:
     async def menu(message: Message) -> None:
         buttons = [[InlineKeyboardButton(text="选 A (pick A)", callback_data="pick:a")]]
         await message.answer(
-            "<b>菜单</b>", parse_mode="HTML",
+            "<b>菜单</b>",
+            parse_mode="HTML",
             reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
         )
 

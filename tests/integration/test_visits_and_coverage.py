@@ -191,6 +191,6 @@ async def test_rebinding_moves_the_account(roster: Maker) -> None:
         clock.set(clock.now() + timedelta(minutes=1))
     async with roster() as session:
         actor = await actor_for_account(session, 4242)
-        bound = (await session.execute(select(Cadre.code).where(Cadre.telegram_user_id == 4242)))
+        bound = await session.execute(select(Cadre.code).where(Cadre.telegram_user_id == 4242))
         assert list(bound.scalars()) == ["C2"]
     assert actor is not None and actor.code == "C2"
