@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from fakeapi.server import FakeBotAPI
+from storage.db import make_engine
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ def aiogram_polling(bot: Bot, dispatcher: Dispatcher, *, handle_as_tasks: bool) 
 
 @dataclass(frozen=True)
 class Polling:
-    start: Callable[[], Awaitable[None]]
+    start: Callable[[], Coroutine[Any, Any, None]]
     stop: Callable[[], Awaitable[None]]
 
 
@@ -98,3 +104,24 @@ def print_table(title: str, baseline: Run, runs: list[Run]) -> None:
             f"| {run.name} | {run.updates} | {run.seconds:.2f} | {run.rate:.0f} | "
             f"{run.rate / baseline.rate:.2f} |"
         )
+
+
+async def median_of(times: int, run: Callable[[], Awaitable[Run]]) -> Run:
+    """Run `times` times and keep the median run: one noisy run does not make the table."""
+    runs = sorted([await run() for _ in range(times)], key=lambda r: r.rate)
+    return runs[len(runs) // 2]
+
+
+@contextlib.asynccontextmanager
+async def throwaway_postgres(admin_url: str) -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for one run, dropped afterwards."""
+    name = f"cadrebot_bench_{secrets.token_hex(4)}"
+    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()

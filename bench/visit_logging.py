@@ -1,11 +1,13 @@
 """One-line visit logging through the fake Bot API server, against an aiogram echo bot.
 
-    .venv/bin/python -m bench.visit_logging [--updates 2000] [--postgres URL]
+    .venv/bin/python -m bench.visit_logging [--updates 2000] [--repeat 3] [--postgres ADMIN_URL]
 
 Both bots run in this process against their own instance of our fake Bot API server, over
 real HTTP. The echo bot answers each text with the same text; cadrebot parses
 `/visit CODE DATE`, checks the pairing and the date rules, inserts the visit (a new row each
-time) and answers. Figures are updates handled per second and the ratio to the echo bot.
+time) and answers. Figures are updates handled per second (the median of --repeat runs) and
+the ratio to the echo bot. With --postgres, a throw-away database is created through that
+admin URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres) and dropped after.
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ from aiogram import Dispatcher
 from aiogram.types import Message
 from sqlalchemy import select
 
-from bench.common import Polling, Run, aiogram_polling, bot_for, print_table, timed_polling
+from bench.common import (
+    Polling,
+    Run,
+    aiogram_polling,
+    bot_for,
+    median_of,
+    print_table,
+    throwaway_postgres,
+    timed_polling,
+)
 from bot.app import build_app
 from bot.settings import load_settings
 from domain.clock import FixedClock
@@ -135,23 +146,34 @@ async def cadrebot_run(updates: int, database_url: str, name: str) -> Run:
         await api.stop()
 
 
-async def main(updates: int, postgres_url: str | None) -> None:
-    echo_tasks = await echo_run(updates, 100, handle_as_tasks=True)
-    echo_seq = await echo_run(updates, 100, handle_as_tasks=False)
-    runs = [echo_seq]
+async def sqlite_run(updates: int) -> Run:
     with tempfile.TemporaryDirectory() as folder:
-        sqlite_url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}"
-        runs.append(await cadrebot_run(updates, sqlite_url, "cadrebot /visit (SQLite)"))
-    if postgres_url:
-        runs.append(await cadrebot_run(updates, postgres_url, "cadrebot /visit (PostgreSQL)"))
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}"
+        return await cadrebot_run(updates, url, "cadrebot /visit (SQLite)")
+
+
+async def postgres_run(updates: int, admin_url: str) -> Run:
+    async with throwaway_postgres(admin_url) as url:
+        return await cadrebot_run(updates, url, "cadrebot /visit (PostgreSQL)")
+
+
+async def main(updates: int, repeat: int, postgres_admin_url: str | None) -> None:
+    echo_tasks = await median_of(repeat, lambda: echo_run(updates, 100, handle_as_tasks=True))
+    runs = [await median_of(repeat, lambda: echo_run(updates, 100, handle_as_tasks=False))]
+    runs.append(await median_of(repeat, lambda: sqlite_run(updates)))
+    if postgres_admin_url:
+        runs.append(await median_of(repeat, lambda: postgres_run(updates, postgres_admin_url)))
     print_table(
-        f"One-line visit logging, {updates} updates, fake Bot API over HTTP", echo_tasks, runs
+        f"One-line visit logging, {updates} updates, fake Bot API over HTTP, median of {repeat}",
+        echo_tasks,
+        runs,
     )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--updates", type=int, default=2000)
-    parser.add_argument("--postgres", help="an EMPTY PostgreSQL database URL to also measure")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--postgres", help="PostgreSQL admin URL to also measure PostgreSQL")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.updates, arguments.postgres))
+    asyncio.run(main(arguments.updates, arguments.repeat, arguments.postgres))
