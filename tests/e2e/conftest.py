@@ -80,7 +80,11 @@ class Harness:
 
     async def say(self, user_id: int, text: str, count: int = 1) -> list[dict[str, Any]]:
         """Send text as the user and return the bot's next `count` messages to them."""
-        self.api.user(user_id, f"user{user_id}").send_text(text)
+        try:
+            user = self.api.get_user(user_id)
+        except KeyError:
+            user = self.api.user(user_id, f"user{user_id}")
+        user.send_text(text)
         return await self.api.wait_for_messages(user_id, count=count)
 
     async def register(self, user_id: int, cadre_code: str, language: str = "zh") -> None:

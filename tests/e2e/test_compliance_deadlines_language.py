@@ -134,3 +134,27 @@ async def test_unknown_language_is_refused(harness: Harness) -> None:
     await harness.register(CADRE_TG, "C1")
     [reply] = await harness.say(CADRE_TG, "/lang fr")
     assert reply["text"] == harness.zh(REFUSALS["bad_language"])
+
+
+async def test_english_cadre_registers_and_logs_a_guided_visit(harness: Harness) -> None:
+    code = await harness.invite("C1")
+    harness.api.user(CADRE_TG, "Li", language_code="en").send_text(f"/start {code}")
+    [welcome] = await harness.api.wait_for_messages(CADRE_TG)
+    assert welcome["text"].startswith("Welcome, 李明! You are registered as paired cadre.")
+    [picker] = await harness.say(CADRE_TG, "/visit")
+    assert picker["text"].startswith("Which household did you visit?")
+    user = harness.api.user(CADRE_TG, "Li", language_code="en")
+    user.press_button(picker, "\u25cb H001 户主1")
+    dated = await harness.api.wait_for_edit(CADRE_TG, picker["message_id"])
+    assert [b["text"] for b in dated["reply_markup"]["inline_keyboard"][1]] == [
+        "Yesterday",
+        "Another date",
+    ]
+    user.press_button(dated, "Yesterday")
+    confirm = await harness.api.wait_for_edit(CADRE_TG, picker["message_id"])
+    assert "Date: 2026-11-27" in confirm["text"]
+    user.press_button(confirm, "\u2705 Log visit")
+    done = await harness.api.wait_for_edit(CADRE_TG, picker["message_id"])
+    assert done["text"].startswith("\u2705 Visit logged: H001 户主1 on 2026-11-27.")
+    [visit] = await harness.visits()
+    assert visit.visit_date.isoformat() == "2026-11-27"
