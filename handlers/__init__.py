@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-from handlers import compliance, deadlines, fallback, households, language, start, visits
+from handlers import (
+    compliance,
+    deadlines,
+    fallback,
+    households,
+    language,
+    ledger,
+    progress,
+    start,
+    status,
+    village,
+    visits,
+)
 from handlers.filters import Registered
 
 
@@ -19,6 +31,10 @@ def build_root_router() -> Router:
     registered.callback_query.filter(Registered())
     registered.include_routers(
         visits.build_router(),
+        village.build_router(),
+        ledger.build_router(),
+        status.build_router(),
+        progress.build_router(),
         households.build_router(),
         compliance.build_router(),
         deadlines.build_router(),

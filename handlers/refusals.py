@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.i18n import N_, Translator
 from domain.errors import DomainError
+from handlers.refusal_texts import ledger, progress, status, village
 
 REFUSALS: dict[str, str] = {
     "not_your_household": N_(
@@ -57,6 +58,10 @@ REFUSALS: dict[str, str] = {
         "This button is no longer valid. Send the command again. (Rule: forged or stale button.)"
     ),
     "bad_language": N_("Choose a language: /lang zh or /lang en."),
+    **village.REFUSALS,
+    **ledger.REFUSALS,
+    **status.REFUSALS,
+    **progress.REFUSALS,
 }
 FALLBACK = N_("That was refused. (Rule: {reason}.)")
 

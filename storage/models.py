@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -71,6 +72,8 @@ class Village(Base):
     name: Mapped[str] = mapped_column(String(100))
     township_id: Mapped[int] = mapped_column(ForeignKey("townships.id"), index=True)
     poor: Mapped[bool] = mapped_column(Boolean, default=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     township: Mapped[Township] = relationship()
 
 
@@ -106,6 +109,8 @@ class Household(Base):
     head_name: Mapped[str] = mapped_column(String(100))
     size: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str | None] = mapped_column(String(32))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     village: Mapped[Village] = relationship()
 
 
@@ -121,6 +126,8 @@ class Member(Base):
     school: Mapped[str | None] = mapped_column(String(100))
     grade: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str | None] = mapped_column(String(32))
+    # Where a graduate went: senior | vocational | work | other (两后生 tracking).
+    destination: Mapped[str | None] = mapped_column(String(32))
 
 
 class Pairing(Base):
@@ -195,6 +202,95 @@ class HouseholdVisit(Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
+    # Distance from the household's recorded position; far ones are flagged, never refused.
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    far_from_place: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class VillageVisit(Base):
+    """A pairing unit's visit to its poor village on one local date (one per unit and day)."""
+
+    __tablename__ = "village_visits"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "village_id", "visit_date", name="uq_village_visits_day"),
+        Index("ix_village_visits_date", "visit_date"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
+    visit_date: Mapped[date] = mapped_column(Date)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    participants: Mapped[str | None] = mapped_column(Text)
+    discussed: Mapped[str | None] = mapped_column(Text)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    far_from_place: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class VisitPhoto(Base):
+    """A photo attached to a visit: Telegram's file_id, and a saved copy when enabled."""
+
+    __tablename__ = "visit_photos"
+    __table_args__ = (
+        UniqueConstraint("household_visit_id", "file_unique_id"),
+        UniqueConstraint("village_visit_id", "file_unique_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_visit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("household_visits.id"), index=True
+    )
+    village_visit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("village_visits.id"), index=True
+    )
+    file_id: Mapped[str] = mapped_column(String(255))
+    file_unique_id: Mapped[str] = mapped_column(String(64))
+    saved_path: Mapped[str | None] = mapped_column(String(500))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class LedgerReview(Base):
+    """A household's ledger for one year: its needs and when its cadre confirmed it."""
+
+    __tablename__ = "ledger_reviews"
+    __table_args__ = (UniqueConstraint("household_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    needs: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("cadres.id"))
+
+
+class AidRecord(Base):
+    """Aid a household (or one member) received in a year: kind, amount, note."""
+
+    __tablename__ = "aid_records"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
+
+
+class LedgerChange(Base):
+    """History of every ledger edit: who changed which field from what to what, and when."""
+
+    __tablename__ = "ledger_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    field: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    changed_by: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
 
 
 class Campaign(Base):
@@ -230,3 +326,18 @@ class Milestone(Base):
     title_zh: Mapped[str] = mapped_column(Text)
     title_en: Mapped[str] = mapped_column(Text)
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class MilestoneReport(Base):
+    """A unit's monthly progress on a milestone; the month's last report wins, months stay."""
+
+    __tablename__ = "milestone_reports"
+    __table_args__ = (UniqueConstraint("milestone_id", "unit_id", "month"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7))
+    text: Mapped[str] = mapped_column(Text)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    reported_by: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,10 @@
+"""Placeholder router, filled in by the progress feature."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def build_router() -> Router:
+    """A fresh router per Dispatcher: no module-level state shared between bots."""
+    return Router(name="progress")

@@ -1,0 +1,7 @@
+"""Refusal texts of the village feature (merged into handlers.refusals.REFUSALS)."""
+
+from bot.i18n import N_
+
+REFUSALS: dict[str, str] = {}
+
+__all__ = ["N_", "REFUSALS"]
