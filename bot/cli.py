@@ -41,9 +41,20 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--bot-username", help="used in the link (default: asked from the Bot API)")
 
     report = commands.add_parser("report", help="machine-readable reports")
-    report.add_argument("kind", choices=["compliance"])
+    report.add_argument("kind", choices=["compliance", "orphans"])
     report.add_argument("--period", help="YYYY-Qn (default: the current quarter)")
-    report.add_argument("--format", choices=["json", "csv"], default="json")
+    report.add_argument(
+        "--format", choices=["json", "csv", "text"], default="json", help="text: orphans only"
+    )
+
+    reassign = commands.add_parser(
+        "reassign", help="move a cadre's paired households to another cadre (turnover)"
+    )
+    reassign.add_argument("--from", dest="from_cadre", required=True, metavar="CADRE")
+    reassign.add_argument("--to", dest="to_cadre", required=True, metavar="CADRE")
+    reassign.add_argument(
+        "--households", nargs="+", metavar="CODE", help="only these (default: all of --from's)"
+    )
     return parser
 
 

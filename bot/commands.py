@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from aiogram import Bot
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, MenuButtonCommands
 
 from bot.i18n import N_, Catalogs
 
 COMMANDS = (
+    ("mystatus", N_("What I still owe")),
     ("visit", N_("Log a household visit")),
     ("households", N_("My households and coverage")),
     ("deadlines", N_("Milestones near today")),
+    ("progress", N_("Report my unit's monthly progress (unit heads)")),
     ("compliance", N_("Visit coverage this quarter")),
     ("lang", N_("Language: Chinese / English")),
     ("help", N_("What this bot can do")),
@@ -26,3 +28,5 @@ async def publish_commands(bot: Bot, catalogs: Catalogs) -> None:
             [BotCommand(command=name, description=t(text)) for name, text in COMMANDS],
             language_code=language,
         )
+    # The menu button opens this command list, /mystatus first: "what do I still owe?"
+    await bot.set_chat_menu_button(menu_button=MenuButtonCommands())

@@ -30,8 +30,12 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "invite":
             return await _invite(settings, args.cadre_code, args.bot_username)
+        if args.command == "report" and args.kind == "orphans":
+            return await _orphans(settings, args.format)
         if args.command == "report":
             return await _report(settings, args.period, args.format)
+        if args.command == "reassign":
+            return await _reassign(settings, args.from_cadre, args.to_cadre, args.households)
         if args.command == "import":
             return await _import(settings, args)
         if args.command == "plan":
@@ -95,6 +99,9 @@ async def _bot_username(settings: Settings) -> str | None:
 async def _report(settings: Settings, period: str | None, fmt: str) -> int:
     from services.compliance import county_compliance
 
+    if fmt == "text":
+        print("report compliance: --format json or csv", file=sys.stderr)
+        return 2
     quarter = Quarter.parse(period) if period else None
     engine = make_engine(settings.database_url)
     try:
@@ -183,4 +190,72 @@ async def _demo(settings: Settings, size: str) -> int:
     finally:
         await engine.dispose()
     print(summary)
+    return 0
+
+
+async def _reassign(
+    settings: Settings, from_code: str, to_code: str, households: list[str] | None
+) -> int:
+    """Turnover: close the old pairings now, open the new holder's; history stays."""
+    from services.turnover import reassign
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            moved = await reassign(session, from_code, to_code, households, SystemClock())
+    finally:
+        await engine.dispose()
+    at = moved.at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+    print(
+        f"moved {len(moved.households)} household(s) from {moved.from_code} {moved.from_name} "
+        f"to {moved.to_code} {moved.to_name} at {at} {settings.timezone}"
+    )
+    for code in moved.households:
+        print(f"  {code}")
+    return 0
+
+
+ORPHAN_FIELDS = (
+    "household_code",
+    "head_name",
+    "village_code",
+    "village_name",
+    "township_code",
+    "township_name",
+    "holder_code",
+    "holder_name",
+    "reason",
+)
+
+
+async def _orphans(settings: Settings, fmt: str) -> int:
+    """Households with no active cadre, for whoever must find them a new one."""
+    from dataclasses import asdict
+
+    from services.turnover import orphans
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            found = await orphans(session)
+    finally:
+        await engine.dispose()
+    rows = [asdict(orphan) for orphan in found]
+    if fmt == "json":
+        payload = {"count": len(rows), "households": rows}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=ORPHAN_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+        sys.stdout.write(buffer.getvalue())
+    else:
+        print(f"{len(rows)} household(s) without an active cadre")
+        for row in rows:
+            holder = f"{row['holder_code']} {row['holder_name']}" if row["holder_code"] else "-"
+            print(
+                f"{row['household_code']}  {row['head_name']}  {row['township_name']} "
+                f"{row['village_name']}  {row['reason']}  {holder}"
+            )
     return 0

@@ -15,6 +15,9 @@ from services.actors import Actor
 from services.deadlines import deadlines_for
 from services.visits import VisitRules
 
+# Progress notes are shown cut to this many characters under their milestone.
+PROGRESS_SHOWN = 120
+
 
 async def show_deadlines(
     message: Message,
@@ -33,7 +36,11 @@ async def show_deadlines(
     if not listing.items:
         await message.answer(header + "\n" + t("No milestones due in the coming months."))
         return
-    lines = [header] + [_line(item, t) for item in listing.items]
+    lines = [header]
+    for item in listing.items:
+        lines.append(_line(item, t))
+        if item.latest is not None:
+            lines.append(_progress_line(item, t, county=listing.unit_name is None))
     for part in chunks("\n".join(lines)):
         await message.answer(part)
 
@@ -48,7 +55,23 @@ def _line(item: Deadline, t: Translator) -> str:
     else:
         state = t("in {days} days", days=item.days_left)
     campaign = t("campaign {n}", n=item.campaign_number)
+    if item.units_concerned:
+        state += "; " + t(
+            "units done: {done}/{total}", done=item.units_done, total=item.units_concerned
+        )
     return f"\u2022 {item.due_date.isoformat()} \u2014 {esc(item.title)} ({campaign}; {state})"
+
+
+def _progress_line(item: Deadline, t: Translator, *, county: bool) -> str:
+    """The latest report under its milestone; the county view names the reporting unit."""
+    note = item.latest
+    assert note is not None
+    text = note.text if len(note.text) <= PROGRESS_SHOWN else note.text[:PROGRESS_SHOWN] + "\u2026"
+    who = f"{esc(note.unit_name)} " if county else ""
+    mark = " \u2713" if note.done else ""
+    return (
+        "   \u21b3 " + t("progress {month}: {text}", month=note.month, text=who + esc(text)) + mark
+    )
 
 
 def build_router() -> Router:

@@ -1,19 +1,31 @@
-"""The milestones near today for a person's unit (supervisors: every unit)."""
+"""The milestones near today for a person's unit (supervisors: every unit), with progress."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, local_today
-from domain.deadlines import LOOK_AHEAD, LOOK_BACK, Deadline, nearest_first
-from domain.plan import selector_matches
+from domain.deadlines import (
+    LOOK_AHEAD,
+    LOOK_BACK,
+    Deadline,
+    MilestoneFacts,
+    ProgressNote,
+    UnitRef,
+    concerns,
+    county_deadline,
+    nearest_first,
+    unit_deadline,
+)
 from domain.roles import sees_all_deadlines
 from services.actors import Actor
 from storage.cadres import unit_of
-from storage.plan_queries import milestones_between
+from storage.plan_queries import MilestoneRow, milestones_between
+from storage.progress import MilestoneById, ReportRow, all_units, latest_reports
 
 
 @dataclass(frozen=True)
@@ -22,27 +34,60 @@ class DeadlineList:
     items: list[Deadline]
 
 
+def milestone_facts(row: MilestoneRow | MilestoneById, locale: str) -> MilestoneFacts:
+    """A storage row in the viewer's language, as the domain rules read it."""
+    english = locale == "en"
+    return MilestoneFacts(
+        milestone_id=row.id,
+        due_date=row.due_date,
+        title=row.title_en if english else row.title_zh,
+        task_title=row.task_title_en if english else row.task_title_zh,
+        campaign_number=row.campaign_number,
+        selectors=row.responsible + row.cooperating,
+        closed=row.done_at is not None,
+    )
+
+
+def note_of(row: ReportRow) -> ProgressNote:
+    return ProgressNote(row.unit_id, row.unit_name, row.month, row.text, row.done)
+
+
+async def unit_deadlines(
+    session: AsyncSession, unit: UnitRef, today: date, locale: str
+) -> list[Deadline]:
+    """Every milestone in the window that concerns the unit, with its latest report.
+
+    Two queries (milestones, latest reports of this unit); the caller owns the transaction.
+    """
+    rows = await milestones_between(session, today - LOOK_BACK, today + LOOK_AHEAD)
+    facts = [milestone_facts(row, locale) for row in rows]
+    mine = [f for f in facts if concerns(f.selectors, unit)]
+    reports = await latest_reports(session, [f.milestone_id for f in mine], unit_id=unit.id)
+    latest = {r.milestone_id: note_of(r) for r in reports}
+    return [unit_deadline(f, today, latest.get(f.milestone_id)) for f in mine]
+
+
+async def county_deadlines(session: AsyncSession, today: date, locale: str) -> list[Deadline]:
+    """Every milestone in the window with units done / concerned; three queries in all."""
+    rows = await milestones_between(session, today - LOOK_BACK, today + LOOK_AHEAD)
+    facts = [milestone_facts(row, locale) for row in rows]
+    units = [UnitRef(u.id, u.code, u.name, u.kind) for u in await all_units(session)]
+    reports = await latest_reports(session, [f.milestone_id for f in facts])
+    by_milestone: dict[int, dict[int, ProgressNote]] = {}
+    for report in reports:
+        by_milestone.setdefault(report.milestone_id, {})[report.unit_id] = note_of(report)
+    return [county_deadline(f, today, units, by_milestone.get(f.milestone_id, {})) for f in facts]
+
+
 async def deadlines_for(
     session: AsyncSession, actor: Actor, clock: Clock, tz: ZoneInfo, locale: str
 ) -> DeadlineList:
-    """Overdue and upcoming milestones of the actor's unit, nearest first."""
+    """Overdue and upcoming milestones of the actor's unit (or the county), nearest first."""
     today = local_today(clock, tz)
     async with session.begin():
+        if sees_all_deadlines(actor.role):
+            return DeadlineList(None, nearest_first(await county_deadlines(session, today, locale)))
         unit = await unit_of(session, actor.unit_id)
-        rows = await milestones_between(session, today - LOOK_BACK, today + LOOK_AHEAD)
-    everyone = sees_all_deadlines(actor.role)
-    items = [
-        Deadline(
-            milestone_id=row.id,
-            due_date=row.due_date,
-            title=row.title_en if locale == "en" else row.title_zh,
-            task_title=row.task_title_en if locale == "en" else row.task_title_zh,
-            campaign_number=row.campaign_number,
-            done=row.done_at is not None,
-            days_left=(row.due_date - today).days,
-        )
-        for row in rows
-        if everyone
-        or any(selector_matches(s, unit.code, unit.kind) for s in row.responsible + row.cooperating)
-    ]
-    return DeadlineList(None if everyone else unit.name, nearest_first(items))
+        ref = UnitRef(unit.id, unit.code, unit.name, unit.kind)
+        items = await unit_deadlines(session, ref, today, locale)
+    return DeadlineList(unit.name, nearest_first(items))

@@ -1,0 +1,191 @@
+"""/mystatus: what I still owe, the one-tap visit, and its place in the menu."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from handlers.refusals import REFUSALS
+from storage.models import Household
+from tests.e2e.conftest import CADRE_TG, HEAD_TG, NOW, STRANGER_TG, Harness
+
+
+def lines_of(text: str) -> list[str]:
+    return text.splitlines()
+
+
+def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    markup = message.get("reply_markup") or {"inline_keyboard": []}
+    return [b for row in markup["inline_keyboard"] for b in row]
+
+
+async def _household_id(harness: Harness, code: str) -> int:
+    async with harness.app.sessionmaker() as session:
+        statement = select(Household.id).where(Household.code == code)
+        return int((await session.execute(statement)).scalar_one())
+
+
+async def test_status_lists_unvisited_households_and_milestones_due_soon(
+    harness: Harness,
+) -> None:
+    await harness.register(CADRE_TG, "C1")
+    await harness.say(CADRE_TG, "/visit H001 2026-11-20")
+    [status] = await harness.say(CADRE_TG, "/mystatus")
+    text = status["text"]
+    header = harness.zh("<b>What I still owe</b> \u2014 {date}", date="2026-11-28")
+    assert lines_of(text)[0] == header.replace("<b>", "").replace("</b>", "")
+    owed_line = harness.zh(
+        "<b>Households not visited in {quarter}</b>: {owed} of {total}",
+        quarter="2026-Q4",
+        owed=3,
+        total=4,
+    )
+    assert owed_line.replace("<b>", "").replace("</b>", "") in text
+    lines = text.splitlines()
+    owed = [line for line in lines if line.startswith("\u25cb")]
+    assert [line.split()[1] for line in owed] == ["H002", "H003", "H004"]
+    assert "H001" not in text and "H005" not in text  # visited / someone else's
+    assert harness.zh("never visited") in owed[0]
+    # Milestones of 教育股 due within 14 days, or overdue: not the other unit's.
+    assert "完成挂包农户台账" in text and harness.zh("in {days} days", days=2) in text
+    assert "十月核实" in text
+    assert "均衡办任务" not in text
+    assert [b["text"] for b in _buttons(status)] == [
+        harness.zh("\u2705 Visited {code} {head} today", code=code, head=head)
+        for code, head in (("H002", "户主2"), ("H003", "户主3"), ("H004", "户主4"))
+    ]
+
+
+async def test_one_tap_logs_a_visit_dated_today_in_shanghai(harness: Harness) -> None:
+    # 17:00 UTC on Nov 28 is already 01:00 on Nov 29 in Shanghai.
+    late = datetime(2026, 11, 28, 17, 0, tzinfo=UTC)
+    harness.clock.set(late)
+    await harness.register(CADRE_TG, "C1")
+    [status] = await harness.say(CADRE_TG, "/mystatus")
+    user = harness.api.user(CADRE_TG, "c")
+    label = harness.zh("\u2705 Visited {code} {head} today", code="H003", head="户主3")
+    user.press_button(status, label)
+    edited = await harness.api.wait_for_edit(CADRE_TG, status["message_id"])
+    assert edited["text"].startswith(
+        harness.zh(
+            "\u2705 Visit logged: {code} {head} on {date}.",
+            code="H003",
+            head="户主3",
+            date="2026-11-29",
+        )
+    )
+    owed = [line.split()[1] for line in edited["text"].splitlines() if line.startswith("\u25cb")]
+    assert owed == ["H001", "H002", "H004"]
+    assert len(_buttons(edited)) == 3
+    assert all("H003" not in b["text"] for b in _buttons(edited))
+    [visit] = await harness.visits()
+    household = await _household_id(harness, "H003")
+    assert (visit.household_id, visit.visit_date, visit.reported_at) == (
+        household,
+        date(2026, 11, 29),
+        late,
+    )
+
+
+async def test_every_household_visited_is_said_so(harness: Harness) -> None:
+    await harness.register(CADRE_TG, "C1")
+    for code in ("H001", "H002", "H003", "H004"):
+        await harness.say(CADRE_TG, f"/visit {code}")
+    [status] = await harness.say(CADRE_TG, "/mystatus")
+    assert harness.zh("Every household of yours is visited this quarter.") in status["text"]
+    assert _buttons(status) == []
+
+
+async def test_forged_visit_button_for_someone_elses_household(harness: Harness) -> None:
+    await harness.register(CADRE_TG, "C1")
+    [status] = await harness.say(CADRE_TG, "/mystatus")
+    other = await _household_id(harness, "H005")
+    update = harness.api.user(CADRE_TG, "c").forge_callback(status["message_id"], f"stv:{other}")
+    answer = await harness.api.wait_for_callback_answer(update)
+    assert answer["text"] == harness.zh(REFUSALS["not_your_household"], code="H005")[:200]
+    assert await harness.visits() == []
+
+
+async def test_a_second_tap_does_not_log_twice(harness: Harness) -> None:
+    await harness.register(CADRE_TG, "C1")
+    [status] = await harness.say(CADRE_TG, "/mystatus")
+    data = _buttons(status)[0]["callback_data"]
+    user = harness.api.user(CADRE_TG, "c")
+    user.press(status, data)
+    await harness.api.wait_for_edit(CADRE_TG, status["message_id"])
+    update = user.forge_callback(status["message_id"], data)
+    await harness.api.wait_for_callback_answer(update)
+    assert len(await harness.visits()) == 1
+    assert (await harness.visits())[0].reported_at == NOW
+
+
+async def test_done_milestone_is_no_longer_owed(harness: Harness) -> None:
+    await harness.register(CADRE_TG, "C1")
+    await harness.register(HEAD_TG, "H1")
+    [listing] = await harness.say(HEAD_TG, "/progress")
+    user = harness.api.user(HEAD_TG, "h")
+    user.press(listing, listing["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    await harness.api.wait_for_edit(HEAD_TG, listing["message_id"])
+    [question] = await harness.say(HEAD_TG, "台账全部完成")
+    user.press_button(question, harness.zh("\u2705 Mark done"))
+    await harness.api.wait_for_edit(HEAD_TG, question["message_id"])
+    [status] = await harness.say(CADRE_TG, "/mystatus")
+    assert "完成挂包农户台账" not in status["text"]
+    assert "十月核实" in status["text"]
+
+
+async def test_mystatus_is_first_in_the_menu_and_the_menu_button_shows_commands(
+    harness: Harness,
+) -> None:
+    await harness.say(STRANGER_TG, "hi")  # the bot is polling, so start-up is done
+    for language in ("", "zh", "en"):
+        commands = harness.api.commands(None, language)
+        assert commands is not None and commands[0]["command"] == "mystatus"
+    english = harness.api.commands(None, "en")
+    assert english is not None and english[0]["description"] == "What I still owe"
+    [call] = harness.api.calls_of("setChatMenuButton")
+    assert "chat_id" not in call.params  # the bot's default button, for every chat
+    assert call.params["menu_button"] == {"type": "commands"}
+
+
+async def test_village_and_ledger_sections_from_the_other_features_services(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stand-ins with the agreed signatures, until the village and ledger services land."""
+    calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def unit_village_status(session: Any, unit_id: int, month: Any) -> list[Any]:
+        calls.append(("village", (unit_id, str(month))))
+        return [
+            SimpleNamespace(village_id=1, village_code="V1", village_name="大村", covered=False)
+        ]
+
+    async def incomplete_ledgers(session: Any, cadre_id: int, year: int, opens: date) -> list[Any]:
+        calls.append(("ledgers", (year, opens)))
+        return [
+            SimpleNamespace(
+                household_id=1, household_code="H001", head_name="户主1", missing=("needs", "aid")
+            )
+        ]
+
+    monkeypatch.setitem(
+        sys.modules,
+        "services.village_visits",
+        SimpleNamespace(unit_village_status=unit_village_status),
+    )
+    monkeypatch.setitem(
+        sys.modules, "services.ledgers", SimpleNamespace(incomplete_ledgers=incomplete_ledgers)
+    )
+    monkeypatch.setattr("handlers.status._ledger_opens", lambda settings: (9, 1))
+    await harness.register(CADRE_TG, "C1")
+    [status] = await harness.say(CADRE_TG, "/mystatus")
+    text = status["text"]
+    assert "\u25cb 大村 (V1)" in text and harness.zh("not visited yet this month") in text
+    assert "H001" in text and "needs, aid" in text and "2026-11-30" in text
+    assert calls[1] == ("ledgers", (2026, date(2026, 9, 1)))
+    assert calls[0][0] == "village" and calls[0][1][1] == "2026-11"
