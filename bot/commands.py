@@ -10,6 +10,7 @@ from bot.i18n import N_, Catalogs
 COMMANDS = (
     ("mystatus", N_("What I still owe")),
     ("visit", N_("Log a household visit")),
+    ("village", N_("Log the unit's village visit")),
     ("households", N_("My households and coverage")),
     ("deadlines", N_("Milestones near today")),
     ("progress", N_("Report my unit's monthly progress (unit heads)")),

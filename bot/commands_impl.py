@@ -120,13 +120,21 @@ def compliance_json(report: CoverageReport) -> str:
             for row in items
         ]
 
-    payload = {
+    payload: dict[str, object] = {
         "period": report.period,
         "total": {"assigned": report.total.assigned, "covered": report.total.covered},
         "by_unit": rows(report.by_unit, "unit_code"),
         "by_township": rows(report.by_township, "township_code"),
         "by_cadre": rows(report.by_cadre, "cadre_code"),
     }
+    if report.villages is not None:
+        villages = report.villages
+        payload["village_visits"] = {
+            "month": villages.month,
+            "total": {"assigned": villages.total.assigned, "covered": villages.total.covered},
+            "by_unit": rows(villages.by_unit, "unit_code"),
+            "by_township": rows(villages.by_township, "township_code"),
+        }
     return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -142,6 +150,16 @@ def compliance_csv(report: CoverageReport) -> str:
     ):
         for row in items:
             writer.writerow([report.period, level, row.key, row.name, row.assigned, row.covered])
+    if report.villages is not None:
+        month = report.villages.month
+        total = report.villages.total
+        writer.writerow([month, "village_county", "", "", total.assigned, total.covered])
+        for level, items in (
+            ("village_unit", report.villages.by_unit),
+            ("village_township", report.villages.by_township),
+        ):
+            for row in items:
+                writer.writerow([month, level, row.key, row.name, row.assigned, row.covered])
     return buffer.getvalue()
 
 

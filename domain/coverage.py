@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
+
+from domain.periods import Month, Quarter
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,16 @@ class Coverage:
 
 
 @dataclass(frozen=True)
+class VillageCoverage:
+    """Pairing units that went to their village in a month (a unit-village pair is one)."""
+
+    month: str
+    total: Coverage
+    by_unit: tuple[Coverage, ...] = ()
+    by_township: tuple[Coverage, ...] = ()
+
+
+@dataclass(frozen=True)
 class CoverageReport:
     """The figures one person may see for one quarter."""
 
@@ -33,6 +48,27 @@ class CoverageReport:
     by_unit: tuple[Coverage, ...] = ()
     by_township: tuple[Coverage, ...] = ()
     by_cadre: tuple[Coverage, ...] = ()
+    villages: VillageCoverage | None = None
+
+
+def sum_by(items: Iterable[tuple[str, str, int, int]]) -> tuple[Coverage, ...]:
+    """Add up (key, name, assigned, covered) items per key, sorted by key."""
+    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for key, name, assigned, covered in items:
+        bucket = sums[(key, name)]
+        bucket[0] += assigned
+        bucket[1] += covered
+    return tuple(
+        Coverage(key, name, assigned, covered)
+        for (key, name), (assigned, covered) in sorted(sums.items())
+    )
+
+
+def village_month_for(quarter: Quarter, today: date) -> Month:
+    """The month whose village visits a quarter's report shows: this month, or its last one."""
+    if today in quarter:
+        return Month.containing(today)
+    return Month.containing(quarter.last_day)
 
 
 def total_of(rows: tuple[Coverage, ...], key: str, name: str) -> Coverage:

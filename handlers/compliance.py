@@ -63,6 +63,20 @@ def render_report(report: CoverageReport, t: Translator) -> str:
         lines += ["", t("<b>By cadre</b>")] + [_line(r) for r in _weakest_first(report.by_cadre)]
     if report.total.assigned == 0:
         lines.append(t("No paired households in this period."))
+    if report.villages is not None:
+        villages = report.villages
+        lines += [
+            "",
+            t(
+                "Village visits in {month}: {covered} of {assigned} units ({percent})",
+                month=villages.month,
+                covered=villages.total.covered,
+                assigned=villages.total.assigned,
+                percent=villages.total.percent,
+            ),
+        ]
+        if scope is ComplianceScope.COUNTY:
+            lines += [_line(r) for r in _weakest_first(villages.by_township)]
     return "\n".join(lines)
 
 

@@ -21,7 +21,12 @@ ROLE_NAMES = {
 def help_text(t: Translator, role: Role) -> str:
     lines = [
         t("What you can do:"),
+        t("/mystatus \u2014 what I still owe: visits, my unit's village, deadlines"),
         t("/visit \u2014 log a household visit (or /visit CODE [YYYY-MM-DD] [note])"),
+        t(
+            "/village \u2014 log your unit's monthly visit to its village "
+            "(or /village [YYYY-MM-DD] [what was discussed])"
+        ),
         t("/households \u2014 my households and this quarter's coverage"),
         t("/deadlines \u2014 my unit's milestones, nearest first"),
         t("/compliance \u2014 visit coverage this quarter (or /compliance 2026-Q3)"),
@@ -29,7 +34,8 @@ def help_text(t: Translator, role: Role) -> str:
         t("/cancel \u2014 stop what you are doing"),
     ]
     if role in (Role.SUPERVISOR, Role.ADMIN):
-        lines.insert(5, t("As a supervisor you see the county, every unit and township."))
+        lines.insert(7, t("As a supervisor you see the county, every unit and township."))
     elif role is Role.UNIT_HEAD:
-        lines.insert(5, t("As a unit head you see your unit's coverage by cadre."))
+        lines.insert(7, t("As a unit head you see your unit's coverage by cadre."))
+        lines.insert(7, t("/progress \u2014 unit heads: monthly progress on milestones"))
     return "\n".join(lines)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -10,11 +9,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, local_today
-from domain.coverage import Coverage, CoverageReport, total_of
-from domain.periods import Quarter
+from domain.coverage import (
+    Coverage,
+    CoverageReport,
+    VillageCoverage,
+    sum_by,
+    total_of,
+    village_month_for,
+)
+from domain.periods import Month, Quarter
 from domain.roles import ComplianceScope, compliance_scope
 from services.actors import Actor
 from storage.coverage import CoverageCell, coverage_cells
+from storage.village_visits import VillageCoverageRow, village_coverage_rows
 
 
 def period_end_instant(quarter: Quarter, tz: ZoneInfo) -> datetime:
@@ -25,19 +32,22 @@ def period_end_instant(quarter: Quarter, tz: ZoneInfo) -> datetime:
 def _group(
     cells: Iterable[CoverageCell], key: Callable[[CoverageCell], tuple[str, str]]
 ) -> tuple[Coverage, ...]:
-    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for cell in cells:
-        bucket = sums[key(cell)]
-        bucket[0] += cell.assigned
-        bucket[1] += cell.covered
-    return tuple(
-        Coverage(code, name, assigned, covered)
-        for (code, name), (assigned, covered) in sorted(sums.items())
-    )
+    return sum_by((*key(cell), cell.assigned, cell.covered) for cell in cells)
+
+
+def village_section(month: Month, rows: list[VillageCoverageRow]) -> VillageCoverage:
+    """Fold unit-village pairs into the month's figures by unit and township."""
+    by_unit = sum_by((r.unit_code, r.unit_name, 1, int(r.covered)) for r in rows)
+    by_township = sum_by((r.township_code, r.township_name, 1, int(r.covered)) for r in rows)
+    return VillageCoverage(str(month), total_of(by_unit, "total", ""), by_unit, by_township)
 
 
 def build_report(
-    quarter: Quarter, scope: ComplianceScope, cells: list[CoverageCell], total_name: str = ""
+    quarter: Quarter,
+    scope: ComplianceScope,
+    cells: list[CoverageCell],
+    villages: VillageCoverage | None = None,
+    total_name: str = "",
 ) -> CoverageReport:
     """Fold the (cadre, township) cells into the rows the scope shows."""
     by_cadre = _group(cells, lambda c: (c.cadre_code, c.cadre_name))
@@ -50,6 +60,7 @@ def build_report(
         by_unit=by_unit if scope is ComplianceScope.COUNTY else (),
         by_township=by_township if scope is ComplianceScope.COUNTY else (),
         by_cadre=by_cadre if scope is not ComplianceScope.OWN else (),
+        villages=villages,
     )
 
 
@@ -60,7 +71,9 @@ async def compliance_for(
 
     With no quarter given, the current one in the plan's time zone.
     """
-    quarter = quarter or Quarter.containing(local_today(clock, tz))
+    today = local_today(clock, tz)
+    quarter = quarter or Quarter.containing(today)
+    month = village_month_for(quarter, today)
     scope = compliance_scope(actor.role)
     async with session.begin():
         cells = await coverage_cells(
@@ -71,16 +84,25 @@ async def compliance_for(
             unit_id=actor.unit_id if scope is ComplianceScope.UNIT else None,
             cadre_id=actor.cadre_id if scope is ComplianceScope.OWN else None,
         )
-    return build_report(quarter, scope, cells)
+        pairs = await village_coverage_rows(
+            session,
+            month.first_day,
+            month.last_day,
+            unit_id=None if scope is ComplianceScope.COUNTY else actor.unit_id,
+        )
+    return build_report(quarter, scope, cells, village_section(month, pairs) if pairs else None)
 
 
 async def county_compliance(
     session: AsyncSession, quarter: Quarter | None, clock: Clock, tz: ZoneInfo
 ) -> CoverageReport:
     """The whole county with every breakdown, for machine-readable reports."""
-    quarter = quarter or Quarter.containing(local_today(clock, tz))
+    today = local_today(clock, tz)
+    quarter = quarter or Quarter.containing(today)
+    month = village_month_for(quarter, today)
     async with session.begin():
         cells = await coverage_cells(
             session, quarter.first_day, quarter.last_day, period_end_instant(quarter, tz)
         )
-    return build_report(quarter, ComplianceScope.COUNTY, cells)
+        pairs = await village_coverage_rows(session, month.first_day, month.last_day)
+    return build_report(quarter, ComplianceScope.COUNTY, cells, village_section(month, pairs))

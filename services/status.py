@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, Protocol, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,67 +15,20 @@ from domain.status import (
     OwedLedger,
     VillageState,
     households_owed,
-    ledger_season,
     milestones_owed,
 )
 from services.actors import Actor
 from services.deadlines import unit_deadlines
+from services.village_visits import unit_village_status
 from services.visits import VisitOutcome, VisitRequest, VisitRules, log_household_visit
 from storage import households as household_repo
 from storage.cadres import unit_of
 
 
-class _VillageStatus(Protocol):
-    """services.village_visits.unit_village_status, as agreed with the village feature."""
-
-    def __call__(self, session: AsyncSession, unit_id: int, month: Month) -> Awaitable[Any]: ...
-
-
-class _IncompleteLedgers(Protocol):
-    """services.ledgers.incomplete_ledgers, as agreed with the ledger feature."""
-
-    def __call__(
-        self, session: AsyncSession, cadre_id: int, year: int, season_opens: date
-    ) -> Awaitable[Any]: ...
-
-
-def _feature(module: str, name: str) -> Any:
-    """Another feature's service when that feature is installed, else None.
-
-    The village and ledger features are built in parallel; /mystatus shows their sections
-    as soon as their services exist, and leaves them out until then.
-    """
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ModuleNotFoundError:
-        return None
-
-
-async def _villages(
-    session: AsyncSession, unit_id: int, month: Month
-) -> tuple[tuple[VillageState, ...], bool]:
-    service = cast(
-        _VillageStatus | None, _feature("services.village_visits", "unit_village_status")
-    )
-    if service is None:
-        return (), False
-    rows: Sequence[Any] = await service(session, unit_id, month)
-    return (
-        tuple(VillageState(r.village_id, r.village_code, r.village_name, r.covered) for r in rows),
-        True,
-    )
-
-
-async def _ledgers(
-    session: AsyncSession, cadre_id: int, today: date, opens: tuple[int, int] | None
-) -> tuple[LedgerSeason | None, tuple[OwedLedger, ...]]:
-    service = cast(_IncompleteLedgers | None, _feature("services.ledgers", "incomplete_ledgers"))
-    if service is None or opens is None:
-        return None, ()
-    season = ledger_season(today, opens)
-    rows: Sequence[Any] = await service(session, cadre_id, season.year, season.opens)
-    return season, tuple(
-        OwedLedger(r.household_id, r.household_code, r.head_name, tuple(r.missing)) for r in rows
+async def _villages(session: AsyncSession, unit_id: int, month: Month) -> tuple[VillageState, ...]:
+    rows = await unit_village_status(session, unit_id, month)
+    return tuple(
+        VillageState(r.village_id, r.village_code, r.village_name, r.covered) for r in rows
     )
 
 
@@ -113,8 +62,10 @@ async def my_status(
             session, UnitRef(unit.id, unit.code, unit.name, unit.kind), today, locale
         )
     # The other features' services own their transactions, so they run after ours.
-    villages, villages_known = await _villages(session, actor.unit_id, month)
-    season, ledgers = await _ledgers(session, actor.cadre_id, today, ledger_opens)
+    villages = await _villages(session, actor.unit_id, month)
+    # Ledgers (issue 3) join here once the ledger feature exists; until then none are owed.
+    season: LedgerSeason | None = None
+    ledgers: tuple[OwedLedger, ...] = ()
     return MyStatus(
         today=today,
         quarter=quarter,
@@ -125,7 +76,7 @@ async def my_status(
             for h in held
         ),
         villages=villages,
-        villages_known=villages_known,
+        villages_known=True,
         ledger_season=season,
         ledgers=ledgers,
         milestones=milestones_owed(deadlines),

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, date, datetime
-from types import SimpleNamespace
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from handlers.refusals import REFUSALS
@@ -151,41 +148,3 @@ async def test_mystatus_is_first_in_the_menu_and_the_menu_button_shows_commands(
     [call] = harness.api.calls_of("setChatMenuButton")
     assert "chat_id" not in call.params  # the bot's default button, for every chat
     assert call.params["menu_button"] == {"type": "commands"}
-
-
-async def test_village_and_ledger_sections_from_the_other_features_services(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Stand-ins with the agreed signatures, until the village and ledger services land."""
-    calls: list[tuple[str, tuple[Any, ...]]] = []
-
-    async def unit_village_status(session: Any, unit_id: int, month: Any) -> list[Any]:
-        calls.append(("village", (unit_id, str(month))))
-        return [
-            SimpleNamespace(village_id=1, village_code="V1", village_name="大村", covered=False)
-        ]
-
-    async def incomplete_ledgers(session: Any, cadre_id: int, year: int, opens: date) -> list[Any]:
-        calls.append(("ledgers", (year, opens)))
-        return [
-            SimpleNamespace(
-                household_id=1, household_code="H001", head_name="户主1", missing=("needs", "aid")
-            )
-        ]
-
-    monkeypatch.setitem(
-        sys.modules,
-        "services.village_visits",
-        SimpleNamespace(unit_village_status=unit_village_status),
-    )
-    monkeypatch.setitem(
-        sys.modules, "services.ledgers", SimpleNamespace(incomplete_ledgers=incomplete_ledgers)
-    )
-    monkeypatch.setattr("handlers.status._ledger_opens", lambda settings: (9, 1))
-    await harness.register(CADRE_TG, "C1")
-    [status] = await harness.say(CADRE_TG, "/mystatus")
-    text = status["text"]
-    assert "\u25cb 大村 (V1)" in text and harness.zh("not visited yet this month") in text
-    assert "H001" in text and "needs, aid" in text and "2026-11-30" in text
-    assert calls[1] == ("ledgers", (2026, date(2026, 9, 1)))
-    assert calls[0][0] == "village" and calls[0][1][1] == "2026-11"

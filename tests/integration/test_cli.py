@@ -14,6 +14,7 @@ from domain.clock import SystemClock, local_today
 from domain.periods import Quarter
 from services.actors import Actor
 from services.registration import redeem_invite
+from services.village_visits import VillageVisitRequest, log_village_visit
 from services.visits import VisitRequest, VisitRules, log_household_visit
 from storage.db import make_engine, make_sessionmaker
 
@@ -47,6 +48,11 @@ async def _log_visits_as(url: str, codes: dict[str, list[str]]) -> None:
         for account, (invite, households) in enumerate(codes.items(), start=500):
             async with sessionmaker() as session:
                 actor: Actor = await redeem_invite(session, account, invite, clock)
+            if account == 500:  # C0001 of 教育股 logs the unit's village visit (V0601)
+                async with sessionmaker() as session:
+                    await log_village_visit(
+                        session, actor, VillageVisitRequest(discussed="控辍保学"), clock, rules
+                    )
             for household in households:
                 async with sessionmaker() as session:
                     await log_household_visit(
@@ -88,6 +94,13 @@ def test_import_invite_and_report_agree_with_hand_count(
     assert cadres == {"C0001": (3, 1), "C0002": (2, 1), "C0006": (3, 1)}
     townships = {r["township_code"]: (r["assigned"], r["covered"]) for r in report["by_township"]}
     assert townships == {"T06": (6, 2), "T07": (2, 1)}
+    villages = report["village_visits"]
+    assert villages["total"] == {"assigned": 3, "covered": 1}
+    assert {r["unit_code"]: r["covered"] for r in villages["by_unit"]} == {
+        "BGS": 0,
+        "JYG": 1,
+        "ZX06": 0,
+    }
 
     code, out, _ = run(capsys, "report", "compliance", "--period", period, "--format", "csv")
     assert code == 0
@@ -95,6 +108,7 @@ def test_import_invite_and_report_agree_with_hand_count(
     assert lines[0] == "period,level,code,name,assigned,covered"
     assert f"{period},county,,,8,3" in lines
     assert f"{period},unit,JYG,教育股,5,2" in lines
+    assert f"{villages['month']},village_unit,JYG,教育股,1,1" in lines
 
 
 def test_bad_roster_exits_non_zero_naming_row_and_column(

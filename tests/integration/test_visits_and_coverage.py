@@ -22,7 +22,7 @@ from services.compliance import county_compliance
 from services.registration import issue_invite, redeem_invite
 from services.roster_import import import_tables
 from services.visits import VisitRequest, VisitRules, log_household_visit
-from storage.models import Base, Cadre, HouseholdVisit
+from storage.models import Base, Cadre, HouseholdVisit, Village
 
 Maker = async_sessionmaker[AsyncSession]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -194,3 +194,53 @@ async def test_rebinding_moves_the_account(roster: Maker) -> None:
         bound = await session.execute(select(Cadre.code).where(Cadre.telegram_user_id == 4242))
         assert list(bound.scalars()) == ["C2"]
     assert actor is not None and actor.code == "C2"
+
+
+async def test_village_month_coverage_by_unit_and_township(roster: Maker) -> None:
+    from domain.periods import Month
+    from services.compliance import county_compliance as county
+    from services.village_visits import VillageVisitRequest, log_village_visit
+
+    paired = {
+        **ROSTER,
+        "unit_villages": [
+            {"unit_code": "JYG", "village_code": "V1"},
+            {"unit_code": "JYG", "village_code": "V2"},
+            {"unit_code": "CS1", "village_code": "V1"},
+        ],
+    }
+    await import_tables(roster, paired, clock=FixedClock(IMPORTED))
+    c1, c3 = await _actor(roster, "C1"), await _actor(roster, "C3")
+    async with roster() as session:
+        village_ids = dict((await session.execute(select(Village.code, Village.id))).all())
+    for actor, village, day in (
+        (c1, "V1", date(2026, 11, 2)),
+        (c1, "V1", date(2026, 11, 3)),  # a second visit covers nothing more
+        (c3, "V1", date(2026, 10, 30)),  # last month
+    ):
+        async with roster() as session:
+            await log_village_visit(
+                session,
+                actor,
+                VillageVisitRequest(village_id=village_ids[village], visit_date=day),
+                FixedClock(NOW),
+                RULES,
+            )
+    async with roster() as session:
+        report = await county(session, Quarter(2026, 4), FixedClock(NOW), SHANGHAI)
+    villages = report.villages
+    assert villages is not None and villages.month == str(Month(2026, 11))
+    assert (villages.total.assigned, villages.total.covered) == (3, 1)
+    assert {r.key: (r.assigned, r.covered) for r in villages.by_unit} == {
+        "JYG": (2, 1),
+        "CS1": (1, 0),
+    }
+    assert {r.key: (r.assigned, r.covered) for r in villages.by_township} == {
+        "T1": (2, 1),
+        "T2": (1, 0),
+    }
+    # Q3 shows its last month, September: nobody went.
+    async with roster() as session:
+        q3 = await county(session, Quarter(2026, 3), FixedClock(NOW), SHANGHAI)
+    assert q3.villages is not None and q3.villages.month == "2026-09"
+    assert q3.villages.total.covered == 0
