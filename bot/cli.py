@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     reassign.add_argument(
         "--households", nargs="+", metavar="CODE", help="only these (default: all of --from's)"
     )
+
+    qr = commands.add_parser("qr", help="printable PDF of door QR codes (deep links to visits)")
+    qr.add_argument("--village", help="only this village's households")
+    qr.add_argument("--output", type=Path, default=Path("door-codes.pdf"))
+    qr.add_argument("--bot-username", help="used in the links (default: asked from the Bot API)")
     return parser
 
 

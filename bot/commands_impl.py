@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import io
 import json
 import sys
+from pathlib import Path
 
 from aiogram.exceptions import TelegramAPIError
 
@@ -42,6 +44,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _plan(settings, args)
         if args.command == "demo":
             return await _demo(settings, args.size)
+        if args.command == "qr":
+            return await _qr(settings, args.village, args.output, args.bot_username)
     except DomainError as error:
         print(f"refused: {error.reason} {error.params}", file=sys.stderr)
         return 1
@@ -79,6 +83,30 @@ async def _invite(settings: Settings, cadre_code: str, bot_username: str | None)
         print(f"link:    https://t.me/{username}?start={issued.code}")
     else:
         print(f"link:    set BOT_TOKEN or --bot-username; or send: /start {issued.code}")
+    return 0
+
+
+async def _qr(
+    settings: Settings, village: str | None, output: Path, bot_username: str | None
+) -> int:
+    from services.door_codes import door_codes, door_codes_pdf
+
+    username = bot_username or await _bot_username(settings)
+    if not username:
+        print("set BOT_TOKEN or pass --bot-username: links need the bot's name", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            codes = await door_codes(session, username, village)
+    finally:
+        await engine.dispose()
+    if not codes:
+        print(f"no households{f' in village {village}' if village else ''}", file=sys.stderr)
+        return 1
+    pdf = await asyncio.to_thread(door_codes_pdf, codes)
+    await asyncio.to_thread(output.write_bytes, pdf)
+    print(f"{output}: {len(codes)} door codes")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +11,9 @@ from bot.i18n import Translator
 from domain.clock import Clock
 from handlers.render import esc
 from handlers.texts import NOT_ON_ROSTER, ROLE_NAMES, help_text
+from handlers.visits import visit_door_code
 from services.actors import AccountCache, Actor
+from services.door_codes import DEEP_LINK_PREFIX
 from services.registration import redeem_invite
 
 
@@ -58,6 +60,10 @@ async def start_plain(message: Message, actor: Actor | None, t: Translator) -> N
 def build_router() -> Router:
     """A fresh router per Dispatcher: no module-level state shared between bots."""
     router = Router(name="start")
+    router.message.register(
+        visit_door_code,
+        CommandStart(deep_link=True, magic=F.args.startswith(DEEP_LINK_PREFIX)),
+    )
     router.message.register(start_with_invite, CommandStart(deep_link=True))
     router.message.register(start_plain, CommandStart())
     router.message.register(start_plain, Command("help"))

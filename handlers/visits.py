@@ -25,19 +25,23 @@ from domain.clock import Clock
 from domain.errors import InputRefused
 from handlers.callbacks import HouseholdPage, PickDate, PickHousehold, VisitStep
 from handlers.render import esc
+from handlers.texts import NOT_ON_ROSTER
 from services.actors import Actor
+from services.door_codes import DEEP_LINK_PREFIX
 from services.visits import (
     MyHouseholds,
     VisitOutcome,
     VisitRequest,
     VisitRules,
     check_my_household,
+    check_my_household_code,
     chosen_visit_date,
     log_household_visit,
     my_households,
     parse_one_line,
     typed_visit_date,
 )
+from storage.households import HouseholdHolder
 
 PAGE_SIZE = 8
 
@@ -103,6 +107,54 @@ async def visit_page(
     await query.answer()
 
 
+async def visit_door_code(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+    visit_rules: VisitRules,
+    state: FSMContext,
+    t: Translator,
+) -> None:
+    """`/start hh_<code>` from a door QR code: the household's visit starts at the date."""
+    if actor is None:
+        await message.answer(t(NOT_ON_ROSTER))
+        return
+    code = (command.args or "").removeprefix(DEEP_LINK_PREFIX)
+    household = await check_my_household_code(session, actor, code)
+    text, markup = await begin_visit(household, state, clock, visit_rules, t)
+    await message.answer(text, reply_markup=markup)
+
+
+async def begin_visit(
+    household: HouseholdHolder,
+    state: FSMContext,
+    clock: Clock,
+    rules: VisitRules,
+    t: Translator,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Remember the chosen household and ask for the date: today, yesterday or another."""
+    await state.set_state(VisitFlow.household)
+    await state.set_data(
+        {"household_id": household.id, "code": household.code, "head": household.head_name}
+    )
+    today = chosen_visit_date(0, clock, rules)
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t("Today {date}", date=today.strftime("%m-%d")), callback_data=PickDate(days_ago=0)
+    )
+    builder.button(text=t("Yesterday"), callback_data=PickDate(days_ago=1))
+    builder.button(text=t("Another date"), callback_data=PickDate(days_ago=-1))
+    builder.adjust(1, 2)
+    text = t(
+        "Visit to {code} {head}. When was it?",
+        code=esc(household.code),
+        head=esc(household.head_name),
+    )
+    return text, builder.as_markup()
+
+
 async def visit_pick_household(
     query: CallbackQuery,
     callback_data: PickHousehold,
@@ -114,27 +166,9 @@ async def visit_pick_household(
     t: Translator,
 ) -> None:
     household = await check_my_household(session, actor, callback_data.household_id)
-    await state.set_state(VisitFlow.household)
-    await state.set_data(
-        {"household_id": household.id, "code": household.code, "head": household.head_name}
-    )
-    today = chosen_visit_date(0, clock, visit_rules)
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=t("Today {date}", date=today.strftime("%m-%d")), callback_data=PickDate(days_ago=0)
-    )
-    builder.button(text=t("Yesterday"), callback_data=PickDate(days_ago=1))
-    builder.button(text=t("Another date"), callback_data=PickDate(days_ago=-1))
-    builder.adjust(1, 2)
+    text, markup = await begin_visit(household, state, clock, visit_rules, t)
     if isinstance(query.message, Message):
-        await query.message.edit_text(
-            t(
-                "Visit to {code} {head}. When was it?",
-                code=esc(household.code),
-                head=esc(household.head_name),
-            ),
-            reply_markup=builder.as_markup(),
-        )
+        await query.message.edit_text(text, reply_markup=markup)
     await query.answer()
 
 

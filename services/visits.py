@@ -114,6 +114,17 @@ async def check_my_household(
     return household
 
 
+async def check_my_household_code(
+    session: AsyncSession, actor: Actor, household_code: str
+) -> HouseholdHolder:
+    """A door code's household, only for the cadre who holds it."""
+    async with session.begin():
+        household = await household_repo.household_with_holder(session, code=household_code)
+    if household is None or household.holder_cadre_id != actor.cadre_id:
+        raise PermissionRefused("not_your_household", code=household_code[:32])
+    return household
+
+
 @dataclass(frozen=True)
 class MyHouseholds:
     quarter: Quarter

@@ -107,3 +107,17 @@ async def insert_visit(session: AsyncSession, values: dict[str, Any]) -> int | N
     return await insert_ignore_duplicate(
         session, HouseholdVisit, values, conflict_columns=("household_id", "visit_date")
     )
+
+
+async def households_with_village(
+    session: AsyncSession, village_code: str | None = None
+) -> list[tuple[str, str, str]]:
+    """(household code, head's name, village name) of every household, or one village's."""
+    statement = (
+        select(Household.code, Household.head_name, Village.name)
+        .join(Village, Village.id == Household.village_id)
+        .order_by(Household.code)
+    )
+    if village_code is not None:
+        statement = statement.where(Village.code == village_code)
+    return [(code, head, village) for code, head, village in (await session.execute(statement))]

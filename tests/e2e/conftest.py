@@ -30,6 +30,7 @@ from storage.models import (
     Campaign,
     Household,
     HouseholdVisit,
+    InviteAttempt,
     Milestone,
     Pairing,
     Task,
@@ -72,6 +73,9 @@ class Harness:
             return int(
                 (await session.execute(select(func.count()).select_from(model))).scalar_one()
             )
+
+    async def count_attempts(self) -> int:
+        return await self.count(InviteAttempt)
 
     async def invite(self, cadre_code: str) -> str:
         async with self.app.sessionmaker() as session:

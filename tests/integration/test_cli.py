@@ -153,3 +153,28 @@ def test_bad_configuration_names_the_variable(
     assert code == 2
     assert "CADREBOT_TIMEZONE" in err and "Mars/Olympus" in err
     assert "CADREBOT_BACKDATE_DAYS" in err
+
+
+def test_door_codes_pdf(database: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run(capsys, "import", str(EXAMPLES))[0] == 0
+    output = tmp_path / "doors.pdf"
+    code, out, _ = run(capsys, "qr", "--output", str(output), "--bot-username", "yaoan_cadre_bot")
+    assert code == 0 and "8 door codes" in out
+    pdf = output.read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert b"/Count 1" in pdf  # 8 households fill one A4 page of 2 x 4
+    assert b"https://t.me/yaoan_cadre_bot?start=hh_H0601001" in pdf  # the card's link
+    code, out, _ = run(
+        capsys, "qr", "--village", "V0701", "--output", str(output), "--bot-username", "b_bot"
+    )
+    assert code == 0 and "2 door codes" in out
+    code, _, err = run(capsys, "qr", "--village", "NOPE", "--bot-username", "b_bot")
+    assert code == 1 and "no households" in err
+
+
+def test_door_code_links_and_pages() -> None:
+    from services.door_codes import DoorCode, door_codes_pdf, household_link
+
+    assert household_link("b_bot", "H1") == "https://t.me/b_bot?start=hh_H1"
+    cards = [DoorCode(f"H{n}", "张三", "大村", household_link("b_bot", f"H{n}")) for n in range(9)]
+    assert b"/Count 2" in door_codes_pdf(cards)  # 9 cards: a second page
