@@ -63,7 +63,11 @@ def build_dispatcher(
         clock=clock,
         catalogs=catalogs,
         settings=settings,
-        visit_rules=VisitRules(tz=settings.tz, backdate_days=settings.backdate_days),
+        visit_rules=VisitRules(
+            tz=settings.tz,
+            backdate_days=settings.backdate_days,
+            far_beyond_m=settings.far_meters,
+        ),
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(ActorMiddleware(catalogs, accounts))

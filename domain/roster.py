@@ -72,15 +72,25 @@ COLUMN_ALIASES: dict[str, str] = {
     "就读学校": "school",
     "年级": "grade",
     "干部编码": "cadre_code",
+    "纬度": "latitude",
+    "经度": "longitude",
 }
 
 # Columns per table; "required" ones must be present and non-blank on every row.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "townships": ("code", "name"),
-    "villages": ("code", "name", "township_code", "poor"),
+    "villages": ("code", "name", "township_code", "poor", "latitude", "longitude"),
     "units": ("code", "name", "kind", "township_code"),
     "cadres": ("code", "name", "unit_code", "role", "phone"),
-    "households": ("code", "village_code", "head_name", "size", "status"),
+    "households": (
+        "code",
+        "village_code",
+        "head_name",
+        "size",
+        "status",
+        "latitude",
+        "longitude",
+    ),
     "members": (
         "household_code",
         "name",
@@ -354,6 +364,18 @@ def parse_bool(raw: str) -> bool:
     return found
 
 
+def parse_coordinate(column: str, raw: str) -> float:
+    """Decimal degrees (WGS-84, as phones report them)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"not a number of degrees: {raw!r}") from None
+    limit = 90.0 if column == "latitude" else 180.0
+    if not -limit <= value <= limit:
+        raise ValueError(f"{column} {value} out of range -{limit:g}..{limit:g}")
+    return value
+
+
 def parse_size(raw: str) -> int:
     try:
         size = int(raw)
@@ -376,6 +398,8 @@ def _convert(table: str, column: str, value: object) -> object:
         return parse_bool(text)
     if column == "size":
         return parse_size(text)
+    if column in ("latitude", "longitude"):
+        return parse_coordinate(column, text)
     if column == "code" or column.endswith("_code"):
         if not _CODE_RE.match(text):
             raise ValueError(f"bad code {text!r}: use 1-32 letters, digits, - _ .")

@@ -44,6 +44,7 @@ from services.visits import (
 from storage.households import HouseholdHolder
 
 PAGE_SIZE = 8
+MAX_PHOTOS = 10
 
 
 class VisitFlow(StatesGroup):
@@ -265,12 +266,30 @@ async def visit_confirm(
         latitude=data.get("lat"),
         longitude=data.get("lon"),
         accuracy_m=data.get("acc"),
+        photos=tuple((file_id, unique_id) for file_id, unique_id in data.get("photos", [])),
     )
     outcome = await log_household_visit(session, actor, request, clock, visit_rules)
     await state.clear()
     if isinstance(query.message, Message):
         await query.message.edit_text(_outcome_text(outcome, t))
     await query.answer()
+
+
+async def visit_photo(message: Message, state: FSMContext, t: Translator) -> None:
+    """A photo sent while a visit is being prepared is kept for it (optional evidence)."""
+    assert message.photo
+    largest = message.photo[-1]
+    data = await state.get_data()
+    if "household_id" not in data:
+        raise InputRefused("stale_button")
+    photos = [list(p) for p in data.get("photos", []) if p[1] != largest.file_unique_id]
+    photos.append([largest.file_id, largest.file_unique_id])
+    data = await state.update_data(photos=photos[-MAX_PHOTOS:])
+    if "date" not in data:
+        await message.answer(t("Photo kept. Now choose the date of the visit above."))
+        return
+    text, markup = _confirm_view(data, t)
+    await message.answer(text, reply_markup=markup)
 
 
 async def visit_cancel(query: CallbackQuery, state: FSMContext, t: Translator) -> None:
@@ -339,6 +358,10 @@ def _confirm_view(data: dict[str, Any], t: Translator) -> tuple[str, InlineKeybo
         lines.append(t("Location: attached"))
     if data.get("note"):
         lines.append(t("Note: {note}", note=esc(str(data["note"])[:300])))
+    if data.get("photos"):
+        lines.append(t("Photos: {count}", count=len(data["photos"])))
+    else:
+        lines.append(t("(Optional: send photos now to attach them.)"))
     builder = InlineKeyboardBuilder()
     builder.button(text=t("\u2705 Log visit"), callback_data=VisitStep(action="ok"))
     builder.button(text=t("\U0001f4cd Location"), callback_data=VisitStep(action="loc"))
@@ -349,6 +372,19 @@ def _confirm_view(data: dict[str, Any], t: Translator) -> tuple[str, InlineKeybo
 
 
 def _outcome_text(outcome: VisitOutcome, t: Translator) -> str:
+    if outcome.created and outcome.distance_m is not None:
+        return (
+            _logged_text(outcome, t)
+            + "\n"
+            + t(
+                "Location recorded, about {meters} m from the household.",
+                meters=round(outcome.distance_m),
+            )
+        )
+    return _logged_text(outcome, t)
+
+
+def _logged_text(outcome: VisitOutcome, t: Translator) -> str:
     if outcome.created:
         return t(
             "\u2705 Visit logged: {code} {head} on {date}. "
@@ -383,6 +419,9 @@ def build_router() -> Router:
     router.message.register(visit_location_skipped, VisitFlow.location, F.text)
     router.callback_query.register(visit_ask_note, VisitStep.filter(F.action == "note"))
     router.message.register(visit_note, VisitFlow.note, F.text)
+    router.message.register(
+        visit_photo, StateFilter(VisitFlow.household, VisitFlow.location, VisitFlow.note), F.photo
+    )
     router.callback_query.register(visit_confirm, VisitStep.filter(F.action == "ok"))
     router.callback_query.register(visit_cancel, VisitStep.filter(F.action == "cancel"))
     return router

@@ -65,10 +65,10 @@ REFERENCES: dict[str, dict[str, tuple[str, str]]] = {
 }
 # Values a new row gets when its column is absent from the file (mirrors the model).
 INSERT_DEFAULTS: dict[str, dict[str, object]] = {
-    "villages": {"poor": True},
+    "villages": {"poor": True, "latitude": None, "longitude": None},
     "cadres": {"role": "cadre", "phone": None},
     "units": {"township_id": None},
-    "households": {"size": None, "status": None},
+    "households": {"size": None, "status": None, "latitude": None, "longitude": None},
     "members": {
         "sex": None,
         "birth_date": None,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, local_today
 from domain.errors import InputRefused, PermissionRefused
+from domain.geo import check_location
 from domain.periods import Quarter
 from domain.visits import check_visit_date, looks_like_date, parse_visit_date
 from services.actors import Actor
@@ -30,6 +31,8 @@ class VisitRequest:
     latitude: float | None = None
     longitude: float | None = None
     accuracy_m: float | None = None
+    # Optional photos as (file_id, file_unique_id); never required.
+    photos: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class VisitOutcome:
     visit_date: date
     created: bool
     quarter: Quarter
+    distance_m: float | None = None
+    photos_added: int = 0
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class VisitRules:
 
     tz: ZoneInfo
     backdate_days: int
+    far_beyond_m: float = 1500.0
 
 
 async def log_household_visit(
@@ -64,6 +70,17 @@ async def log_household_visit(
         household = await _find_household(session, request)
         if household.holder_cadre_id != actor.cadre_id:
             raise PermissionRefused("not_your_household", code=household.code)
+        reported = (
+            (request.latitude, request.longitude)
+            if request.latitude is not None and request.longitude is not None
+            else None
+        )
+        location = check_location(
+            reported,
+            request.accuracy_m,
+            (household.latitude, household.longitude),
+            rules.far_beyond_m,
+        )
         visit_id = await household_repo.insert_visit(
             session,
             {
@@ -75,14 +92,25 @@ async def log_household_visit(
                 "latitude": request.latitude,
                 "longitude": request.longitude,
                 "accuracy_m": request.accuracy_m,
+                "distance_m": location.distance_m,
+                "far_from_place": location.far,
             },
         )
+        photos_added = 0
+        if request.photos:
+            target = visit_id or await household_repo.visit_id_on(session, household.id, visit_date)
+            if target is not None:
+                photos_added = await household_repo.attach_photos(
+                    session, target, request.photos, now
+                )
     return VisitOutcome(
         household_code=household.code,
         head_name=household.head_name,
         visit_date=visit_date,
         created=visit_id is not None,
         quarter=Quarter.containing(visit_date),
+        distance_m=location.distance_m,
+        photos_added=photos_added,
     )
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Household, HouseholdVisit, Pairing, Village
+from storage.models import Household, HouseholdVisit, Pairing, Village, VisitPhoto
 from storage.upsert import insert_ignore_duplicate
 
 
@@ -34,11 +35,18 @@ class HouseholdHolder:
     code: str
     head_name: str
     holder_cadre_id: int | None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
-_HOLDER = select(Household.id, Household.code, Household.head_name, Pairing.cadre_id).outerjoin(
-    Pairing, and_(Pairing.household_id == Household.id, Pairing.until.is_(None))
-)
+_HOLDER = select(
+    Household.id,
+    Household.code,
+    Household.head_name,
+    Pairing.cadre_id,
+    Household.latitude,
+    Household.longitude,
+).outerjoin(Pairing, and_(Pairing.household_id == Household.id, Pairing.until.is_(None)))
 _HOLDER_BY_ID = _HOLDER.where(Household.id == bindparam("household_id"))
 _HOLDER_BY_CODE = _HOLDER.where(Household.code == bindparam("code"))
 
@@ -121,3 +129,37 @@ async def households_with_village(
     if village_code is not None:
         statement = statement.where(Village.code == village_code)
     return [(code, head, village) for code, head, village in (await session.execute(statement))]
+
+
+async def visit_id_on(session: AsyncSession, household_id: int, visit_date: date) -> int | None:
+    """The id of the household's visit on that day (there is at most one)."""
+    result = await session.execute(
+        select(HouseholdVisit.id).where(
+            HouseholdVisit.household_id == household_id, HouseholdVisit.visit_date == visit_date
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def attach_photos(
+    session: AsyncSession,
+    visit_id: int,
+    photos: Sequence[tuple[str, str]],
+    at: datetime,
+) -> int:
+    """Keep (file_id, file_unique_id) of each photo; the same photo twice is one row."""
+    added = 0
+    for file_id, file_unique_id in photos:
+        row = await insert_ignore_duplicate(
+            session,
+            VisitPhoto,
+            {
+                "household_visit_id": visit_id,
+                "file_id": file_id,
+                "file_unique_id": file_unique_id,
+                "added_at": at,
+            },
+            conflict_columns=("household_visit_id", "file_unique_id"),
+        )
+        added += row is not None
+    return added

@@ -37,10 +37,10 @@ MODELS: dict[str, type[Base]] = {
 # Columns the import owns per table (others, like a cadre's Telegram binding, stay untouched).
 OWNED_COLUMNS: dict[str, tuple[str, ...]] = {
     "townships": ("code", "name"),
-    "villages": ("code", "name", "township_id", "poor"),
+    "villages": ("code", "name", "township_id", "poor", "latitude", "longitude"),
     "units": ("code", "name", "kind", "township_id"),
     "cadres": ("code", "name", "unit_id", "role", "phone"),
-    "households": ("code", "village_id", "head_name", "size", "status"),
+    "households": ("code", "village_id", "head_name", "size", "status", "latitude", "longitude"),
     "members": (
         "household_id",
         "name",
