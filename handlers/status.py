@@ -13,7 +13,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.settings import Settings
 from domain.clock import Clock
 from domain.deadlines import Deadline
 from domain.status import (
@@ -22,7 +21,6 @@ from domain.status import (
     MAX_MILESTONES_SHOWN,
     MILESTONE_WINDOW,
     MyStatus,
-    season_opening,
 )
 from handlers.render import MESSAGE_LIMIT, esc
 from services.actors import Actor
@@ -42,10 +40,9 @@ async def show_status(
     actor: Actor,
     clock: Clock,
     visit_rules: VisitRules,
-    settings: Settings,
     t: Translator,
 ) -> None:
-    status = await my_status(session, actor, clock, visit_rules, t.locale, _ledger_opens(settings))
+    status = await my_status(session, actor, clock, visit_rules, t.locale)
     await message.answer(_status_text(status, t), reply_markup=_keyboard(status, t))
 
 
@@ -56,7 +53,6 @@ async def status_visit(
     actor: Actor,
     clock: Clock,
     visit_rules: VisitRules,
-    settings: Settings,
     t: Translator,
 ) -> None:
     after = await visit_from_status(
@@ -66,7 +62,6 @@ async def status_visit(
         clock,
         visit_rules,
         t.locale,
-        _ledger_opens(settings),
     )
     if isinstance(query.message, Message):
         text = _visit_line(after.visit, t) + "\n\n" + _status_text(after.status, t)
@@ -76,11 +71,6 @@ async def status_visit(
                 _fit(text.split("\n")), reply_markup=_keyboard(after.status, t)
             )
     await query.answer()
-
-
-def _ledger_opens(settings: Settings) -> tuple[int, int] | None:
-    """CADREBOT_LEDGER_SEASON_OPENS, once the ledger feature adds it to the settings."""
-    return season_opening(getattr(settings, "ledger_season_opens", None))
 
 
 def _visit_line(outcome: VisitOutcome, t: Translator) -> str:

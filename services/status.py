@@ -46,7 +46,6 @@ async def my_status(
     clock: Clock,
     rules: VisitRules,
     locale: str,
-    ledger_opens: tuple[int, int] | None = None,
 ) -> MyStatus:
     """Households not visited this quarter, the unit's village this month, incomplete
     ledgers in their season and the unit's milestones due soon."""
@@ -90,7 +89,6 @@ async def visit_from_status(
     clock: Clock,
     rules: VisitRules,
     locale: str,
-    ledger_opens: tuple[int, int] | None = None,
 ) -> StatusAfterVisit:
     """One tap on an owed household logs a visit dated today; the visit service re-checks
     that the household is still the actor's."""
@@ -101,5 +99,5 @@ async def visit_from_status(
         clock,
         rules,
     )
-    status = await my_status(session, actor, clock, rules, locale, ledger_opens)
+    status = await my_status(session, actor, clock, rules, locale)
     return StatusAfterVisit(outcome, status)
