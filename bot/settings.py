@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     backdate_days: int = Field(default=30, ge=0, le=366, alias="CADREBOT_BACKDATE_DAYS")
     invite_days: int = Field(default=7, ge=1, le=90, alias="CADREBOT_INVITE_DAYS")
     far_meters: float = Field(default=1500.0, gt=0, alias="CADREBOT_FAR_METERS")
+    evidence_dir: Path | None = Field(default=None, alias="CADREBOT_EVIDENCE_DIR")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     sandbox_port: int = Field(default=8081, ge=1, le=65535, alias="CADREBOT_SANDBOX_PORT")
 

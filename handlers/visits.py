@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -20,7 +20,9 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.evidence import save_visit_photos
 from bot.i18n import Translator
+from bot.settings import Settings
 from domain.clock import Clock
 from domain.errors import InputRefused
 from handlers.callbacks import HouseholdPage, PickDate, PickHousehold, VisitStep
@@ -39,6 +41,7 @@ from services.visits import (
     log_household_visit,
     my_households,
     parse_one_line,
+    record_saved_photos,
     typed_visit_date,
 )
 from storage.households import HouseholdHolder
@@ -251,6 +254,8 @@ async def visit_note(message: Message, state: FSMContext, t: Translator) -> None
 
 async def visit_confirm(
     query: CallbackQuery,
+    bot: Bot,
+    settings: Settings,
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
@@ -273,6 +278,9 @@ async def visit_confirm(
     if isinstance(query.message, Message):
         await query.message.edit_text(_outcome_text(outcome, t))
     await query.answer()
+    if settings.evidence_dir is not None and outcome.new_photos:
+        saved = await save_visit_photos(bot, settings.evidence_dir, outcome)
+        await record_saved_photos(session, saved)
 
 
 async def visit_photo(message: Message, state: FSMContext, t: Translator) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -43,7 +44,9 @@ class VisitOutcome:
     created: bool
     quarter: Quarter
     distance_m: float | None = None
-    photos_added: int = 0
+    # Photos new with this report: (row id, file_id, file_unique_id), for the evidence folder.
+    new_photos: tuple[tuple[int, str, str], ...] = ()
+    visit_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,11 +99,12 @@ async def log_household_visit(
                 "far_from_place": location.far,
             },
         )
-        photos_added = 0
+        new_photos: list[tuple[int, str, str]] = []
+        target = visit_id
         if request.photos:
-            target = visit_id or await household_repo.visit_id_on(session, household.id, visit_date)
+            target = target or await household_repo.visit_id_on(session, household.id, visit_date)
             if target is not None:
-                photos_added = await household_repo.attach_photos(
+                new_photos = await household_repo.attach_photos(
                     session, target, request.photos, now
                 )
     return VisitOutcome(
@@ -110,7 +114,8 @@ async def log_household_visit(
         created=visit_id is not None,
         quarter=Quarter.containing(visit_date),
         distance_m=location.distance_m,
-        photos_added=photos_added,
+        new_photos=tuple(new_photos),
+        visit_id=target,
     )
 
 
@@ -203,3 +208,10 @@ def parse_one_line(args: str) -> VisitRequest:
     if first and looks_like_date(first):
         return VisitRequest(household_code=code, visit_date=parse_visit_date(first), note=tail)
     return VisitRequest(household_code=code, note=rest)
+
+
+async def record_saved_photos(session: AsyncSession, saved: Sequence[tuple[int, str]]) -> None:
+    """Remember where each photo's copy was saved in the evidence folder."""
+    async with session.begin():
+        for photo_id, path in saved:
+            await household_repo.set_photo_path(session, photo_id, path)

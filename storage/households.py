@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Household, HouseholdVisit, Pairing, Village, VisitPhoto
@@ -146,9 +146,12 @@ async def attach_photos(
     visit_id: int,
     photos: Sequence[tuple[str, str]],
     at: datetime,
-) -> int:
-    """Keep (file_id, file_unique_id) of each photo; the same photo twice is one row."""
-    added = 0
+) -> list[tuple[int, str, str]]:
+    """Keep (file_id, file_unique_id) of each photo; the same photo twice is one row.
+
+    Returns (row id, file_id, file_unique_id) of the photos that were new.
+    """
+    added: list[tuple[int, str, str]] = []
     for file_id, file_unique_id in photos:
         row = await insert_ignore_duplicate(
             session,
@@ -161,5 +164,12 @@ async def attach_photos(
             },
             conflict_columns=("household_visit_id", "file_unique_id"),
         )
-        added += row is not None
+        if row is not None:
+            added.append((row, file_id, file_unique_id))
     return added
+
+
+async def set_photo_path(session: AsyncSession, photo_id: int, path: str) -> None:
+    await session.execute(
+        update(VisitPhoto).where(VisitPhoto.id == photo_id).values(saved_path=path)
+    )

@@ -194,13 +194,21 @@ async def seed_roster(session: AsyncSession) -> None:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    database_url: str, fsm_storage: BaseStorage | None = None, *, seed: bool = True
+    database_url: str,
+    fsm_storage: BaseStorage | None = None,
+    *,
+    seed: bool = True,
+    **overrides: object,
 ) -> AsyncIterator[Harness]:
     """Fake Bot API server + the real app on `database_url`, polling until the block ends."""
     api = FakeBotAPI(token=TOKEN)
     base_url = await api.start()
     settings = load_settings(
-        BOT_TOKEN=TOKEN, TELEGRAM_API_URL=base_url, DATABASE_URL=database_url, _env_file=None
+        BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=base_url,
+        DATABASE_URL=database_url,
+        _env_file=None,
+        **overrides,
     )
     clock = FixedClock(NOW)
     app = await build_app(settings, clock=clock, fsm_storage=fsm_storage)

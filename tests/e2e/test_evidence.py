@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select, update
 
 from storage.models import Household, VisitPhoto
-from tests.e2e.conftest import CADRE_TG, Harness
+from tests.e2e.conftest import CADRE_TG, Harness, running_bot
 
 
 async def _place(harness: Harness, code: str, latitude: float, longitude: float) -> None:
@@ -105,3 +107,24 @@ async def test_a_visit_without_any_evidence_is_fine(harness: Harness) -> None:
     await harness.api.wait_for_edit(CADRE_TG, confirm["message_id"])
     [visit] = await harness.visits()
     assert (visit.latitude, visit.distance_m, visit.far_from_place) == (None, None, False)
+
+
+async def test_photos_are_copied_to_the_evidence_folder_when_enabled(tmp_path: Path) -> None:
+    folder = tmp_path / "evidence"
+    url = f"sqlite+aiosqlite:///{tmp_path}/evidence.sqlite3"
+    async with running_bot(url, CADREBOT_EVIDENCE_DIR=str(folder)) as harness:
+        await harness.register(CADRE_TG, "C1")
+        confirm = await _to_confirm(harness, 0)
+        user = harness.api.get_user(CADRE_TG)
+        user.send_photo(b"\\xff\\xd8door-and-family\\xff\\xd9")
+        [confirm] = await harness.api.wait_for_messages(CADRE_TG)
+        user.press(confirm, confirm["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+        await harness.api.wait_for_edit(CADRE_TG, confirm["message_id"])
+        await harness.api.wait_idle()
+        [visit] = await harness.visits()
+        async with harness.app.sessionmaker() as session:
+            [photo] = list((await session.execute(select(VisitPhoto))).scalars())
+    assert photo.household_visit_id == visit.id and photo.saved_path is not None
+    saved = Path(photo.saved_path)
+    assert saved.parent == folder / "2026" / "11"
+    assert saved.read_bytes() == b"\\xff\\xd8door-and-family\\xff\\xd9"
