@@ -25,7 +25,7 @@ from domain.roles import sees_all_deadlines
 from services.actors import Actor
 from storage.cadres import unit_of
 from storage.plan_queries import MilestoneRow, milestones_between
-from storage.progress import MilestoneById, ReportRow, all_units, latest_reports
+from storage.progress import ReportRow, all_units, latest_reports
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class DeadlineList:
     items: list[Deadline]
 
 
-def milestone_facts(row: MilestoneRow | MilestoneById, locale: str) -> MilestoneFacts:
+def milestone_facts(row: MilestoneRow, locale: str) -> MilestoneFacts:
     """A storage row in the viewer's language, as the domain rules read it."""
     english = locale == "en"
     return MilestoneFacts(

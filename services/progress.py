@@ -27,7 +27,8 @@ from domain.progress import (
 from services.actors import Actor
 from services.deadlines import milestone_facts, note_of, unit_deadlines
 from storage.cadres import unit_of
-from storage.progress import latest_reports, milestone_by_id, report_exists, upsert_report
+from storage.plan_queries import milestone_by_id
+from storage.progress import latest_reports, report_exists, upsert_report
 
 
 @dataclass(frozen=True)

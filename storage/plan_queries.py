@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Campaign, Milestone, Task
@@ -25,9 +26,9 @@ class MilestoneRow:
     done_at: datetime | None
 
 
-async def milestones_between(session: AsyncSession, first: date, last: date) -> list[MilestoneRow]:
-    """Every milestone due in [first, last], with the selectors of the units it concerns."""
-    statement = (
+def _milestones() -> Select[*tuple[Any, ...]]:
+    """Milestones with their task's titles, campaign and unit selectors."""
+    return (
         select(
             Milestone.id,
             Milestone.due_date,
@@ -42,22 +43,35 @@ async def milestones_between(session: AsyncSession, first: date, last: date) -> 
         )
         .join(Task, Task.id == Milestone.task_id)
         .join(Campaign, Campaign.id == Task.campaign_id)
+    )
+
+
+def _milestone_row(row: Any) -> MilestoneRow:
+    return MilestoneRow(
+        id=row[0],
+        due_date=row[1],
+        title_zh=row[2],
+        title_en=row[3],
+        task_title_zh=row[4],
+        task_title_en=row[5],
+        campaign_number=row[6],
+        responsible=tuple(row[7].split()),
+        cooperating=tuple((row[8] or "").split()),
+        done_at=row[9],
+    )
+
+
+async def milestones_between(session: AsyncSession, first: date, last: date) -> list[MilestoneRow]:
+    """Every milestone due in [first, last], with the selectors of the units it concerns."""
+    statement = (
+        _milestones()
         .where(Milestone.due_date.between(first, last))
         .order_by(Milestone.due_date, Milestone.id)
     )
-    rows = (await session.execute(statement)).all()
-    return [
-        MilestoneRow(
-            id=row[0],
-            due_date=row[1],
-            title_zh=row[2],
-            title_en=row[3],
-            task_title_zh=row[4],
-            task_title_en=row[5],
-            campaign_number=row[6],
-            responsible=tuple(row[7].split()),
-            cooperating=tuple((row[8] or "").split()),
-            done_at=row[9],
-        )
-        for row in rows
-    ]
+    return [_milestone_row(row) for row in await session.execute(statement)]
+
+
+async def milestone_by_id(session: AsyncSession, milestone_id: int) -> MilestoneRow | None:
+    """A milestone with its task's unit selectors, for re-checking a button."""
+    row = (await session.execute(_milestones().where(Milestone.id == milestone_id))).first()
+    return None if row is None else _milestone_row(row)

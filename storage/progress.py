@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Campaign, Milestone, MilestoneReport, Task, Unit
+from storage.models import MilestoneReport, Unit
 
 
 @dataclass(frozen=True)
@@ -32,20 +31,6 @@ class ReportRow:
     month: str
     text: str
     done: bool
-
-
-@dataclass(frozen=True)
-class MilestoneById:
-    id: int
-    due_date: date
-    title_zh: str
-    title_en: str
-    task_title_zh: str
-    task_title_en: str
-    campaign_number: int
-    responsible: tuple[str, ...]
-    cooperating: tuple[str, ...]
-    done_at: datetime | None
 
 
 async def all_units(session: AsyncSession) -> list[UnitRow]:
@@ -95,42 +80,6 @@ async def latest_reports(
     )
     rows = (await session.execute(statement)).all()
     return [ReportRow(*row) for row in rows]
-
-
-async def milestone_by_id(session: AsyncSession, milestone_id: int) -> MilestoneById | None:
-    """A milestone with its task's unit selectors, for re-checking a button."""
-    statement = (
-        select(
-            Milestone.id,
-            Milestone.due_date,
-            Milestone.title_zh,
-            Milestone.title_en,
-            Task.title_zh,
-            Task.title_en,
-            Campaign.number,
-            Task.responsible,
-            Task.cooperating,
-            Milestone.done_at,
-        )
-        .join(Task, Task.id == Milestone.task_id)
-        .join(Campaign, Campaign.id == Task.campaign_id)
-        .where(Milestone.id == milestone_id)
-    )
-    row = (await session.execute(statement)).first()
-    if row is None:
-        return None
-    return MilestoneById(
-        id=row[0],
-        due_date=row[1],
-        title_zh=row[2],
-        title_en=row[3],
-        task_title_zh=row[4],
-        task_title_en=row[5],
-        campaign_number=row[6],
-        responsible=tuple(row[7].split()),
-        cooperating=tuple((row[8] or "").split()),
-        done_at=row[9],
-    )
 
 
 async def report_exists(session: AsyncSession, milestone_id: int, unit_id: int, month: str) -> bool:
