@@ -67,7 +67,10 @@ def build_dispatcher(
             tz=settings.tz,
             backdate_days=settings.backdate_days,
             far_beyond_m=settings.far_meters,
+            evidence_dir=settings.evidence_dir,
         ),
+        # (month, day) the ledger season opens; services.ledgers takes it with the plan zone.
+        ledger_season_opens=settings.ledger_season_opens_month_day,
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(ActorMiddleware(catalogs, accounts))

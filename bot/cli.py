@@ -41,10 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--bot-username", help="used in the link (default: asked from the Bot API)")
 
     report = commands.add_parser("report", help="machine-readable reports")
-    report.add_argument("kind", choices=["compliance", "orphans"])
+    report.add_argument("kind", choices=["compliance", "orphans", "far-visits"])
     report.add_argument("--period", help="YYYY-Qn (default: the current quarter)")
     report.add_argument(
-        "--format", choices=["json", "csv", "text"], default="json", help="text: orphans only"
+        "--format",
+        choices=["json", "csv", "text"],
+        default="json",
+        help="text: orphans only; far-visits: json or csv",
     )
 
     reassign = commands.add_parser(

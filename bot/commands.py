@@ -12,6 +12,7 @@ COMMANDS = (
     ("visit", N_("Log a household visit")),
     ("village", N_("Log the unit's village visit")),
     ("households", N_("My households and coverage")),
+    ("ledger", N_("Household ledgers")),
     ("deadlines", N_("Milestones near today")),
     ("progress", N_("Report my unit's monthly progress (unit heads)")),
     ("compliance", N_("Visit coverage this quarter")),

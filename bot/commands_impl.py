@@ -14,7 +14,7 @@ from aiogram.exceptions import TelegramAPIError
 
 from bot.app import build_app, build_bot, run_polling
 from bot.settings import Settings
-from domain.clock import SystemClock
+from domain.clock import SystemClock, local_today
 from domain.coverage import Coverage, CoverageReport
 from domain.errors import DomainError
 from domain.periods import Quarter
@@ -32,6 +32,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "invite":
             return await _invite(settings, args.cadre_code, args.bot_username)
+        if args.command == "report" and args.kind == "far-visits":
+            return await _far_visits(settings, args.period, args.format)
         if args.command == "report" and args.kind == "orphans":
             return await _orphans(settings, args.format)
         if args.command == "report":
@@ -134,7 +136,9 @@ async def _report(settings: Settings, period: str | None, fmt: str) -> int:
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session:
-            report = await county_compliance(session, quarter, SystemClock(), settings.tz)
+            report = await county_compliance(
+                session, quarter, SystemClock(), settings.tz, settings.ledger_season_opens_month_day
+            )
     finally:
         await engine.dispose()
     sys.stdout.write(compliance_json(report) if fmt == "json" else compliance_csv(report))
@@ -163,6 +167,15 @@ def compliance_json(report: CoverageReport) -> str:
             "by_unit": rows(villages.by_unit, "unit_code"),
             "by_township": rows(villages.by_township, "township_code"),
         }
+    if report.ledgers is not None:
+        ledgers = report.ledgers
+        payload["ledgers"] = {
+            "year": ledgers.year,
+            "total": {"assigned": ledgers.total.assigned, "covered": ledgers.total.covered},
+            "by_unit": rows(ledgers.by_unit, "unit_code"),
+            "by_township": rows(ledgers.by_township, "township_code"),
+            "by_cadre": rows(ledgers.by_cadre, "cadre_code"),
+        }
     return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -188,6 +201,17 @@ def compliance_csv(report: CoverageReport) -> str:
         ):
             for row in items:
                 writer.writerow([month, level, row.key, row.name, row.assigned, row.covered])
+    if report.ledgers is not None:
+        year = str(report.ledgers.year)
+        total = report.ledgers.total
+        writer.writerow([year, "ledger_county", "", "", total.assigned, total.covered])
+        for level, items in (
+            ("ledger_unit", report.ledgers.by_unit),
+            ("ledger_township", report.ledgers.by_township),
+            ("ledger_cadre", report.ledgers.by_cadre),
+        ):
+            for row in items:
+                writer.writerow([year, level, row.key, row.name, row.assigned, row.covered])
     return buffer.getvalue()
 
 
@@ -272,6 +296,47 @@ ORPHAN_FIELDS = (
     "holder_name",
     "reason",
 )
+
+
+async def _far_visits(settings: Settings, period: str | None, fmt: str) -> int:
+    """Visits whose reported location was far from the place, for supervisors to look at."""
+    from services.evidence import far_visits
+
+    if fmt == "text":
+        print("far-visits: use --format json or csv", file=sys.stderr)
+        return 2
+    quarter = Quarter.parse(period) if period else None
+    quarter = quarter or Quarter.containing(local_today(SystemClock(), settings.tz))
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            rows = await far_visits(session, quarter.first_day, quarter.last_day)
+    finally:
+        await engine.dispose()
+    records = [
+        {
+            "kind": str(row.kind),
+            "visit_date": row.visit_date.isoformat(),
+            "place_code": row.place_code,
+            "place_name": row.place_name,
+            "cadre_code": row.cadre_code,
+            "cadre_name": row.cadre_name,
+            "unit_code": row.unit_code,
+            "distance_m": round(row.distance_m),
+            "accuracy_m": row.accuracy_m,
+        }
+        for row in rows
+    ]
+    if fmt == "json":
+        payload = {"period": str(quarter), "count": len(records), "visits": records}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(records[0]) if records else ["kind"])
+    writer.writeheader()
+    writer.writerows(records)
+    sys.stdout.write(buffer.getvalue())
+    return 0
 
 
 async def _orphans(settings: Settings, fmt: str) -> int:

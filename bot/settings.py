@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.ledgers import parse_month_day
+
 DEFAULT_DATA_DIR = Path("data")
 SUPPORTED_LOCALES = ("zh", "en")
 
@@ -32,6 +34,8 @@ class Settings(BaseSettings):
     evidence_dir: Path | None = Field(default=None, alias="CADREBOT_EVIDENCE_DIR")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     sandbox_port: int = Field(default=8081, ge=1, le=65535, alias="CADREBOT_SANDBOX_PORT")
+    # The ledger season opens on this day (MM-DD) each year, in the plan's time zone.
+    ledger_season_opens: str = Field(default="09-01", alias="CADREBOT_LEDGER_SEASON_OPENS")
 
     @field_validator("timezone")
     @classmethod
@@ -41,6 +45,12 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}, e.g. Asia/Shanghai") from None
         return value
+
+    @field_validator("ledger_season_opens")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        month, day = parse_month_day(value)
+        return f"{month:02d}-{day:02d}"
 
     @field_validator("locale")
     @classmethod
@@ -71,6 +81,11 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def ledger_season_opens_month_day(self) -> tuple[int, int]:
+        """(month, day) of the ledger season's opening, already validated."""
+        return parse_month_day(self.ledger_season_opens)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -39,6 +39,17 @@ class VillageCoverage:
 
 
 @dataclass(frozen=True)
+class LedgerCoverage:
+    """Households whose ledger of the year is complete, out of those held."""
+
+    year: int
+    total: Coverage
+    by_unit: tuple[Coverage, ...] = ()
+    by_township: tuple[Coverage, ...] = ()
+    by_cadre: tuple[Coverage, ...] = ()
+
+
+@dataclass(frozen=True)
 class CoverageReport:
     """The figures one person may see for one quarter."""
 
@@ -49,6 +60,9 @@ class CoverageReport:
     by_township: tuple[Coverage, ...] = ()
     by_cadre: tuple[Coverage, ...] = ()
     villages: VillageCoverage | None = None
+    ledgers: LedgerCoverage | None = None
+    # Visits of the period whose location was far from the place: flagged, never refused.
+    far_visits: int = 0
 
 
 def sum_by(items: Iterable[tuple[str, str, int, int]]) -> tuple[Coverage, ...]:

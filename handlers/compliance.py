@@ -25,10 +25,13 @@ async def show_compliance(
     actor: Actor,
     clock: Clock,
     visit_rules: VisitRules,
+    ledger_season_opens: tuple[int, int],
     t: Translator,
 ) -> None:
     quarter = Quarter.parse(command.args) if command.args else None
-    report = await compliance_for(session, actor, quarter, clock, visit_rules.tz)
+    report = await compliance_for(
+        session, actor, quarter, clock, visit_rules.tz, ledger_season_opens
+    )
     for part in chunks(render_report(report, t)):
         await message.answer(part)
 
@@ -77,6 +80,29 @@ def render_report(report: CoverageReport, t: Translator) -> str:
         ]
         if scope is ComplianceScope.COUNTY:
             lines += [_line(r) for r in _weakest_first(villages.by_township)]
+    if report.far_visits:
+        lines += [
+            "",
+            t(
+                "\u26a0\ufe0f Visits whose location was far from the place: {count} "
+                "(cadrebot report far-visits lists them)",
+                count=report.far_visits,
+            ),
+        ]
+    if report.ledgers is not None:
+        ledgers = report.ledgers
+        lines += [
+            "",
+            t(
+                "Ledgers complete for {year}: {covered} of {assigned} ({percent})",
+                year=ledgers.year,
+                covered=ledgers.total.covered,
+                assigned=ledgers.total.assigned,
+                percent=ledgers.total.percent,
+            ),
+        ]
+        detail = ledgers.by_unit if scope is ComplianceScope.COUNTY else ledgers.by_cadre
+        lines += [_line(r) for r in _weakest_first(detail)]
     return "\n".join(lines)
 
 

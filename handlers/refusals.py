@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from bot.i18n import N_, Translator
 from domain.errors import DomainError
 from handlers.refusal_texts import ledger, progress, status, village
+from handlers.render import esc
 
 REFUSALS: dict[str, str] = {
     "not_your_household": N_(
@@ -70,7 +71,8 @@ def refusal_text(error: DomainError, t: Translator) -> str:
     template = REFUSALS.get(error.reason)
     if template is None:
         return t(FALLBACK, reason=error.reason)
-    return t(template, **error.params)
+    # Parameters echo what the user typed; the reply is HTML, so they are escaped here, once.
+    return t(template, **{key: esc(value) for key, value in error.params.items()})
 
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]

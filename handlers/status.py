@@ -22,10 +22,14 @@ from domain.status import (
     MILESTONE_WINDOW,
     MyStatus,
 )
+from handlers.ledger import LedgerOpen, missing_text
 from handlers.render import MESSAGE_LIMIT, esc
+from handlers.village import PickVillage
 from services.actors import Actor
 from services.status import my_status, visit_from_status
 from services.visits import VisitOutcome, VisitRules
+
+MAX_LEDGER_BUTTONS = 5
 
 
 class StatusVisit(CallbackData, prefix="stv"):
@@ -40,9 +44,10 @@ async def show_status(
     actor: Actor,
     clock: Clock,
     visit_rules: VisitRules,
+    ledger_season_opens: tuple[int, int],
     t: Translator,
 ) -> None:
-    status = await my_status(session, actor, clock, visit_rules, t.locale)
+    status = await my_status(session, actor, clock, visit_rules, t.locale, ledger_season_opens)
     await message.answer(_status_text(status, t), reply_markup=_keyboard(status, t))
 
 
@@ -53,6 +58,7 @@ async def status_visit(
     actor: Actor,
     clock: Clock,
     visit_rules: VisitRules,
+    ledger_season_opens: tuple[int, int],
     t: Translator,
 ) -> None:
     after = await visit_from_status(
@@ -62,6 +68,7 @@ async def status_visit(
         clock,
         visit_rules,
         t.locale,
+        ledger_season_opens,
     )
     if isinstance(query.message, Message):
         text = _visit_line(after.visit, t) + "\n\n" + _status_text(after.status, t)
@@ -162,7 +169,7 @@ def _ledger_lines(status: MyStatus, t: Translator) -> list[str]:
         ),
     ]
     for ledger in status.ledgers[:MAX_LEDGERS_SHOWN]:
-        missing = ", ".join(esc(m) for m in ledger.missing)
+        missing = missing_text(ledger.missing, t)
         lines.append(
             f"\u25cb <code>{esc(ledger.code)}</code> {esc(ledger.head_name)} \u2014 "
             + t("missing: {fields}", fields=missing)
@@ -215,6 +222,17 @@ def _keyboard(status: MyStatus, t: Translator) -> InlineKeyboardMarkup | None:
                 head=household.head_name,
             )[:60],
             callback_data=StatusVisit(household_id=household.household_id),
+        )
+    for village in status.villages:
+        if not village.covered:
+            builder.button(
+                text=t("\U0001f3d8 Log the village visit: {village}", village=village.name)[:60],
+                callback_data=PickVillage(village_id=village.village_id),
+            )
+    for ledger in status.ledgers[:MAX_LEDGER_BUTTONS]:
+        builder.button(
+            text=t("\U0001f4d2 Ledger {code} {head}", code=ledger.code, head=ledger.head_name)[:60],
+            callback_data=LedgerOpen(household_id=ledger.household_id),
         )
     builder.adjust(1)
     markup = builder.as_markup()

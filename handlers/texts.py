@@ -28,14 +28,15 @@ def help_text(t: Translator, role: Role) -> str:
             "(or /village [YYYY-MM-DD] [what was discussed])"
         ),
         t("/households \u2014 my households and this quarter's coverage"),
+        t("/ledger [CODE] \u2014 a household's ledger: members, schooling, aid, needs; review it"),
         t("/deadlines \u2014 my unit's milestones, nearest first"),
         t("/compliance \u2014 visit coverage this quarter (or /compliance 2026-Q3)"),
         t("/lang \u2014 \u4e2d\u6587 / English"),
         t("/cancel \u2014 stop what you are doing"),
     ]
     if role in (Role.SUPERVISOR, Role.ADMIN):
-        lines.insert(7, t("As a supervisor you see the county, every unit and township."))
+        lines.insert(8, t("As a supervisor you see the county, every unit and township."))
     elif role is Role.UNIT_HEAD:
-        lines.insert(7, t("As a unit head you see your unit's coverage by cadre."))
-        lines.insert(7, t("/progress \u2014 unit heads: monthly progress on milestones"))
+        lines.insert(8, t("As a unit head you see your unit's coverage by cadre."))
+        lines.insert(8, t("/progress \u2014 unit heads: monthly progress on milestones"))
     return "\n".join(lines)

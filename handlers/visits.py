@@ -20,9 +20,8 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.evidence import save_visit_photos
+from bot.evidence import telegram_fetch
 from bot.i18n import Translator
-from bot.settings import Settings
 from domain.clock import Clock
 from domain.errors import InputRefused
 from handlers.callbacks import HouseholdPage, PickDate, PickHousehold, VisitStep
@@ -30,6 +29,7 @@ from handlers.render import esc
 from handlers.texts import NOT_ON_ROSTER
 from services.actors import Actor
 from services.door_codes import DEEP_LINK_PREFIX
+from services.evidence import NewPhoto, keep_photo_copies
 from services.visits import (
     MyHouseholds,
     VisitOutcome,
@@ -41,13 +41,14 @@ from services.visits import (
     log_household_visit,
     my_households,
     parse_one_line,
-    record_saved_photos,
     typed_visit_date,
 )
 from storage.households import HouseholdHolder
 
 PAGE_SIZE = 8
 MAX_PHOTOS = 10
+# Typed text in a flow step, but not a command: /mystatus mid-flow is not a note.
+NOT_A_COMMAND = ~F.text.startswith("/")
 
 
 class VisitFlow(StatesGroup):
@@ -212,7 +213,16 @@ async def visit_typed_date(
 async def visit_ask_location(query: CallbackQuery, state: FSMContext, t: Translator) -> None:
     await _require_flow(state)
     await state.set_state(VisitFlow.location)
-    keyboard = ReplyKeyboardMarkup(
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            t("Send your location, or skip."), reply_markup=location_keyboard(t)
+        )
+    await query.answer()
+
+
+def location_keyboard(t: Translator) -> ReplyKeyboardMarkup:
+    """Telegram's own "share location" button, and a way out: the location is optional."""
+    return ReplyKeyboardMarkup(
         keyboard=[
             [KeyboardButton(text=t("Send my location"), request_location=True)],
             [KeyboardButton(text=t("Skip"))],
@@ -220,9 +230,6 @@ async def visit_ask_location(query: CallbackQuery, state: FSMContext, t: Transla
         resize_keyboard=True,
         one_time_keyboard=True,
     )
-    if isinstance(query.message, Message):
-        await query.message.answer(t("Send your location, or skip."), reply_markup=keyboard)
-    await query.answer()
 
 
 async def visit_location(message: Message, state: FSMContext, t: Translator) -> None:
@@ -255,7 +262,6 @@ async def visit_note(message: Message, state: FSMContext, t: Translator) -> None
 async def visit_confirm(
     query: CallbackQuery,
     bot: Bot,
-    settings: Settings,
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
@@ -278,21 +284,43 @@ async def visit_confirm(
     if isinstance(query.message, Message):
         await query.message.edit_text(_outcome_text(outcome, t))
     await query.answer()
-    if settings.evidence_dir is not None and outcome.new_photos:
-        saved = await save_visit_photos(bot, settings.evidence_dir, outcome)
-        await record_saved_photos(session, saved)
+    await keep_copies(bot, session, visit_rules, outcome.new_photos)
+
+
+async def keep_copies(
+    bot: Bot, session: AsyncSession, rules: VisitRules, photos: tuple[NewPhoto, ...]
+) -> None:
+    """After the commit and the reply: copy new photos to the evidence folder, if enabled."""
+    if rules.evidence_dir is not None and photos:
+        await keep_photo_copies(session, telegram_fetch(bot), rules.evidence_dir, photos)
+
+
+def add_photo(data: dict[str, Any], message: Message) -> list[list[str]]:
+    """The flow's photos plus this one (its largest size); the same photo again is one."""
+    assert message.photo
+    largest = message.photo[-1]
+    photos = [list(p) for p in data.get("photos", []) if p[1] != largest.file_unique_id]
+    photos.append([largest.file_id, largest.file_unique_id])
+    return photos[-MAX_PHOTOS:]
+
+
+async def visit_ask_photo(query: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    """The 📷 button only explains: photos are sent like any photo, none is required."""
+    await _require_flow(state)
+    await state.set_state(VisitFlow.household)
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            t("Send one or more photos now; they are attached when you log the visit.")
+        )
+    await query.answer()
 
 
 async def visit_photo(message: Message, state: FSMContext, t: Translator) -> None:
     """A photo sent while a visit is being prepared is kept for it (optional evidence)."""
-    assert message.photo
-    largest = message.photo[-1]
     data = await state.get_data()
     if "household_id" not in data:
         raise InputRefused("stale_button")
-    photos = [list(p) for p in data.get("photos", []) if p[1] != largest.file_unique_id]
-    photos.append([largest.file_id, largest.file_unique_id])
-    data = await state.update_data(photos=photos[-MAX_PHOTOS:])
+    data = await state.update_data(photos=add_photo(data, message))
     if "date" not in data:
         await message.answer(t("Photo kept. Now choose the date of the visit above."))
         return
@@ -374,22 +402,35 @@ def _confirm_view(data: dict[str, Any], t: Translator) -> tuple[str, InlineKeybo
     builder.button(text=t("\u2705 Log visit"), callback_data=VisitStep(action="ok"))
     builder.button(text=t("\U0001f4cd Location"), callback_data=VisitStep(action="loc"))
     builder.button(text=t("\U0001f4dd Note"), callback_data=VisitStep(action="note"))
+    builder.button(text=t("\U0001f4f7 Photo"), callback_data=VisitStep(action="photo"))
     builder.button(text=t("\u2716 Cancel"), callback_data=VisitStep(action="cancel"))
-    builder.adjust(1, 3)
+    builder.adjust(1, 3, 1)
     return "\n".join(lines), builder.as_markup()
 
 
 def _outcome_text(outcome: VisitOutcome, t: Translator) -> str:
-    if outcome.created and outcome.distance_m is not None:
-        return (
-            _logged_text(outcome, t)
-            + "\n"
-            + t(
+    lines = [_logged_text(outcome, t)]
+    if outcome.located and outcome.distance_m is not None:
+        lines.append(
+            t(
                 "Location recorded, about {meters} m from the household.",
                 meters=round(outcome.distance_m),
             )
         )
-    return _logged_text(outcome, t)
+    lines.extend(evidence_lines(outcome.located, outcome.distance_m, outcome.new_photos, t))
+    return "\n".join(lines)
+
+
+def evidence_lines(
+    located: bool, distance_m: float | None, new_photos: tuple[NewPhoto, ...], t: Translator
+) -> list[str]:
+    """What the cadre is told about optional evidence, beyond the distance line."""
+    lines = []
+    if located and distance_m is None:
+        lines.append(t("Location recorded."))
+    if new_photos:
+        lines.append(t("Photos attached: {count}", count=len(new_photos)))
+    return lines
 
 
 def _logged_text(outcome: VisitOutcome, t: Translator) -> str:
@@ -401,6 +442,14 @@ def _logged_text(outcome: VisitOutcome, t: Translator) -> str:
             head=esc(outcome.head_name),
             date=outcome.visit_date.isoformat(),
             quarter=str(outcome.quarter),
+        )
+    if outcome.new_photos:
+        return t(
+            "This visit was already logged: {code} {head} on {date}. Only the new photos "
+            "were added to it.",
+            code=esc(outcome.household_code),
+            head=esc(outcome.head_name),
+            date=outcome.visit_date.isoformat(),
         )
     return t(
         "This visit was already logged: {code} {head} on {date}. Nothing changed.",
@@ -421,15 +470,16 @@ def build_router() -> Router:
     router.callback_query.register(visit_page, HouseholdPage.filter())
     router.callback_query.register(visit_pick_household, PickHousehold.filter())
     router.callback_query.register(visit_pick_date, PickDate.filter())
-    router.message.register(visit_typed_date, VisitFlow.typed_date, F.text)
+    router.message.register(visit_typed_date, VisitFlow.typed_date, F.text, NOT_A_COMMAND)
     router.callback_query.register(visit_ask_location, VisitStep.filter(F.action == "loc"))
     router.message.register(visit_location, VisitFlow.location, F.location)
-    router.message.register(visit_location_skipped, VisitFlow.location, F.text)
+    router.message.register(visit_location_skipped, VisitFlow.location, F.text, NOT_A_COMMAND)
     router.callback_query.register(visit_ask_note, VisitStep.filter(F.action == "note"))
-    router.message.register(visit_note, VisitFlow.note, F.text)
+    router.message.register(visit_note, VisitFlow.note, F.text, NOT_A_COMMAND)
     router.message.register(
         visit_photo, StateFilter(VisitFlow.household, VisitFlow.location, VisitFlow.note), F.photo
     )
+    router.callback_query.register(visit_ask_photo, VisitStep.filter(F.action == "photo"))
     router.callback_query.register(visit_confirm, VisitStep.filter(F.action == "ok"))
     router.callback_query.register(visit_cancel, VisitStep.filter(F.action == "cancel"))
     return router

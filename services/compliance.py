@@ -12,6 +12,7 @@ from domain.clock import Clock, local_today
 from domain.coverage import (
     Coverage,
     CoverageReport,
+    LedgerCoverage,
     VillageCoverage,
     sum_by,
     total_of,
@@ -19,8 +20,11 @@ from domain.coverage import (
 )
 from domain.periods import Month, Quarter
 from domain.roles import ComplianceScope, compliance_scope
+from domain.status import ledger_season
 from services.actors import Actor
+from services.ledgers import LedgerCell, ledger_completion
 from storage.coverage import CoverageCell, coverage_cells
+from storage.evidence import far_visit_rows
 from storage.village_visits import VillageCoverageRow, village_coverage_rows
 
 
@@ -42,11 +46,30 @@ def village_section(month: Month, rows: list[VillageCoverageRow]) -> VillageCove
     return VillageCoverage(str(month), total_of(by_unit, "total", ""), by_unit, by_township)
 
 
+def ledger_section(year: int, scope: ComplianceScope, cells: list[LedgerCell]) -> LedgerCoverage:
+    """Fold the (cadre, township) ledger cells into the rows the scope shows."""
+
+    def rows(key: Callable[[LedgerCell], tuple[str, str]]) -> tuple[Coverage, ...]:
+        return sum_by((*key(c), c.households, c.complete) for c in cells)
+
+    by_cadre = rows(lambda c: (c.cadre_code, c.cadre_name))
+    county = scope is ComplianceScope.COUNTY
+    return LedgerCoverage(
+        year,
+        total_of(by_cadre, "total", ""),
+        by_unit=rows(lambda c: (c.unit_code, c.unit_name)) if county else (),
+        by_township=rows(lambda c: (c.township_code, c.township_name)) if county else (),
+        by_cadre=by_cadre if scope is not ComplianceScope.OWN else (),
+    )
+
+
 def build_report(
     quarter: Quarter,
     scope: ComplianceScope,
     cells: list[CoverageCell],
     villages: VillageCoverage | None = None,
+    ledgers: LedgerCoverage | None = None,
+    far_visits: int = 0,
     total_name: str = "",
 ) -> CoverageReport:
     """Fold the (cadre, township) cells into the rows the scope shows."""
@@ -61,11 +84,18 @@ def build_report(
         by_township=by_township if scope is ComplianceScope.COUNTY else (),
         by_cadre=by_cadre if scope is not ComplianceScope.OWN else (),
         villages=villages,
+        ledgers=ledgers,
+        far_visits=far_visits if scope is ComplianceScope.COUNTY else 0,
     )
 
 
 async def compliance_for(
-    session: AsyncSession, actor: Actor, quarter: Quarter | None, clock: Clock, tz: ZoneInfo
+    session: AsyncSession,
+    actor: Actor,
+    quarter: Quarter | None,
+    clock: Clock,
+    tz: ZoneInfo,
+    ledger_opens: tuple[int, int],
 ) -> CoverageReport:
     """The actor's view: own households, the unit by cadre, or the county by unit and township.
 
@@ -90,11 +120,37 @@ async def compliance_for(
             month.last_day,
             unit_id=None if scope is ComplianceScope.COUNTY else actor.unit_id,
         )
-    return build_report(quarter, scope, cells, village_section(month, pairs) if pairs else None)
+        season = ledger_season(min(today, quarter.last_day), ledger_opens)
+        ledger_cells = await ledger_completion(
+            session,
+            season.year,
+            season.opens,
+            unit_id=actor.unit_id if scope is ComplianceScope.UNIT else None,
+            cadre_id=actor.cadre_id if scope is ComplianceScope.OWN else None,
+            held_at=period_end_instant(quarter, tz),
+            tz=tz,
+        )
+        far = (
+            await far_visit_rows(session, quarter.first_day, quarter.last_day)
+            if scope is ComplianceScope.COUNTY
+            else []
+        )
+    return build_report(
+        quarter,
+        scope,
+        cells,
+        village_section(month, pairs) if pairs else None,
+        ledger_section(season.year, scope, ledger_cells) if ledger_cells else None,
+        len(far),
+    )
 
 
 async def county_compliance(
-    session: AsyncSession, quarter: Quarter | None, clock: Clock, tz: ZoneInfo
+    session: AsyncSession,
+    quarter: Quarter | None,
+    clock: Clock,
+    tz: ZoneInfo,
+    ledger_opens: tuple[int, int] = (9, 1),
 ) -> CoverageReport:
     """The whole county with every breakdown, for machine-readable reports."""
     today = local_today(clock, tz)
@@ -105,4 +161,20 @@ async def county_compliance(
             session, quarter.first_day, quarter.last_day, period_end_instant(quarter, tz)
         )
         pairs = await village_coverage_rows(session, month.first_day, month.last_day)
-    return build_report(quarter, ComplianceScope.COUNTY, cells, village_section(month, pairs))
+        season = ledger_season(min(today, quarter.last_day), ledger_opens)
+        ledger_cells = await ledger_completion(
+            session,
+            season.year,
+            season.opens,
+            held_at=period_end_instant(quarter, tz),
+            tz=tz,
+        )
+        far = await far_visit_rows(session, quarter.first_day, quarter.last_day)
+    return build_report(
+        quarter,
+        ComplianceScope.COUNTY,
+        cells,
+        village_section(month, pairs),
+        ledger_section(season.year, ComplianceScope.COUNTY, ledger_cells),
+        len(far),
+    )

@@ -10,15 +10,16 @@ from domain.clock import Clock, local_today
 from domain.deadlines import UnitRef
 from domain.periods import Month, Quarter
 from domain.status import (
-    LedgerSeason,
     MyStatus,
     OwedLedger,
     VillageState,
     households_owed,
+    ledger_season,
     milestones_owed,
 )
 from services.actors import Actor
 from services.deadlines import unit_deadlines
+from services.ledgers import incomplete_ledgers
 from services.village_visits import unit_village_status
 from services.visits import VisitOutcome, VisitRequest, VisitRules, log_household_visit
 from storage import households as household_repo
@@ -46,6 +47,7 @@ async def my_status(
     clock: Clock,
     rules: VisitRules,
     locale: str,
+    ledger_opens: tuple[int, int],
 ) -> MyStatus:
     """Households not visited this quarter, the unit's village this month, incomplete
     ledgers in their season and the unit's milestones due soon."""
@@ -62,9 +64,14 @@ async def my_status(
         )
     # The other features' services own their transactions, so they run after ours.
     villages = await _villages(session, actor.unit_id, month)
-    # Ledgers (issue 3) join here once the ledger feature exists; until then none are owed.
-    season: LedgerSeason | None = None
-    ledgers: tuple[OwedLedger, ...] = ()
+    season = ledger_season(today, ledger_opens)
+    incomplete = await incomplete_ledgers(
+        session, actor.cadre_id, season.year, season.opens, tz=rules.tz
+    )
+    ledgers = tuple(
+        OwedLedger(r.household_id, r.household_code, r.head_name, tuple(r.missing))
+        for r in incomplete
+    )
     return MyStatus(
         today=today,
         quarter=quarter,
@@ -89,6 +96,7 @@ async def visit_from_status(
     clock: Clock,
     rules: VisitRules,
     locale: str,
+    ledger_opens: tuple[int, int],
 ) -> StatusAfterVisit:
     """One tap on an owed household logs a visit dated today; the visit service re-checks
     that the household is still the actor's."""
@@ -99,5 +107,5 @@ async def visit_from_status(
         clock,
         rules,
     )
-    status = await my_status(session, actor, clock, rules, locale)
+    status = await my_status(session, actor, clock, rules, locale, ledger_opens)
     return StatusAfterVisit(outcome, status)

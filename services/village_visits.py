@@ -9,12 +9,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, local_today
 from domain.errors import InputRefused, PermissionRefused
+from domain.geo import check_location
 from domain.periods import Month
 from domain.visits import check_visit_date, looks_like_date, parse_visit_date
 from services.actors import Actor
-from services.visits import MAX_NOTE_LENGTH, VisitRules
+from services.visits import MAX_NOTE_LENGTH, VisitRules, reported_location
+from storage import evidence as evidence_repo
 from storage import village_visits as repo
+from storage.evidence import NewPhoto
 from storage.village_visits import VillageCoverageRow
+
+__all__ = [
+    "VillageCoverageRow",
+    "VillageMonthStatus",
+    "VillageVisitOutcome",
+    "VillageVisitRequest",
+    "log_village_visit",
+    "my_unit_village",
+    "my_unit_villages",
+    "parse_village_line",
+    "unit_village_status",
+    "village_coverage",
+]
+
+# Who went is a short list of names; what was discussed is a short note.
+MAX_PARTICIPANTS_LENGTH = 300
 
 
 @dataclass(frozen=True)
@@ -34,6 +53,12 @@ class VillageVisitRequest:
     village_id: int | None = None
     visit_date: date | None = None
     discussed: str | None = None
+    participants: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: float | None = None
+    # Optional photos as (file_id, file_unique_id); never required.
+    photos: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,6 +68,11 @@ class VillageVisitOutcome:
     visit_date: date
     created: bool
     month: Month
+    distance_m: float | None = None
+    # Photos new with this report (also on an already logged visit), for the evidence folder.
+    new_photos: tuple[NewPhoto, ...] = ()
+    visit_id: int | None = None
+    located: bool = False
 
 
 def parse_village_line(args: str) -> VillageVisitRequest:
@@ -84,12 +114,12 @@ async def log_village_visit(
     rules: VisitRules,
 ) -> VillageVisitOutcome:
     """Record the unit's visit; one per unit, village and day, whoever of the unit reports it."""
+    now = clock.now()
     today = local_today(clock, rules.tz)
     visit_date = request.visit_date or today
     check_visit_date(visit_date, today, rules.backdate_days)
-    discussed = (request.discussed or "").strip() or None
-    if discussed is not None and len(discussed) > MAX_NOTE_LENGTH:
-        raise InputRefused("note_too_long", limit=MAX_NOTE_LENGTH)
+    discussed = _short_text(request.discussed, MAX_NOTE_LENGTH)
+    participants = _short_text(request.participants, MAX_PARTICIPANTS_LENGTH)
     month = Month.containing(visit_date)
     async with session.begin():
         villages = await repo.village_coverage_rows(
@@ -106,6 +136,12 @@ async def log_village_visit(
             if not matching:
                 raise PermissionRefused("not_your_village")
             village = matching[0]
+        location = check_location(
+            reported_location(request.latitude, request.longitude),
+            request.accuracy_m,
+            await repo.village_position(session, village.village_id),
+            rules.far_beyond_m,
+        )
         visit_id = await repo.insert_village_visit(
             session,
             {
@@ -113,13 +149,45 @@ async def log_village_visit(
                 "village_id": village.village_id,
                 "cadre_id": actor.cadre_id,
                 "visit_date": visit_date,
-                "reported_at": clock.now(),
+                "reported_at": now,
+                "participants": participants,
                 "discussed": discussed,
+                "latitude": request.latitude,
+                "longitude": request.longitude,
+                "accuracy_m": request.accuracy_m,
+                "distance_m": location.distance_m,
+                "far_from_place": location.far,
             },
         )
+        target = visit_id
+        new_photos: list[NewPhoto] = []
+        if request.photos:
+            # Photos of a visit already logged that day still join it (each photo once).
+            target = target or await repo.village_visit_id_on(
+                session, actor.unit_id, village.village_id, visit_date
+            )
+            if target is not None:
+                new_photos = await evidence_repo.attach_photos(
+                    session, "village", target, visit_date, request.photos, now
+                )
     return VillageVisitOutcome(
-        village.village_code, village.village_name, visit_date, visit_id is not None, month
+        village.village_code,
+        village.village_name,
+        visit_date,
+        visit_id is not None,
+        month,
+        distance_m=location.distance_m if visit_id is not None else None,
+        new_photos=tuple(new_photos),
+        visit_id=target,
+        located=visit_id is not None and request.latitude is not None,
     )
+
+
+def _short_text(text: str | None, limit: int) -> str | None:
+    cleaned = (text or "").strip() or None
+    if cleaned is not None and len(cleaned) > limit:
+        raise InputRefused("note_too_long", limit=limit)
+    return cleaned
 
 
 async def my_unit_villages(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,10 +16,14 @@ from domain.geo import check_location
 from domain.periods import Quarter
 from domain.visits import check_visit_date, looks_like_date, parse_visit_date
 from services.actors import Actor
+from storage import evidence as evidence_repo
 from storage import households as household_repo
+from storage.evidence import NewPhoto
 from storage.households import HeldHousehold, HouseholdHolder
 
 MAX_NOTE_LENGTH = 1000
+# A household code as it can arrive in a deep link (Telegram allows 64 such characters).
+DOOR_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,10 @@ class VisitOutcome:
     created: bool
     quarter: Quarter
     distance_m: float | None = None
-    # Photos new with this report: (row id, file_id, file_unique_id), for the evidence folder.
-    new_photos: tuple[tuple[int, str, str], ...] = ()
+    # Photos new with this report (also on an already logged visit), for the evidence folder.
+    new_photos: tuple[NewPhoto, ...] = ()
     visit_id: int | None = None
+    located: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,10 @@ class VisitRules:
 
     tz: ZoneInfo
     backdate_days: int
+    # A location farther than this (plus its stated accuracy) is flagged, never refused.
     far_beyond_m: float = 1500.0
+    # Where copies of visit photos are kept (CADREBOT_EVIDENCE_DIR); None keeps file ids only.
+    evidence_dir: Path | None = None
 
 
 async def log_household_visit(
@@ -73,13 +82,8 @@ async def log_household_visit(
         household = await _find_household(session, request)
         if household.holder_cadre_id != actor.cadre_id:
             raise PermissionRefused("not_your_household", code=household.code)
-        reported = (
-            (request.latitude, request.longitude)
-            if request.latitude is not None and request.longitude is not None
-            else None
-        )
         location = check_location(
-            reported,
+            reported_location(request.latitude, request.longitude),
             request.accuracy_m,
             (household.latitude, household.longitude),
             rules.far_beyond_m,
@@ -99,13 +103,14 @@ async def log_household_visit(
                 "far_from_place": location.far,
             },
         )
-        new_photos: list[tuple[int, str, str]] = []
+        new_photos: list[NewPhoto] = []
         target = visit_id
         if request.photos:
+            # Photos of a visit already logged that day still join it (each photo once).
             target = target or await household_repo.visit_id_on(session, household.id, visit_date)
             if target is not None:
-                new_photos = await household_repo.attach_photos(
-                    session, target, request.photos, now
+                new_photos = await evidence_repo.attach_photos(
+                    session, "household", target, visit_date, request.photos, now
                 )
     return VisitOutcome(
         household_code=household.code,
@@ -116,7 +121,17 @@ async def log_household_visit(
         distance_m=location.distance_m,
         new_photos=tuple(new_photos),
         visit_id=target,
+        located=visit_id is not None and request.latitude is not None,
     )
+
+
+def reported_location(
+    latitude: float | None, longitude: float | None
+) -> tuple[float, float] | None:
+    """Both coordinates or nothing: half a location is no location."""
+    if latitude is None or longitude is None:
+        return None
+    return (latitude, longitude)
 
 
 async def _find_household(session: AsyncSession, request: VisitRequest) -> HouseholdHolder:
@@ -150,11 +165,17 @@ async def check_my_household(
 async def check_my_household_code(
     session: AsyncSession, actor: Actor, household_code: str
 ) -> HouseholdHolder:
-    """A door code's household, only for the cadre who holds it."""
+    """A door code's household, only for the cadre who holds it.
+
+    Anyone else hears the same refusal whether or not the code exists: nothing leaks.
+    """
+    if not DOOR_CODE.fullmatch(household_code):
+        # Telegram's start payloads are [A-Za-z0-9_-]: anything else was typed, not scanned.
+        raise PermissionRefused("not_your_household", code="?")
     async with session.begin():
         household = await household_repo.household_with_holder(session, code=household_code)
     if household is None or household.holder_cadre_id != actor.cadre_id:
-        raise PermissionRefused("not_your_household", code=household_code[:32])
+        raise PermissionRefused("not_your_household", code=household_code)
     return household
 
 
@@ -208,10 +229,3 @@ def parse_one_line(args: str) -> VisitRequest:
     if first and looks_like_date(first):
         return VisitRequest(household_code=code, visit_date=parse_visit_date(first), note=tail)
     return VisitRequest(household_code=code, note=rest)
-
-
-async def record_saved_photos(session: AsyncSession, saved: Sequence[tuple[int, str]]) -> None:
-    """Remember where each photo's copy was saved in the evidence folder."""
-    async with session.begin():
-        for photo_id, path in saved:
-            await household_repo.set_photo_path(session, photo_id, path)

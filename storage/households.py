@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Household, HouseholdVisit, Pairing, Village, VisitPhoto
+from storage.models import Household, HouseholdVisit, Pairing, Village
 from storage.upsert import insert_ignore_duplicate
 
 
@@ -139,37 +138,3 @@ async def visit_id_on(session: AsyncSession, household_id: int, visit_date: date
         )
     )
     return result.scalar_one_or_none()
-
-
-async def attach_photos(
-    session: AsyncSession,
-    visit_id: int,
-    photos: Sequence[tuple[str, str]],
-    at: datetime,
-) -> list[tuple[int, str, str]]:
-    """Keep (file_id, file_unique_id) of each photo; the same photo twice is one row.
-
-    Returns (row id, file_id, file_unique_id) of the photos that were new.
-    """
-    added: list[tuple[int, str, str]] = []
-    for file_id, file_unique_id in photos:
-        row = await insert_ignore_duplicate(
-            session,
-            VisitPhoto,
-            {
-                "household_visit_id": visit_id,
-                "file_id": file_id,
-                "file_unique_id": file_unique_id,
-                "added_at": at,
-            },
-            conflict_columns=("household_visit_id", "file_unique_id"),
-        )
-        if row is not None:
-            added.append((row, file_id, file_unique_id))
-    return added
-
-
-async def set_photo_path(session: AsyncSession, photo_id: int, path: str) -> None:
-    await session.execute(
-        update(VisitPhoto).where(VisitPhoto.id == photo_id).values(saved_path=path)
-    )

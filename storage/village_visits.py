@@ -74,3 +74,28 @@ async def insert_village_visit(session: AsyncSession, values: dict[str, Any]) ->
     return await insert_ignore_duplicate(
         session, VillageVisit, values, conflict_columns=("unit_id", "village_id", "visit_date")
     )
+
+
+async def village_position(
+    session: AsyncSession, village_id: int
+) -> tuple[float | None, float | None]:
+    """The village's recorded coordinates (both None when the roster has none)."""
+    result = await session.execute(
+        select(Village.latitude, Village.longitude).where(Village.id == village_id)
+    )
+    row = result.first()
+    return (None, None) if row is None else (row[0], row[1])
+
+
+async def village_visit_id_on(
+    session: AsyncSession, unit_id: int, village_id: int, visit_date: date
+) -> int | None:
+    """The id of the unit's visit to the village on that day (there is at most one)."""
+    result = await session.execute(
+        select(VillageVisit.id).where(
+            VillageVisit.unit_id == unit_id,
+            VillageVisit.village_id == village_id,
+            VillageVisit.visit_date == visit_date,
+        )
+    )
+    return result.scalar_one_or_none()

@@ -17,8 +17,17 @@ def lines_of(text: str) -> list[str]:
 
 
 def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The one-tap visit buttons (village and ledger buttons are tested elsewhere)."""
     markup = message.get("reply_markup") or {"inline_keyboard": []}
-    return [b for row in markup["inline_keyboard"] for b in row]
+    return [
+        b for row in markup["inline_keyboard"] for b in row if b["callback_data"].startswith("stv:")
+    ]
+
+
+def household_section(text: str) -> list[str]:
+    """The lines of the households block (up to the blank line after it)."""
+    blocks = text.split("\n\n")
+    return next(b for b in blocks if "2026-Q4" in b.splitlines()[0]).splitlines()
 
 
 async def _household_id(harness: Harness, code: str) -> int:
@@ -43,10 +52,13 @@ async def test_status_lists_unvisited_households_and_milestones_due_soon(
         total=4,
     )
     assert owed_line.replace("<b>", "").replace("</b>", "") in text
-    lines = text.splitlines()
-    owed = [line for line in lines if line.startswith("\u25cb")]
+    owed = [line for line in household_section(text) if line.startswith("\u25cb")]
     assert [line.split()[1] for line in owed] == ["H002", "H003", "H004"]
-    assert "H001" not in text and "H005" not in text  # visited / someone else's
+    households = "\n".join(household_section(text))
+    assert "H001" not in households  # visited this quarter
+    assert "H005" not in text  # someone else's household, not even its ledger
+    # The ledgers of the season (opened 2026-09-01) that are not complete yet.
+    assert harness.zh("needs") in text
     assert harness.zh("never visited") in owed[0]
     # Milestones of 教育股 due within 14 days, or overdue: not the other unit's.
     assert "完成挂包农户台账" in text and harness.zh("in {days} days", days=2) in text
@@ -76,7 +88,9 @@ async def test_one_tap_logs_a_visit_dated_today_in_shanghai(harness: Harness) ->
             date="2026-11-29",
         )
     )
-    owed = [line.split()[1] for line in edited["text"].splitlines() if line.startswith("\u25cb")]
+    owed = [
+        line.split()[1] for line in household_section(edited["text"]) if line.startswith("\u25cb")
+    ]
     assert owed == ["H001", "H002", "H004"]
     assert len(_buttons(edited)) == 3
     assert all("H003" not in b["text"] for b in _buttons(edited))

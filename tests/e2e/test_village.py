@@ -10,7 +10,7 @@ from domain.periods import Month
 from handlers.refusals import REFUSALS
 from services.village_visits import village_coverage
 from storage.models import Unit, UnitVillage, Village, VillageVisit
-from tests.e2e.conftest import CADRE_TG, HEAD_TG, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
+from tests.e2e.conftest import CADRE_TG, HEAD_TG, SUPERVISOR_TG, Harness
 
 
 async def _pair(harness: Harness, unit_code: str, *village_codes: str) -> dict[str, int]:
@@ -32,14 +32,18 @@ async def _visits(harness: Harness) -> list[VillageVisit]:
         return list((await session.execute(select(VillageVisit))).scalars())
 
 
-async def test_guided_village_visit_in_two_taps(harness: Harness) -> None:
+async def test_guided_village_visit_date_then_confirm(harness: Harness) -> None:
     await _pair(harness, "JYG", "V1")
     await harness.register(CADRE_TG, "C1")
     [ask] = await harness.say(CADRE_TG, "/village")
-    assert "大村" in ask["text"]
-    harness.api.get_user(CADRE_TG).press(
-        ask, ask["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    )
+    assert ask["text"] == harness.zh("Your unit's visit to {village}: when was it?", village="大村")
+    user = harness.api.get_user(CADRE_TG)
+    user.press_button(ask, harness.zh("Today {date}", date="11-28"))
+    confirm = await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
+    assert harness.zh("Village: {village}", village="大村") in confirm["text"]
+    assert harness.zh("Date: {date}", date="2026-11-28") in confirm["text"]
+    assert await _visits(harness) == []  # nothing logged before the confirmation
+    user.press_button(confirm, harness.zh("\u2705 Log visit"))
     done = await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
     assert done["text"] == harness.zh(
         "\u2705 Village visit logged: {village} on {date}. {month} is covered for your unit.",
@@ -49,6 +53,53 @@ async def test_guided_village_visit_in_two_taps(harness: Harness) -> None:
     )
     [visit] = await _visits(harness)
     assert visit.visit_date == date(2026, 11, 28)
+    assert (visit.participants, visit.discussed, visit.latitude) == (None, None, None)
+
+
+async def test_guided_village_visit_with_who_went_and_what_was_discussed(
+    harness: Harness,
+) -> None:
+    await _pair(harness, "JYG", "V1")
+    await harness.register(HEAD_TG, "H1")  # a unit head logs it like any cadre of the unit
+    [ask] = await harness.say(HEAD_TG, "/village")
+    user = harness.api.get_user(HEAD_TG)
+    user.press_button(ask, harness.zh("Yesterday"))
+    confirm = await harness.api.wait_for_edit(HEAD_TG, ask["message_id"])
+    user.press_button(confirm, harness.zh("\U0001f465 Who went"))
+    await harness.api.wait_for_messages(HEAD_TG)
+    user.send_text("张伟、李明")
+    _noted, confirm = await harness.api.wait_for_messages(HEAD_TG, count=2)
+    assert harness.zh("Who went: {names}", names="张伟、李明") in confirm["text"]
+    user.press_button(confirm, harness.zh("\U0001f4ac Discussed"))
+    await harness.api.wait_for_messages(HEAD_TG)
+    user.send_text("研究了控辍保学工作")
+    _noted, confirm = await harness.api.wait_for_messages(HEAD_TG, count=2)
+    user.press_button(confirm, harness.zh("\u2705 Log visit"))
+    done = await harness.api.wait_for_edit(HEAD_TG, confirm["message_id"])
+    assert "2026-11-27" in done["text"]
+    [visit] = await _visits(harness)
+    assert (visit.visit_date, visit.participants, visit.discussed) == (
+        date(2026, 11, 27),
+        "张伟、李明",
+        "研究了控辍保学工作",
+    )
+
+
+async def test_guided_village_visit_cancelled_logs_nothing(harness: Harness) -> None:
+    await _pair(harness, "JYG", "V1")
+    await harness.register(CADRE_TG, "C1")
+    [ask] = await harness.say(CADRE_TG, "/village")
+    user = harness.api.get_user(CADRE_TG)
+    user.press_button(ask, harness.zh("Today {date}", date="11-28"))
+    confirm = await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
+    user.press_button(confirm, harness.zh("\u2716 Cancel"))
+    done = await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
+    assert done["text"] == harness.zh("Cancelled. Nothing was logged.")
+    # The old confirm button is stale now.
+    update = user.forge_callback(ask["message_id"], "vvs:ok")
+    answer = await harness.api.wait_for_callback_answer(update)
+    assert answer["text"] == harness.zh(REFUSALS["stale_button"])[:200]
+    assert await _visits(harness) == []
 
 
 async def test_any_cadre_of_the_unit_logs_the_units_visit_once_per_day(harness: Harness) -> None:
@@ -75,34 +126,35 @@ async def test_any_cadre_of_the_unit_logs_the_units_visit_once_per_day(harness: 
 
 async def test_refusals(harness: Harness) -> None:
     ids = await _pair(harness, "JYG", "V1")
+    await _pair(harness, "CS1", "V2")
     await harness.register(CADRE_TG, "C1")
-    await harness.register(OTHER_CADRE_TG, "C3")  # 栋川中心校: not paired with any village
-    [reply] = await harness.say(OTHER_CADRE_TG, "/village")
+    await harness.register(SUPERVISOR_TG, "S1")  # 局办公室: not paired with any village
+    [reply] = await harness.say(SUPERVISOR_TG, "/village")
+    assert reply["text"] == harness.zh(REFUSALS["unit_not_paired"])
+    [reply] = await harness.say(SUPERVISOR_TG, "/village 2026-11-20 到村")
     assert reply["text"] == harness.zh(REFUSALS["unit_not_paired"])
     [reply] = await harness.say(CADRE_TG, "/village 2026-11-29")
     assert reply["text"] == harness.zh(REFUSALS["date_future"], date="2026-11-29")
-    # A forged button for a village of another unit.
+    [reply] = await harness.say(CADRE_TG, "/village 2026-10-01 太早")
+    assert reply["text"] == harness.zh(
+        REFUSALS["date_too_old"], date="2026-10-01", days=30, earliest="2026-10-29"
+    )
+    [reply] = await harness.say(CADRE_TG, "/village 2026-02-30")
+    assert reply["text"] == harness.zh(REFUSALS["date_not_real"], text="2026-02-30")
+    # Forged buttons for CS1's village: the date step, the village pick.
     [ask] = await harness.say(CADRE_TG, "/village")
-    other = ids["V1"] + 1  # V2, paired with nobody's unit here
-    update = harness.api.get_user(CADRE_TG).forge_callback(ask["message_id"], f"vvd:{other}:0")
-    answer = await harness.api.wait_for_callback_answer(update)
-    assert answer["text"] == harness.zh(REFUSALS["not_your_village"])[:200]
-    assert await _visits(harness) == []
-
-
-async def test_several_villages_need_a_pick(harness: Harness) -> None:
-    await _pair(harness, "JYG", "V1", "V2")
-    await harness.register(CADRE_TG, "C1")
-    [reply] = await harness.say(CADRE_TG, "/village 2026-11-20")
-    assert reply["text"] == harness.zh(REFUSALS["several_villages"])
-    [pick] = await harness.say(CADRE_TG, "/village")
+    other = ids["V1"] + 1  # V2, paired with 栋川中心校 only
     user = harness.api.get_user(CADRE_TG)
-    user.press(pick, pick["reply_markup"]["inline_keyboard"][1][0]["callback_data"])  # 小村
-    dated = await harness.api.wait_for_edit(CADRE_TG, pick["message_id"])
-    user.press(dated, dated["reply_markup"]["inline_keyboard"][1][1]["callback_data"])  # other
-    await harness.api.wait_for_edit(CADRE_TG, pick["message_id"])
-    [done] = await harness.say(CADRE_TG, "2026-11-02")
-    assert "小村" in done["text"] and "2026-11-02" in done["text"]
+    for data in (f"vvd:{other}:0", f"vv:{other}", f"vvd:{other}:-1"):
+        update = user.forge_callback(ask["message_id"], data)
+        answer = await harness.api.wait_for_callback_answer(update)
+        assert answer["text"] == harness.zh(REFUSALS["not_your_village"])[:200]
+    # A typed date out of range in the guided flow.
+    user.press_button(ask, harness.zh("Another date"))
+    await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
+    [reply] = await harness.say(CADRE_TG, "2026-12-01")
+    assert reply["text"] == harness.zh(REFUSALS["date_future"], date="2026-12-01")
+    assert await _visits(harness) == []
 
 
 async def test_month_coverage_in_mystatus_compliance_and_service(harness: Harness) -> None:
@@ -137,3 +189,40 @@ async def test_month_coverage_in_mystatus_compliance_and_service(harness: Harnes
         )
         in report["text"]
     )
+
+
+async def test_a_redelivered_confirmation_logs_one_visit(harness: Harness) -> None:
+    await _pair(harness, "JYG", "V1")
+    await harness.register(CADRE_TG, "C1")
+    [ask] = await harness.say(CADRE_TG, "/village")
+    user = harness.api.get_user(CADRE_TG)
+    user.press_button(ask, harness.zh("Today {date}", date="11-28"))
+    confirm = await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
+    press = user.press_button(confirm, harness.zh("\u2705 Log visit"))
+    await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
+    harness.api.redeliver(press)
+    await harness.api.wait_idle()
+    assert len(await _visits(harness)) == 1
+    # Answering the same query twice is refused by Telegram, as it would be after a crash.
+    assert [r.split(":")[0] for r in harness.api.rejections] == ["answerCallbackQuery"]
+    harness.api.rejections.clear()
+
+
+async def test_mystatus_buttons_start_the_village_and_ledger_flows(harness: Harness) -> None:
+    await _pair(harness, "JYG", "V1")
+    await harness.register(CADRE_TG, "C1")
+    [status] = await harness.say(CADRE_TG, "/mystatus")
+    buttons = [b for row in status["reply_markup"]["inline_keyboard"] for b in row]
+    village = next(b for b in buttons if "大村" in b["text"])
+    user = harness.api.get_user(CADRE_TG)
+    user.press(status, village["callback_data"])
+    asked = await harness.api.wait_for_edit(CADRE_TG, status["message_id"])
+    assert "大村" in asked["text"] and asked["reply_markup"]["inline_keyboard"]
+    [status] = await harness.say(CADRE_TG, "/mystatus")
+    buttons = [b for row in status["reply_markup"]["inline_keyboard"] for b in row]
+    ledger = next(
+        b for b in buttons if "H001" in b["text"] and b["callback_data"].startswith("ldo")
+    )
+    user.press(status, ledger["callback_data"])
+    [view] = await harness.api.wait_for_messages(CADRE_TG)
+    assert "H001" in view["text"] and "户主1" in view["text"]

@@ -193,3 +193,9 @@ async def test_households_lists_last_visit_and_coverage(cadre: Harness) -> None:
     assert h002.startswith("\u2713") and "2026-11-20" in h002
     assert next(line for line in lines if "H001" in line).startswith("\u25cb")
     assert "H005" not in text
+
+
+async def test_refusal_echoing_html_characters_is_escaped(cadre: Harness) -> None:
+    [reply] = await cadre.say(CADRE_TG, "/visit a<b>")
+    assert reply["text"] == cadre.zh(REFUSALS["not_your_household"], code="a<b>")
+    assert await cadre.visits() == []

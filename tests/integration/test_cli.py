@@ -94,6 +94,13 @@ def test_import_invite_and_report_agree_with_hand_count(
     assert cadres == {"C0001": (3, 1), "C0002": (2, 1), "C0006": (3, 1)}
     townships = {r["township_code"]: (r["assigned"], r["covered"]) for r in report["by_township"]}
     assert townships == {"T06": (6, 2), "T07": (2, 1)}
+    ledgers = report["ledgers"]  # nobody reviewed a ledger yet
+    assert ledgers["total"] == {"assigned": 8, "covered": 0}
+    assert {r["cadre_code"]: r["assigned"] for r in ledgers["by_cadre"]} == {
+        "C0001": 3,
+        "C0002": 2,
+        "C0006": 3,
+    }
     villages = report["village_visits"]
     assert villages["total"] == {"assigned": 3, "covered": 1}
     assert {r["unit_code"]: r["covered"] for r in villages["by_unit"]} == {
@@ -178,3 +185,11 @@ def test_door_code_links_and_pages() -> None:
     assert household_link("b_bot", "H1") == "https://t.me/b_bot?start=hh_H1"
     cards = [DoorCode(f"H{n}", "张三", "大村", household_link("b_bot", f"H{n}")) for n in range(9)]
     assert b"/Count 2" in door_codes_pdf(cards)  # 9 cards: a second page
+
+
+def test_far_visits_report(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "import", str(EXAMPLES))[0] == 0
+    code, out, _ = run(capsys, "report", "far-visits", "--period", "2026-Q4")
+    assert code == 0
+    assert json.loads(out) == {"period": "2026-Q4", "count": 0, "visits": []}
+    assert run(capsys, "report", "far-visits", "--format", "text")[0] == 2

@@ -244,3 +244,36 @@ async def test_village_month_coverage_by_unit_and_township(roster: Maker) -> Non
         q3 = await county(session, Quarter(2026, 3), FixedClock(NOW), SHANGHAI)
     assert q3.villages is not None and q3.villages.month == "2026-09"
     assert q3.villages.total.covered == 0
+
+
+async def test_ledger_completion_in_the_county_report(roster: Maker) -> None:
+    from services.compliance import county_compliance as county
+    from storage.models import Household, LedgerReview
+
+    # H1 (C1) reviewed in season with needs; H2 (C1) reviewed before the season opened;
+    # H5 (C3) has needs but no review. None of these households has members.
+    reviews = {
+        "H1": datetime(2026, 9, 2, tzinfo=UTC),
+        "H2": datetime(2026, 8, 30, tzinfo=UTC),
+        "H5": None,
+    }
+    async with roster() as session, session.begin():
+        ids = dict((await session.execute(select(Household.code, Household.id))).all())
+        for code, reviewed_at in reviews.items():
+            session.add(
+                LedgerReview(household_id=ids[code], year=2026, needs="无", reviewed_at=reviewed_at)
+            )
+    async with roster() as session:
+        report = await county(session, Quarter(2026, 4), FixedClock(NOW), SHANGHAI, (9, 1))
+    ledgers = report.ledgers
+    assert ledgers is not None and ledgers.year == 2026
+    assert (ledgers.total.assigned, ledgers.total.covered) == (6, 1)
+    assert {r.key: (r.assigned, r.covered) for r in ledgers.by_cadre} == {
+        "C1": (2, 1),
+        "C2": (2, 0),
+        "C3": (2, 0),
+    }
+    assert {r.key: (r.assigned, r.covered) for r in ledgers.by_unit} == {
+        "JYG": (4, 1),
+        "CS1": (2, 0),
+    }

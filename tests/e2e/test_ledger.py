@@ -1,0 +1,368 @@
+"""/ledger through the real Dispatcher: viewing, every kind of edit, review, history, refusals."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from handlers.ledger import (
+    LedgerAidKind,
+    LedgerAidMenu,
+    LedgerBirth,
+    LedgerDestination,
+    LedgerMember,
+    LedgerNeeds,
+    LedgerOpen,
+    LedgerReviewed,
+    LedgerStage,
+    LedgerStatus,
+)
+from handlers.refusals import REFUSALS
+from storage.models import (
+    AidRecord,
+    Household,
+    LedgerChange,
+    LedgerReview,
+    Member,
+    Pairing,
+)
+from tests.e2e.conftest import CADRE_TG, NOW, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
+
+
+def plain(html: str) -> str:
+    """What the user reads: the fake server turns HTML into plain text with entities."""
+    return re.sub(r"</?\w+>", "", html)
+
+
+async def _ids(harness: Harness) -> dict[str, int]:
+    async with harness.app.sessionmaker() as session:
+        households = dict((await session.execute(select(Household.code, Household.id))).all())
+        members = dict((await session.execute(select(Member.name, Member.id))).all())
+    return {**households, **members}
+
+
+@pytest.fixture
+async def cadre(harness: Harness) -> Harness:
+    """C1 registered; H001 has three members, H003 a complete ledger, H005 (C2's) a child."""
+    async with harness.app.sessionmaker() as session, session.begin():
+        ids = dict((await session.execute(select(Household.code, Household.id))).all())
+        session.add_all(
+            [
+                Member(household_id=ids["H001"], name="小明", sex="m", birth_date=date(2015, 3, 1)),
+                Member(household_id=ids["H001"], name="老李", sex="m", birth_date=date(1975, 5, 5)),
+                Member(
+                    household_id=ids["H001"],
+                    name="小红",
+                    sex="f",
+                    birth_date=date(2012, 6, 1),
+                    status="enrolled",
+                    stage="junior",
+                    school="栋川中学",
+                    grade="初二",
+                ),
+                Member(household_id=ids["H005"], name="小刚", birth_date=date(2014, 1, 1)),
+                LedgerReview(
+                    household_id=ids["H003"],
+                    year=2026,
+                    needs="无",
+                    reviewed_at=datetime(2026, 10, 8, tzinfo=UTC),
+                ),
+            ]
+        )
+    await harness.register(CADRE_TG, "C1")
+    return harness
+
+
+async def _rows(harness: Harness, model: type[Any]) -> list[Any]:
+    async with harness.app.sessionmaker() as session:
+        return list((await session.execute(select(model).order_by(model.id))).scalars())
+
+
+async def _member(harness: Harness, name: str) -> Member:
+    async with harness.app.sessionmaker() as session:
+        return (await session.execute(select(Member).where(Member.name == name))).scalar_one()
+
+
+async def _open_ledger(cadre: Harness, code: str = "H001") -> dict[str, Any]:
+    [view] = await cadre.say(CADRE_TG, f"/ledger {code}")
+    return view
+
+
+async def test_list_puts_incomplete_ledgers_first(cadre: Harness) -> None:
+    [listing] = await cadre.say(CADRE_TG, "/ledger")
+    rows = [row[0]["text"] for row in listing["reply_markup"]["inline_keyboard"]]
+    assert rows == [
+        "\u25cb H001 户主1",
+        "\u25cb H002 户主2",
+        "\u25cb H004 户主4",
+        "\u2713 H003 户主3",
+    ]
+    assert (
+        plain(
+            cadre.zh(
+                "<b>Ledgers {year}</b>: {complete} of {total} complete; \u25cb = incomplete. "
+                "Due by the end of November. Pick a household:",
+                year=2026,
+                complete=1,
+                total=4,
+            )
+        )
+        == listing["text"]
+    )
+    ids = await _ids(cadre)
+    cadre.api.user(CADRE_TG, "user").press(listing, LedgerOpen(household_id=ids["H003"]).pack())
+    [view] = await cadre.api.wait_for_messages(CADRE_TG)
+    assert cadre.zh("\u2705 Complete for {year}.", year=2026) in view["text"]
+
+
+async def test_view_shows_members_aid_needs_visits_and_why_incomplete(cadre: Harness) -> None:
+    await cadre.say(CADRE_TG, "/visit H001 2026-11-20 讲解政策")
+    view = await _open_ledger(cadre)
+    text = view["text"]
+    assert "H001" in text and "户主1" in text and "大村" in text
+    assert "小明" in text and cadre.zh("age {age}", age=11) in text
+    assert cadre.zh("schooling status not recorded") in text
+    assert "栋川中学 初二" in text and cadre.zh("junior high") in text
+    assert "2026-11-20 讲解政策" in text
+    assert cadre.zh("{name}: schooling status", name="小明") in text
+    assert cadre.zh("needs") in text and cadre.zh("review this season") in text
+    labels = [b["text"] for row in view["reply_markup"]["inline_keyboard"] for b in row]
+    assert "\u25cb 小明" in labels and "\u270e 老李" in labels
+
+
+async def test_enrolled_takes_stage_school_and_grade_and_keeps_history(cadre: Harness) -> None:
+    ids = await _ids(cadre)
+    user = cadre.api.user(CADRE_TG, "user")
+    view = await _open_ledger(cadre)
+    user.press(view, LedgerMember(member_id=ids["小明"]).pack())
+    menu = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
+    user.press(menu, LedgerStatus(member_id=ids["小明"], status="enrolled").pack())
+    stages = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
+    user.press(stages, LedgerStage(member_id=ids["小明"], stage="primary").pack())
+    await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
+    [saved] = await cadre.say(CADRE_TG, "栋川小学 五年级")
+    assert saved["text"].startswith(cadre.zh("\u2705 Saved."))
+    member = await _member(cadre, "小明")
+    assert (member.status, member.stage, member.school, member.grade) == (
+        "enrolled",
+        "primary",
+        "栋川小学",
+        "五年级",
+    )
+    changes = await _rows(cadre, LedgerChange)
+    assert [(c.field, c.old_value, c.new_value) for c in changes] == [
+        ("status", None, "enrolled"),
+        ("stage", None, "primary"),
+        ("school", None, "栋川小学"),
+        ("grade", None, "五年级"),
+    ]
+    assert all(c.member_id == ids["小明"] and c.changed_at == NOW for c in changes)
+    assert {c.changed_by for c in changes} == {await _cadre_id(cadre, "C1")}
+
+
+async def _cadre_id(harness: Harness, code: str) -> int:
+    from storage.models import Cadre
+
+    async with harness.app.sessionmaker() as session:
+        return (await session.execute(select(Cadre.id).where(Cadre.code == code))).scalar_one()
+
+
+async def test_graduated_takes_a_destination_and_history_keeps_the_old_value(
+    cadre: Harness,
+) -> None:
+    ids = await _ids(cadre)
+    user = cadre.api.user(CADRE_TG, "user")
+    view = await _open_ledger(cadre)
+    user.press(view, LedgerMember(member_id=ids["小红"]).pack())
+    menu = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
+    user.press(menu, LedgerStatus(member_id=ids["小红"], status="graduated").pack())
+    dests = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
+    user.press(dests, LedgerDestination(member_id=ids["小红"], destination="vocational").pack())
+    [saved] = await cadre.api.wait_for_messages(CADRE_TG)
+    assert "\u2192 " + cadre.zh("vocational school") in saved["text"]
+    member = await _member(cadre, "小红")
+    assert (member.status, member.destination, member.school) == (
+        "graduated",
+        "vocational",
+        "栋川中学",
+    )
+    changes = await _rows(cadre, LedgerChange)
+    assert [(c.field, c.old_value, c.new_value) for c in changes] == [
+        ("status", "enrolled", "graduated"),
+        ("destination", None, "vocational"),
+    ]
+
+
+async def test_suspected_dropout_is_one_tap(cadre: Harness) -> None:
+    ids = await _ids(cadre)
+    user = cadre.api.user(CADRE_TG, "user")
+    view = await _open_ledger(cadre)
+    user.press(view, LedgerMember(member_id=ids["小明"]).pack())
+    menu = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
+    user.press(menu, LedgerStatus(member_id=ids["小明"], status="suspected_dropout").pack())
+    [saved] = await cadre.api.wait_for_messages(CADRE_TG)
+    assert cadre.zh("suspected dropout") in saved["text"]
+    assert (await _member(cadre, "小明")).status == "suspected_dropout"
+
+
+async def test_birth_date_is_typed(cadre: Harness) -> None:
+    ids = await _ids(cadre)
+    user = cadre.api.user(CADRE_TG, "user")
+    view = await _open_ledger(cadre)
+    user.press(view, LedgerMember(member_id=ids["老李"]).pack())
+    menu = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
+    user.press(menu, LedgerBirth(member_id=ids["老李"]).pack())
+    await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
+    [refused] = await cadre.say(CADRE_TG, "2030-01-01")
+    assert refused["text"] == cadre.zh(REFUSALS["ledger_bad_birth_date"], date="2030-01-01")
+    await cadre.say(CADRE_TG, "1976-02-03")
+    assert (await _member(cadre, "老李")).birth_date == date(1976, 2, 3)
+    [change] = await _rows(cadre, LedgerChange)
+    assert (change.field, change.old_value, change.new_value) == (
+        "birth_date",
+        "1975-05-05",
+        "1976-02-03",
+    )
+
+
+async def test_needs_aid_and_review_complete_the_ledger(cadre: Harness) -> None:
+    ids = await _ids(cadre)
+    user = cadre.api.user(CADRE_TG, "user")
+    view = await _open_ledger(cadre, "H002")
+    user.press(view, LedgerNeeds(household_id=ids["H002"]).pack())
+    await cadre.api.wait_for_messages(CADRE_TG)
+    await cadre.say(CADRE_TG, "需要助学金")
+
+    user.press(view, LedgerAidMenu(household_id=ids["H002"]).pack())
+    [kinds] = await cadre.api.wait_for_messages(CADRE_TG)
+    user.press(kinds, LedgerAidKind(household_id=ids["H002"], kind="bursary").pack())
+    await cadre.api.wait_for_edit(CADRE_TG, kinds["message_id"])
+    [refused] = await cadre.say(CADRE_TG, "abc")
+    assert refused["text"] == cadre.zh(REFUSALS["ledger_bad_amount"], text="abc")
+    assert await _rows(cadre, AidRecord) == []
+    [with_aid] = await cadre.say(CADRE_TG, "1500.5 秋季学期")
+    assert "1500.5 (秋季学期)" in with_aid["text"]
+
+    user.press(with_aid, LedgerReviewed(household_id=ids["H002"]).pack())
+    [reviewed] = await cadre.api.wait_for_messages(CADRE_TG)
+    assert cadre.zh("\u2705 Complete for {year}.", year=2026) in reviewed["text"]
+    assert (
+        cadre.zh("Reviewed on {date} by {name}.", date="2026-11-28", name="李明")
+        in reviewed["text"]
+    )
+
+    [aid] = await _rows(cadre, AidRecord)
+    assert (aid.kind, aid.amount, aid.note, aid.year, aid.recorded_at) == (
+        "bursary",
+        1500.5,
+        "秋季学期",
+        2026,
+        NOW,
+    )
+    reviews = {r.household_id: r for r in await _rows(cadre, LedgerReview)}
+    assert reviews[ids["H002"]].needs == "需要助学金"
+    assert reviews[ids["H002"]].reviewed_at == NOW
+    changes = await _rows(cadre, LedgerChange)
+    assert [(c.field, c.old_value, c.new_value) for c in changes] == [
+        ("needs", None, "需要助学金"),
+        ("aid", None, "bursary 1500.5 秋季学期"),
+        ("reviewed_at", None, NOW.isoformat()),
+    ]
+    assert all(c.household_id == ids["H002"] and c.member_id is None for c in changes)
+
+
+async def test_someone_elses_household_by_code_and_by_forged_buttons(cadre: Harness) -> None:
+    ids = await _ids(cadre)
+    refusal = cadre.zh(REFUSALS["not_your_household"], code="H005")
+    [reply] = await cadre.say(CADRE_TG, "/ledger H005")
+    assert reply["text"] == refusal
+    view = await _open_ledger(cadre)
+    user = cadre.api.user(CADRE_TG, "user")
+    for data in (
+        LedgerOpen(household_id=ids["H005"]).pack(),
+        LedgerMember(member_id=ids["小刚"]).pack(),
+        LedgerStatus(member_id=ids["小刚"], status="suspected_dropout").pack(),
+        LedgerDestination(member_id=ids["小刚"], destination="work").pack(),
+        LedgerNeeds(household_id=ids["H005"]).pack(),
+        LedgerAidKind(household_id=ids["H005"], kind="bursary").pack(),
+        LedgerReviewed(household_id=ids["H005"]).pack(),
+    ):
+        update = user.forge_callback(view["message_id"], data)
+        answer = await cadre.api.wait_for_callback_answer(update)
+        assert answer["text"] == refusal[:200], data
+    assert (await _member(cadre, "小刚")).status is None
+    assert await _rows(cadre, LedgerChange) == []
+    assert len(await _rows(cadre, LedgerReview)) == 1
+
+
+async def test_button_of_a_household_moved_to_another_cadre_is_refused(cadre: Harness) -> None:
+    ids = await _ids(cadre)
+    view = await _open_ledger(cadre)
+    other_cadre = await _cadre_id(cadre, "C2")
+    async with cadre.app.sessionmaker() as session, session.begin():
+        pairing = (
+            await session.execute(
+                select(Pairing).where(Pairing.household_id == ids["H001"], Pairing.until.is_(None))
+            )
+        ).scalar_one()
+        pairing.until = NOW
+        session.add(Pairing(cadre_id=other_cadre, household_id=ids["H001"], since=NOW))
+    user = cadre.api.user(CADRE_TG, "user")
+    update = user.press(view, LedgerReviewed(household_id=ids["H001"]).pack())
+    answer = await cadre.api.wait_for_callback_answer(update)
+    assert answer["text"] == cadre.zh(REFUSALS["not_your_household"], code="H001")[:200]
+    assert await _rows(cadre, LedgerChange) == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["lds:{m}:bogus", "ldt:{m}:kindergarten", "ldd:{m}:moon", "ldk:{h}:lottery", "ldm:999999"],
+)
+async def test_stale_or_garbage_buttons_are_refused(cadre: Harness, data: str) -> None:
+    ids = await _ids(cadre)
+    view = await _open_ledger(cadre)
+    forged = data.format(m=ids["小明"], h=ids["H001"])
+    update = cadre.api.user(CADRE_TG, "user").forge_callback(view["message_id"], forged)
+    answer = await cadre.api.wait_for_callback_answer(update)
+    assert answer["text"] == cadre.zh(REFUSALS["stale_button"])[:200]
+    assert await _rows(cadre, LedgerChange) == []
+
+
+async def test_oversized_or_malformed_answers_are_refused(cadre: Harness) -> None:
+    ids = await _ids(cadre)
+    user = cadre.api.user(CADRE_TG, "user")
+    view = await _open_ledger(cadre)
+    user.press(view, LedgerNeeds(household_id=ids["H001"]).pack())
+    await cadre.api.wait_for_messages(CADRE_TG)
+    [refused] = await cadre.say(CADRE_TG, "很" * 600)
+    assert refused["text"] == cadre.zh(REFUSALS["ledger_text_too_long"], length=600, limit=500)
+
+    user.press(view, LedgerMember(member_id=ids["小明"]).pack())
+    menu = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
+    user.press(menu, LedgerStatus(member_id=ids["小明"], status="enrolled").pack())
+    stages = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
+    user.press(stages, LedgerStage(member_id=ids["小明"], stage="primary").pack())
+    await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
+    [refused] = await cadre.say(CADRE_TG, "栋川小学")
+    assert refused["text"] == cadre.zh(REFUSALS["ledger_school_grade_format"])
+    assert await _rows(cadre, LedgerChange) == []
+    assert (await _member(cadre, "小明")).status is None
+
+
+async def test_supervisor_may_view_but_not_edit(cadre: Harness) -> None:
+    ids = await _ids(cadre)
+    await cadre.register(SUPERVISOR_TG, "S1")
+    [view] = await cadre.say(SUPERVISOR_TG, "/ledger H001")
+    assert "小明" in view["text"] and "reply_markup" not in view
+    update = cadre.api.user(SUPERVISOR_TG, "sup").forge_callback(
+        view["message_id"], LedgerReviewed(household_id=ids["H001"]).pack()
+    )
+    answer = await cadre.api.wait_for_callback_answer(update)
+    assert answer["text"] == cadre.zh(REFUSALS["not_your_household"], code="H001")[:200]
+    await cadre.register(OTHER_CADRE_TG, "C2")
+    [other] = await cadre.say(OTHER_CADRE_TG, "/ledger H001")
+    assert other["text"] == cadre.zh(REFUSALS["not_your_household"], code="H001")
