@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from domain.deadlines import Deadline
+from domain.ledgers import ledger_year
 from domain.periods import Month, Quarter
 
 # Milestones count as owed once they are due within this many days (and while overdue).
@@ -122,24 +123,8 @@ def ledger_season(today: date, opens_month_day: tuple[int, int]) -> LedgerSeason
     incomplete, until the next year's season opens and takes over.
     """
     month, day = opens_month_day
-    year = today.year if today >= date(today.year, month, day) else today.year - 1
+    year = ledger_year(today, opens_month_day)
     deadline_month, deadline_day = LEDGER_DEADLINE_MONTH_DAY
     return LedgerSeason(
         year=year, opens=date(year, month, day), deadline=date(year, deadline_month, deadline_day)
     )
-
-
-def season_opening(value: object) -> tuple[int, int] | None:
-    """The ledger season's opening as (month, day) from a date or "MM-DD"/"YYYY-MM-DD" text.
-
-    The setting belongs to the ledger feature; None (not configured) leaves ledgers out.
-    """
-    if isinstance(value, date):
-        return value.month, value.day
-    if isinstance(value, str) and value.strip():
-        parts = value.strip().split("-")[-2:]
-        if len(parts) == 2 and all(p.isdigit() for p in parts):
-            month, day = int(parts[0]), int(parts[1])
-            date(2000, month, day)  # refuses a day that does not exist
-            return month, day
-    return None
