@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.i18n import N_, Translator
 from domain.errors import DomainError
-from handlers.refusal_texts import ledger, progress, status, village
+from handlers.refusal_texts import dropouts, ledger, progress, reminders, schooling, status, village
 from handlers.render import esc
 
 REFUSALS: dict[str, str] = {
@@ -63,6 +63,9 @@ REFUSALS: dict[str, str] = {
     **ledger.REFUSALS,
     **status.REFUSALS,
     **progress.REFUSALS,
+    **dropouts.REFUSALS,
+    **schooling.REFUSALS,
+    **reminders.REFUSALS,
 }
 FALLBACK = N_("That was refused. (Rule: {reason}.)")
 

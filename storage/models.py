@@ -341,3 +341,9 @@ class MilestoneReport(Base):
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     reported_by: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
     reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# --- Dropout cases (issue 4): models of migration 0003 go below this line. ---
+
+
+# --- Reminders and outbox (issue 5): models of migration 0004 go below this line. ---

@@ -1,0 +1,4 @@
+"""Refusal texts of the dropouts feature (merged into handlers.refusals.REFUSALS)."""
+
+
+REFUSALS: dict[str, str] = {}

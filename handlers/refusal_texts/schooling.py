@@ -1,0 +1,4 @@
+"""Refusal texts of the schooling feature (merged into handlers.refusals.REFUSALS)."""
+
+
+REFUSALS: dict[str, str] = {}
