@@ -63,6 +63,8 @@ class CoverageReport:
     ledgers: LedgerCoverage | None = None
     # Visits of the period whose location was far from the place: flagged, never refused.
     far_visits: int = 0
+    # Set when a supervisor narrowed the report to a unit, township or cadre: "name (code)".
+    focus_name: str = ""
 
 
 def sum_by(items: Iterable[tuple[str, str, int, int]]) -> tuple[Coverage, ...]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
@@ -17,6 +19,9 @@ from services.actors import Actor
 from services.compliance import compliance_for
 from services.visits import VisitRules
 
+# "2026-Q4", "2026q4", "2026-" ...: meant as a period (then parsed strictly); else a code.
+_PERIOD_LIKE = re.compile(r"^\d{4}")
+
 
 async def show_compliance(
     message: Message,
@@ -28,12 +33,24 @@ async def show_compliance(
     ledger_season_opens: tuple[int, int],
     t: Translator,
 ) -> None:
-    quarter = Quarter.parse(command.args) if command.args else None
+    quarter, focus = parse_compliance_args(command.args or "")
     report = await compliance_for(
-        session, actor, quarter, clock, visit_rules.tz, ledger_season_opens
+        session, actor, quarter, clock, visit_rules.tz, ledger_season_opens, focus
     )
     for part in chunks(render_report(report, t)):
         await message.answer(part)
+
+
+def parse_compliance_args(text: str) -> tuple[Quarter | None, str | None]:
+    """`[YYYY-Qn] [CODE]` in either order: a word that starts like a year is the period."""
+    quarter: Quarter | None = None
+    focus: str | None = None
+    for word in text.split()[:2]:
+        if _PERIOD_LIKE.match(word):
+            quarter = Quarter.parse(word)
+        else:
+            focus = word
+    return quarter, focus
 
 
 def _line(row: Coverage) -> str:
@@ -47,6 +64,12 @@ def render_report(report: CoverageReport, t: Translator) -> str:
         ComplianceScope.UNIT: t("<b>My unit's visit coverage, {period}</b>", period=report.period),
         ComplianceScope.COUNTY: t("<b>County visit coverage, {period}</b>", period=report.period),
     }[scope]
+    if report.focus_name:
+        title = t(
+            "<b>Visit coverage of {name}, {period}</b>",
+            name=esc(report.focus_name),
+            period=report.period,
+        )
     lines = [
         title,
         t(
@@ -58,7 +81,7 @@ def render_report(report: CoverageReport, t: Translator) -> str:
     ]
     if report.by_unit:
         lines += ["", t("<b>By unit</b>")] + [_line(r) for r in _weakest_first(report.by_unit)]
-    if report.by_township:
+    if len(report.by_township) > 1:  # one township repeats the total
         lines += ["", t("<b>By township</b>")] + [
             _line(r) for r in _weakest_first(report.by_township)
         ]
@@ -80,6 +103,9 @@ def render_report(report: CoverageReport, t: Translator) -> str:
         ]
         if scope is ComplianceScope.COUNTY:
             lines += [_line(r) for r in _weakest_first(villages.by_township)]
+            missing = [r.name for r in villages.by_unit if r.covered < r.assigned]
+            if missing:
+                lines.append(t("Not yet this month: {units}", units=esc(", ".join(missing))))
     if report.far_visits:
         lines += [
             "",
@@ -101,8 +127,14 @@ def render_report(report: CoverageReport, t: Translator) -> str:
                 percent=ledgers.total.percent,
             ),
         ]
-        detail = ledgers.by_unit if scope is ComplianceScope.COUNTY else ledgers.by_cadre
-        lines += [_line(r) for r in _weakest_first(detail)]
+        if scope is ComplianceScope.COUNTY:
+            lines += [t("<b>By unit</b>")] + [_line(r) for r in _weakest_first(ledgers.by_unit)]
+            if len(ledgers.by_township) > 1:
+                lines += [t("<b>By township</b>")] + [
+                    _line(r) for r in _weakest_first(ledgers.by_township)
+                ]
+        else:
+            lines += [_line(r) for r in _weakest_first(ledgers.by_cadre)]
     return "\n".join(lines)
 
 

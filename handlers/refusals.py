@@ -40,6 +40,14 @@ REFUSALS: dict[str, str] = {
         "\u201c{text}\u201d is not a quarter. Write it as YYYY-Qn, for example 2026-Q4. "
         "(Rule: period format.)"
     ),
+    "compliance_unknown_code": N_(
+        "No unit, township or cadre has the code \u201c{code}\u201d. "
+        "Send /compliance [YYYY-Qn] [CODE] with a code from the roster. (Rule: a roster code.)"
+    ),
+    "compliance_focus_forbidden": N_(
+        "You cannot see the coverage of {code}: supervisors see any unit, township or cadre; "
+        "a unit head sees the unit's cadres. (Rule: who sees whose figures.)"
+    ),
     "invite_unknown": N_(
         "This invite code is not valid. Check it, or ask your administrator for a new invite. "
         "(Rule: one-time invite.)"

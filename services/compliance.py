@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,12 +19,13 @@ from domain.coverage import (
     total_of,
     village_month_for,
 )
+from domain.errors import InputRefused, PermissionRefused
 from domain.periods import Month, Quarter
-from domain.roles import ComplianceScope, compliance_scope
+from domain.roles import ComplianceScope, FocusKind, compliance_scope, may_focus
 from domain.status import ledger_season
 from services.actors import Actor
 from services.ledgers import LedgerCell, ledger_completion
-from storage.coverage import CoverageCell, coverage_cells
+from storage.coverage import CoverageCell, coverage_cells, focus_target
 from storage.evidence import far_visit_rows
 from storage.village_visits import VillageCoverageRow, village_coverage_rows
 
@@ -71,6 +73,7 @@ def build_report(
     ledgers: LedgerCoverage | None = None,
     far_visits: int = 0,
     total_name: str = "",
+    focus_name: str = "",
 ) -> CoverageReport:
     """Fold the (cadre, township) cells into the rows the scope shows."""
     by_cadre = _group(cells, lambda c: (c.cadre_code, c.cadre_name))
@@ -86,7 +89,42 @@ def build_report(
         villages=villages,
         ledgers=ledgers,
         far_visits=far_visits if scope is ComplianceScope.COUNTY else 0,
+        focus_name=focus_name,
     )
+
+
+@dataclass(frozen=True)
+class _View:
+    """Whose figures a report shows: a scope, the filters that make it, and a title name."""
+
+    scope: ComplianceScope
+    unit_id: int | None = None
+    cadre_id: int | None = None
+    township_code: str | None = None
+    focus_name: str = ""
+
+
+async def _view_for(session: AsyncSession, actor: Actor, focus: str | None) -> _View:
+    """The actor's own view, or the unit, township or cadre a supervisor named by code."""
+    scope = compliance_scope(actor.role)
+    if focus is None:
+        return _View(
+            scope,
+            unit_id=actor.unit_id if scope is ComplianceScope.UNIT else None,
+            cadre_id=actor.cadre_id if scope is ComplianceScope.OWN else None,
+        )
+    target = await focus_target(session, focus)
+    if target is None:
+        raise InputRefused("compliance_unknown_code", code=focus[:40])
+    kind = FocusKind(target.kind)
+    if not may_focus(actor.role, kind, same_unit=target.unit_id == actor.unit_id):
+        raise PermissionRefused("compliance_focus_forbidden", code=target.code)
+    name = f"{target.name} ({target.code})"
+    if kind is FocusKind.UNIT:
+        return _View(ComplianceScope.UNIT, unit_id=target.id, focus_name=name)
+    if kind is FocusKind.CADRE:
+        return _View(ComplianceScope.OWN, cadre_id=target.id, focus_name=name)
+    return _View(ComplianceScope.COUNTY, township_code=target.code, focus_name=name)
 
 
 async def compliance_for(
@@ -96,52 +134,65 @@ async def compliance_for(
     clock: Clock,
     tz: ZoneInfo,
     ledger_opens: tuple[int, int],
+    focus: str | None = None,
 ) -> CoverageReport:
     """The actor's view: own households, the unit by cadre, or the county by unit and township.
 
-    With no quarter given, the current one in the plan's time zone.
+    Supervisors may narrow it to a unit, a township or a cadre by code (`focus`); unit heads
+    to a cadre of their unit. With no quarter given, the current one in the plan's time zone.
     """
     today = local_today(clock, tz)
     quarter = quarter or Quarter.containing(today)
     month = village_month_for(quarter, today)
-    scope = compliance_scope(actor.role)
     async with session.begin():
+        view = await _view_for(session, actor, focus)
         cells = await coverage_cells(
             session,
             quarter.first_day,
             quarter.last_day,
             period_end_instant(quarter, tz),
-            unit_id=actor.unit_id if scope is ComplianceScope.UNIT else None,
-            cadre_id=actor.cadre_id if scope is ComplianceScope.OWN else None,
+            unit_id=view.unit_id,
+            cadre_id=view.cadre_id,
         )
-        pairs = await village_coverage_rows(
-            session,
-            month.first_day,
-            month.last_day,
-            unit_id=None if scope is ComplianceScope.COUNTY else actor.unit_id,
+        # A cadre sees the unit's village (the visit is the unit's duty); a report on a
+        # named cadre is about their households and ledgers only.
+        pairs = (
+            []
+            if view.cadre_id is not None and view.focus_name
+            else await village_coverage_rows(
+                session,
+                month.first_day,
+                month.last_day,
+                unit_id=actor.unit_id if view.scope is ComplianceScope.OWN else view.unit_id,
+            )
         )
         season = ledger_season(min(today, quarter.last_day), ledger_opens)
         ledger_cells = await ledger_completion(
             session,
             season.year,
             season.opens,
-            unit_id=actor.unit_id if scope is ComplianceScope.UNIT else None,
-            cadre_id=actor.cadre_id if scope is ComplianceScope.OWN else None,
+            unit_id=view.unit_id,
+            cadre_id=view.cadre_id,
             held_at=period_end_instant(quarter, tz),
             tz=tz,
         )
         far = (
             await far_visit_rows(session, quarter.first_day, quarter.last_day)
-            if scope is ComplianceScope.COUNTY
+            if view.scope is ComplianceScope.COUNTY and view.township_code is None
             else []
         )
+    if view.township_code is not None:
+        cells = [c for c in cells if c.township_code == view.township_code]
+        pairs = [p for p in pairs if p.township_code == view.township_code]
+        ledger_cells = [c for c in ledger_cells if c.township_code == view.township_code]
     return build_report(
         quarter,
-        scope,
+        view.scope,
         cells,
         village_section(month, pairs) if pairs else None,
-        ledger_section(season.year, scope, ledger_cells) if ledger_cells else None,
+        ledger_section(season.year, view.scope, ledger_cells) if ledger_cells else None,
         len(far),
+        focus_name=view.focus_name,
     )
 
 

@@ -103,3 +103,34 @@ async def coverage_cells(
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class FocusTarget:
+    """A unit, township or cadre named by its roster code."""
+
+    kind: str  # "unit" | "township" | "cadre"
+    id: int
+    code: str
+    name: str
+    unit_id: int | None  # the cadre's unit, or the unit itself
+
+
+async def focus_target(session: AsyncSession, code: str) -> FocusTarget | None:
+    """Find what a roster code names: units first, then townships, then cadres.
+
+    Roster codes are unique within each table; the order only matters if an import reused
+    one code in two tables, and then the unit wins.
+    """
+    unit = (await session.execute(select(Unit).where(Unit.code == code))).scalar_one_or_none()
+    if unit is not None:
+        return FocusTarget("unit", unit.id, unit.code, unit.name, unit.id)
+    township = (
+        await session.execute(select(Township).where(Township.code == code))
+    ).scalar_one_or_none()
+    if township is not None:
+        return FocusTarget("township", township.id, township.code, township.name, None)
+    cadre = (await session.execute(select(Cadre).where(Cadre.code == code))).scalar_one_or_none()
+    if cadre is not None:
+        return FocusTarget("cadre", cadre.id, cadre.code, cadre.name, cadre.unit_id)
+    return None
