@@ -599,7 +599,7 @@ async def ledger_needs(
     if isinstance(query.message, Message):
         await query.message.answer(
             t(
-                "{code}: type what the household needs (or \u201c无\u201d for none).",
+                "{code}: type what the household needs (or \u201cnone\u201d if nothing).",
                 code=esc(household.code),
             )
         )
