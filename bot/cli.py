@@ -41,8 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--bot-username", help="used in the link (default: asked from the Bot API)")
 
     report = commands.add_parser("report", help="machine-readable reports")
-    report.add_argument("kind", choices=["compliance", "orphans", "far-visits"])
+    report.add_argument("kind", choices=["compliance", "orphans", "far-visits", "notice"])
     report.add_argument("--period", help="YYYY-Qn (default: the current quarter)")
+    report.add_argument("--month", help="notice: YYYY-MM (default: this month so far)")
+    report.add_argument(
+        "--output-dir", type=Path, default=Path("."), help="where files are written (notice)"
+    )
     report.add_argument(
         "--format",
         choices=["json", "csv", "text"],

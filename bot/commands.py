@@ -16,6 +16,7 @@ COMMANDS = (
     ("deadlines", N_("Milestones near today")),
     ("progress", N_("Report my unit's monthly progress (unit heads)")),
     ("compliance", N_("Visit coverage this quarter")),
+    ("notice", N_("Monthly notice: ranking, overdue tasks (supervisors)")),
     ("lang", N_("Language: Chinese / English")),
     ("help", N_("What this bot can do")),
     ("cancel", N_("Stop the current step")),

@@ -34,6 +34,10 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _invite(settings, args.cadre_code, args.bot_username)
         if args.command == "report" and args.kind == "far-visits":
             return await _far_visits(settings, args.period, args.format)
+        if args.command == "report" and args.kind == "notice":
+            from bot.commands_notice import write_notice
+
+            return await write_notice(settings, args.month, args.output_dir)
         if args.command == "report" and args.kind == "orphans":
             return await _orphans(settings, args.format)
         if args.command == "report":

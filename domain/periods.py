@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from domain.errors import InputRefused
 
 _QUARTER_RE = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
+_MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
 
 @dataclass(frozen=True, order=True)
@@ -65,6 +66,19 @@ class Month:
     @classmethod
     def containing(cls, day: date) -> Month:
         return cls(day.year, day.month)
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        """Parse `YYYY-MM`; refuse anything else with the rule's name."""
+        match = _MONTH_RE.match(text)
+        if match is None or not 1 <= int(match.group(2)) <= 12:
+            raise InputRefused("bad_month", text=text[:20])
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    def previous(self) -> Month:
+        if self.number == 1:
+            return Month(self.year - 1, 12)
+        return Month(self.year, self.number - 1)
 
     @property
     def first_day(self) -> date:

@@ -66,3 +66,8 @@ def may_focus(role: Role, kind: FocusKind, same_unit: bool) -> bool:
     if role in (Role.SUPERVISOR, Role.ADMIN):
         return True
     return role is Role.UNIT_HEAD and same_unit and kind in (FocusKind.UNIT, FocusKind.CADRE)
+
+
+def receives_notice(role: Role) -> bool:
+    """The monthly notice ranks units against each other: it is for supervisors."""
+    return role in (Role.SUPERVISOR, Role.ADMIN)

@@ -11,6 +11,7 @@ from handlers import (
     households,
     language,
     ledger,
+    notice,
     progress,
     start,
     status,
@@ -37,6 +38,7 @@ def build_root_router() -> Router:
         progress.build_router(),
         households.build_router(),
         compliance.build_router(),
+        notice.build_router(),
         deadlines.build_router(),
         language.build_router(),
     )

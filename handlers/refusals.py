@@ -10,7 +10,16 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.i18n import N_, Translator
 from domain.errors import DomainError
-from handlers.refusal_texts import dropouts, ledger, progress, reminders, schooling, status, village
+from handlers.refusal_texts import (
+    dropouts,
+    ledger,
+    notice,
+    progress,
+    reminders,
+    schooling,
+    status,
+    village,
+)
 from handlers.render import esc
 
 REFUSALS: dict[str, str] = {
@@ -74,6 +83,7 @@ REFUSALS: dict[str, str] = {
     **dropouts.REFUSALS,
     **schooling.REFUSALS,
     **reminders.REFUSALS,
+    **notice.REFUSALS,
 }
 FALLBACK = N_("That was refused. (Rule: {reason}.)")
 

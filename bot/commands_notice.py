@@ -1,0 +1,56 @@
+"""`cadrebot report notice`: the monthly notice as files, for e-mail or print."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import sys
+from pathlib import Path
+
+from bot.i18n import Catalogs
+from bot.settings import Settings
+from domain.clock import SystemClock, local_today
+from domain.errors import InputRefused
+from domain.periods import Month
+from handlers.notice import render_notice
+from services.notice import monthly_notice
+from services.notice_files import notice_chart, notice_workbook
+from storage.db import make_engine, make_sessionmaker
+
+_TAG = re.compile(r"</?b>")
+
+
+async def write_notice(settings: Settings, month_text: str | None, output_dir: Path) -> int:
+    """Write notice-YYYY-MM.xlsx and .png in the default language and print the summary."""
+    clock = SystemClock()
+    this_month = Month.containing(local_today(clock, settings.tz))
+    month = Month.parse(month_text) if month_text else this_month
+    if month > this_month:
+        raise InputRefused("notice_future_month", month=str(month))
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            notice = await monthly_notice(
+                session,
+                month,
+                clock,
+                settings.tz,
+                settings.ledger_season_opens_month_day,
+                settings.locale,
+            )
+    finally:
+        await engine.dispose()
+    t = Catalogs.load(settings.locale).translator(settings.locale)
+    workbook, chart = await asyncio.gather(
+        asyncio.to_thread(notice_workbook, notice, t), asyncio.to_thread(notice_chart, notice, t)
+    )
+    output_dir.mkdir(parents=True, exist_ok=True)
+    xlsx = output_dir / f"notice-{notice.month}.xlsx"
+    png = output_dir / f"notice-{notice.month}.png"
+    await asyncio.to_thread(xlsx.write_bytes, workbook)
+    await asyncio.to_thread(png.write_bytes, chart)
+    text = html.unescape(_TAG.sub("", render_notice(notice, t)))
+    sys.stdout.write(text + "\n")
+    print(f"wrote {xlsx} and {png}", file=sys.stderr)
+    return 0

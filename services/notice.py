@@ -1,0 +1,163 @@
+"""Gather the monthly notice: unit ranking, overdue milestones, open dropout cases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.clock import Clock, local_today
+from domain.coverage import Coverage, sum_by
+from domain.deadlines import UnitRef, concerns, done_for_unit
+from domain.errors import InputRefused, PermissionRefused
+from domain.notice import OverdueMilestone, RankedUnit, UnitStanding, overdue_on, rank_units
+from domain.periods import Month, Quarter
+from domain.roles import receives_notice
+from domain.status import ledger_season
+from services.actors import Actor
+from services.deadlines import milestone_facts, note_of
+from services.ledgers import ledger_completion
+from storage.coverage import coverage_cells
+from storage.plan_queries import milestones_between
+from storage.progress import all_units, latest_reports
+from storage.village_visits import village_coverage_rows
+
+# Milestones further back than this are history, not "overdue" news.
+OVERDUE_LOOK_BACK = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class MonthlyNotice:
+    """Everything the notice says about one month, as of its last day (or today)."""
+
+    month: Month
+    as_of: date
+    quarter: Quarter
+    ledger_year: int
+    ranking: list[RankedUnit]
+    overdue: list[OverdueMilestone]
+    households: Coverage
+    villages: Coverage
+    ledgers: Coverage
+    # Filled by the dropout-case feature when it is present: label -> count.
+    dropout_cases: dict[str, int] = field(default_factory=dict)
+
+
+def _by_unit(
+    items: Iterable[tuple[str, str, int, int]],
+) -> dict[str, Coverage]:
+    return {row.key: row for row in sum_by(items)}
+
+
+def _empty(code: str, name: str) -> Coverage:
+    return Coverage(code, name, 0, 0)
+
+
+def _total(table: dict[str, Coverage]) -> Coverage:
+    return Coverage(
+        "total", "", sum(c.assigned for c in table.values()), sum(c.covered for c in table.values())
+    )
+
+
+async def monthly_notice(
+    session: AsyncSession,
+    month: Month,
+    clock: Clock,
+    tz: ZoneInfo,
+    ledger_opens: tuple[int, int],
+    locale: str,
+) -> MonthlyNotice:
+    """The notice for `month`, counted up to its last day or today, whichever is earlier.
+
+    Households count for the quarter containing the month, from its first day to `as_of`.
+    """
+    today = local_today(clock, tz)
+    as_of = min(month.last_day, today)
+    quarter = Quarter.containing(month.first_day)
+    held_at = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=tz)
+    season = ledger_season(as_of, ledger_opens)
+    async with session.begin():
+        cells = await coverage_cells(session, quarter.first_day, as_of, held_at)
+        pairs = await village_coverage_rows(session, month.first_day, as_of)
+        ledger_cells = await ledger_completion(
+            session, season.year, season.opens, held_at=held_at, tz=tz
+        )
+        units = await all_units(session)
+        rows = await milestones_between(session, as_of - OVERDUE_LOOK_BACK, as_of)
+        facts = [milestone_facts(row, locale) for row in rows]
+        reports = await latest_reports(session, [f.milestone_id for f in facts])
+    households = _by_unit((c.unit_code, c.unit_name, c.assigned, c.covered) for c in cells)
+    villages = _by_unit((p.unit_code, p.unit_name, 1, int(p.covered)) for p in pairs)
+    ledgers = _by_unit((c.unit_code, c.unit_name, c.households, c.complete) for c in ledger_cells)
+
+    refs = [UnitRef(u.id, u.code, u.name, u.kind) for u in units]
+    latest = {(r.milestone_id, r.unit_id): note_of(r) for r in reports}
+    overdue: list[OverdueMilestone] = []
+    overdue_count = dict.fromkeys((u.code for u in refs), 0)
+    for fact in facts:
+        days = overdue_on(fact.due_date, as_of)
+        if days is None:
+            continue
+        behind = [
+            u
+            for u in refs
+            if concerns(fact.selectors, u)
+            and not done_for_unit(fact.closed, latest.get((fact.milestone_id, u.id)))
+        ]
+        for unit in behind:
+            overdue_count[unit.code] += 1
+        if behind:
+            overdue.append(
+                OverdueMilestone(fact.due_date, fact.title, days, tuple(u.name for u in behind))
+            )
+
+    def pick(table: dict[str, Coverage], unit: UnitRef) -> Coverage:
+        return table.get(unit.code, _empty(unit.code, unit.name))
+
+    # Only units with pairing duties (households or a village) are ranked: a unit without any
+    # would otherwise rank first for doing nothing. Its overdue milestones are still listed.
+    standings = [
+        UnitStanding(
+            u.code,
+            u.name,
+            pick(households, u),
+            pick(villages, u),
+            pick(ledgers, u),
+            overdue_count[u.code],
+        )
+        for u in refs
+        if u.code in households or u.code in villages
+    ]
+    return MonthlyNotice(
+        month=month,
+        as_of=as_of,
+        quarter=quarter,
+        ledger_year=season.year,
+        ranking=rank_units(standings),
+        overdue=sorted(overdue, key=lambda o: (o.due_date, o.title)),
+        households=_total(households),
+        villages=_total(villages),
+        ledgers=_total(ledgers),
+    )
+
+
+async def notice_for(
+    session: AsyncSession,
+    actor: Actor,
+    month: Month | None,
+    clock: Clock,
+    tz: ZoneInfo,
+    ledger_opens: tuple[int, int],
+    locale: str,
+) -> MonthlyNotice:
+    """A supervisor's notice for `month` (default: this month so far, in the plan's zone)."""
+    if not receives_notice(actor.role):
+        raise PermissionRefused("notice_supervisors_only")
+    this_month = Month.containing(local_today(clock, tz))
+    month = month or this_month
+    if month > this_month:
+        raise InputRefused("notice_future_month", month=str(month))
+    return await monthly_notice(session, month, clock, tz, ledger_opens, locale)

@@ -1,0 +1,92 @@
+"""/notice: the supervisors' monthly notice as text, an Excel workbook and a chart."""
+
+import io
+from datetime import date, datetime
+
+from openpyxl import load_workbook
+
+from handlers.refusals import REFUSALS
+from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
+
+C3_TG = 1005
+
+
+async def _month_of_work(harness: Harness) -> None:
+    """Visits: C1 H001 and H003 (教育股 2 of 6), C3 H007 (栋川中心校 1 of 2).
+
+    Milestones (conftest): 十月核实 due 2026-10-31 concerns every unit ("all") and nobody
+    reported it done, so on 2026-11-28 it is 28 days overdue for 局办公室, 栋川中心校, 教育股.
+    局办公室 holds no households and no village: it is not ranked, only named as overdue.
+    """
+    await harness.register(CADRE_TG, "C1")
+    await harness.register(C3_TG, "C3")
+    await harness.register(SUPERVISOR_TG, "S1")
+    await harness.say(CADRE_TG, "/visit H001 2026-10-30")
+    await harness.say(CADRE_TG, "/visit H003 2026-11-21")
+    await harness.say(C3_TG, "/visit H007")
+
+
+async def test_supervisor_gets_text_workbook_and_chart(harness: Harness) -> None:
+    await _month_of_work(harness)
+    text, document, photo = await harness.say(SUPERVISOR_TG, "/notice", count=3)
+    lines = text["text"].splitlines()
+    assert lines[0] == "2026-11 月度通报（截至 2026-11-28）"
+    assert not any(line.startswith("本月已驻村走访的单位") for line in lines)  # no pairings
+    assert "2026-Q4 已走访农户：3/8 (38%)" in lines
+    assert "1. 栋川中心校：入户 50%，驻村 0/0，台账 0%，逾期 1" in lines
+    assert "2. 教育股：入户 33%，驻村 0/0，台账 0%，逾期 1" in lines
+    assert "局办公室：" not in text["text"]  # no pairing duty: not ranked
+    assert "2026-10-31 十月核实：已逾期 28 天；未完成：局办公室、栋川中心校、教育股" in lines
+
+    assert document["document"]["file_name"] == "notice-2026-11.xlsx"
+    workbook = load_workbook(io.BytesIO(harness.api.file_bytes(document["document"]["file_id"])))
+    assert workbook.sheetnames == ["排名", "逾期任务"]
+    ranking = list(workbook["排名"].iter_rows(values_only=True))
+    assert ranking[0][:6] == (
+        "名次",
+        "单位编号",
+        "单位",
+        "挂包户数",
+        "已走访户数（2026-Q4）",
+        "走访覆盖率",
+    )
+    assert ranking[1] == (1, "CS1", "栋川中心校", 2, 1, 0.5, 0, 0, 2, 0, 0, 1)
+    assert ranking[2][:6] == (2, "JYG", "教育股", 6, 2, 2 / 6)
+    assert len(ranking) == 3
+    overdue = list(workbook["逾期任务"].iter_rows(values_only=True))
+    due, *rest = overdue[1]
+    assert isinstance(due, datetime) and due.date() == date(2026, 10, 31)  # an Excel date
+    assert rest == ["十月核实", 28, "局办公室、栋川中心校、教育股"]
+
+    png = harness.api.file_bytes(photo["photo"][-1]["file_id"])
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
+
+
+async def test_a_past_month_counts_up_to_its_last_day(harness: Harness) -> None:
+    await _month_of_work(harness)
+    text, _document, _photo = await harness.say(SUPERVISOR_TG, "/notice 2026-10", count=3)
+    lines = text["text"].splitlines()
+    assert lines[0] == "2026-10 月度通报（截至 2026-10-31）"
+    assert "2026-Q4 已走访农户：1/8 (12%)" in lines  # only H001's October visit
+    assert not any(line.startswith("2026-10-31 十月核实") for line in lines)  # due that day
+
+
+async def test_refusals_name_their_rule(harness: Harness) -> None:
+    await harness.register(OTHER_CADRE_TG, "C2")
+    await harness.register(SUPERVISOR_TG, "S1")
+    [reply] = await harness.say(OTHER_CADRE_TG, "/notice")
+    assert reply["text"] == harness.zh(REFUSALS["notice_supervisors_only"])
+    [reply] = await harness.say(SUPERVISOR_TG, "/notice 2026-12")
+    assert reply["text"] == harness.zh(REFUSALS["notice_future_month"], month="2026-12")
+    [reply] = await harness.say(SUPERVISOR_TG, "/notice 2026-13")
+    assert reply["text"] == harness.zh(REFUSALS["bad_month"], text="2026-13")
+
+
+async def test_in_english(harness: Harness) -> None:
+    await _month_of_work(harness)
+    await harness.say(SUPERVISOR_TG, "/lang en")
+    text, document, _photo = await harness.say(SUPERVISOR_TG, "/notice", count=3)
+    assert text["text"].startswith("Monthly notice 2026-11 (as of 2026-11-28)")
+    assert "1. 栋川中心校: households 50%, village 0/0, ledgers 0%, overdue 1" in text["text"]
+    workbook = load_workbook(io.BytesIO(harness.api.file_bytes(document["document"]["file_id"])))
+    assert workbook.sheetnames == ["Ranking", "Overdue milestones"]

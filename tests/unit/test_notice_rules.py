@@ -1,0 +1,72 @@
+"""Ranking and overdue rules of the monthly notice, and the month period they use."""
+
+from datetime import date
+
+import pytest
+
+from domain.coverage import Coverage
+from domain.errors import InputRefused
+from domain.notice import UnitStanding, overdue_on, rank_units
+from domain.periods import Month
+
+
+def standing(code: str, visited: int, village: int, ledgers: int, overdue: int) -> UnitStanding:
+    return UnitStanding(
+        code,
+        code,
+        Coverage(code, code, 10, visited),
+        Coverage(code, code, 1, village),
+        Coverage(code, code, 10, ledgers),
+        overdue,
+    )
+
+
+def test_households_first_then_village_then_ledgers_then_fewer_overdue() -> None:
+    ranked = rank_units(
+        [
+            standing("A", 5, 1, 9, 0),
+            standing("B", 6, 0, 0, 9),  # most households visited wins whatever else
+            standing("C", 5, 1, 9, 2),  # same as A but more overdue
+            standing("D", 5, 0, 10, 0),  # no village visit: behind A and C
+            standing("E", 5, 1, 3, 0),  # fewer ledgers than A
+        ]
+    )
+    assert [(r.rank, r.standing.unit_code) for r in ranked] == [
+        (1, "B"),
+        (2, "A"),
+        (3, "C"),
+        (4, "E"),
+        (5, "D"),
+    ]
+
+
+def test_equal_units_share_a_rank_and_the_next_rank_skips() -> None:
+    ranked = rank_units(
+        [standing("B", 5, 1, 5, 0), standing("A", 5, 1, 5, 0), standing("C", 1, 0, 0, 0)]
+    )
+    assert [(r.rank, r.standing.unit_code) for r in ranked] == [(1, "A"), (1, "B"), (3, "C")]
+
+
+def test_a_unit_with_nothing_assigned_is_not_behind() -> None:
+    empty = UnitStanding(
+        "Z", "Z", Coverage("Z", "Z", 0, 0), Coverage("Z", "Z", 0, 0), Coverage("Z", "Z", 0, 0), 1
+    )
+    ranked = rank_units([standing("A", 9, 1, 10, 0), empty])
+    assert [r.standing.unit_code for r in ranked] == ["Z", "A"]
+
+
+def test_overdue_counts_from_the_day_after_the_due_date() -> None:
+    assert overdue_on(date(2026, 11, 30), date(2026, 11, 30)) is None
+    assert overdue_on(date(2026, 11, 30), date(2026, 12, 1)) == 1
+    assert overdue_on(date(2026, 12, 1), date(2026, 11, 30)) is None
+
+
+def test_month_parse_and_previous() -> None:
+    assert Month.parse("2026-11") == Month(2026, 11)
+    assert Month.parse(" 2026-3 ") == Month(2026, 3)
+    assert Month(2026, 1).previous() == Month(2025, 12)
+    assert Month(2024, 3).previous().last_day == date(2024, 2, 29)
+    for bad in ("2026-13", "2026-00", "11-2026", "2026/11", "x"):
+        with pytest.raises(InputRefused) as refused:
+            Month.parse(bad)
+        assert refused.value.reason == "bad_month"
