@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="load a believable demo county")
     demo.add_argument("--size", choices=["small", "medium", "full"], default="small")
+    demo.add_argument(
+        "--activity", action="store_true", help="also log a believable quarter of visits"
+    )
 
     invite = commands.add_parser("invite", help="issue a one-time invite for a cadre")
     invite.add_argument("cadre_code")

@@ -49,7 +49,7 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "plan":
             return await _plan(settings, args)
         if args.command == "demo":
-            return await _demo(settings, args.size)
+            return await _demo(settings, args.size, args.activity)
         if args.command == "qr":
             return await _qr(settings, args.village, args.output, args.bot_username)
     except DomainError as error:
@@ -255,15 +255,22 @@ async def _plan(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _demo(settings: Settings, size: str) -> int:
+async def _demo(settings: Settings, size: str, activity: bool) -> int:
     from services.demo import load_demo
+    from services.demo_activity import add_demo_activity
 
     engine = make_engine(settings.database_url)
     try:
-        summary = await load_demo(make_sessionmaker(engine), size, SystemClock())
+        sessionmaker = make_sessionmaker(engine)
+        summary = await load_demo(sessionmaker, size, SystemClock())
+        print(summary)
+        if activity:
+            added = await add_demo_activity(
+                sessionmaker, SystemClock(), settings.tz, settings.ledger_season_opens_month_day
+            )
+            print(added)
     finally:
         await engine.dispose()
-    print(summary)
     return 0
 
 

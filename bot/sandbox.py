@@ -66,6 +66,7 @@ async def prepare_demo_database(settings: Settings, clock: Clock) -> None:
     """Demo county and this year's plan, loaded through the same code as the CLI."""
     from domain.plan import rebase
     from services.demo import load_demo
+    from services.demo_activity import add_demo_activity
     from services.plan_loader import default_plan_path, load_plan, read_plan_file
     from storage.db import make_engine, make_sessionmaker
     from storage.migrate import upgrade
@@ -78,6 +79,9 @@ async def prepare_demo_database(settings: Settings, clock: Clock) -> None:
         plan = await asyncio.to_thread(read_plan_file, default_plan_path())
         async with sessionmaker() as session:
             await load_plan(session, rebase(plan, local_today(clock, settings.tz).year))
+        await add_demo_activity(
+            sessionmaker, clock, settings.tz, settings.ledger_season_opens_month_day
+        )
     finally:
         await engine.dispose()
 
