@@ -44,7 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--bot-username", help="used in the link (default: asked from the Bot API)")
 
     report = commands.add_parser("report", help="machine-readable reports")
-    report.add_argument("kind", choices=["compliance", "orphans", "far-visits", "notice"])
+    report.add_argument(
+        "kind",
+        choices=["compliance", "orphans", "far-visits", "notice", "schooling", "dropouts"],
+    )
     report.add_argument("--period", help="YYYY-Qn (default: the current quarter)")
     report.add_argument("--month", help="notice: YYYY-MM (default: this month so far)")
     report.add_argument(
@@ -52,9 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--format",
-        choices=["json", "csv", "text"],
+        choices=["json", "csv", "text", "xlsx"],
         default="json",
-        help="text: orphans only; far-visits: json or csv",
+        help="text: orphans only; far-visits: json or csv; xlsx: schooling and dropouts",
+    )
+    report.add_argument("--output", type=Path, help="schooling: write to this file")
+    report.add_argument(
+        "--year", type=int, help="schooling, dropouts: school year YYYY (starts Sept 1)"
     )
 
     reassign = commands.add_parser(

@@ -17,6 +17,7 @@ COMMANDS = (
     ("progress", N_("Report my unit's monthly progress (unit heads)")),
     ("compliance", N_("Visit coverage this quarter")),
     ("notice", N_("Monthly notice: ranking, overdue tasks (supervisors)")),
+    ("schooling", N_("Enrolment and dropout rates (supervisors, central schools)")),
     ("lang", N_("Language: Chinese / English")),
     ("help", N_("What this bot can do")),
     ("cancel", N_("Stop the current step")),

@@ -38,6 +38,16 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             from bot.commands_notice import write_notice
 
             return await write_notice(settings, args.month, args.output_dir)
+        if args.command == "report" and args.kind in ("schooling", "dropouts"):
+            from bot import commands_schooling as schooling
+
+            if args.kind == "schooling":
+                return await schooling.write_schooling(
+                    settings, args.format, args.output, args.year
+                )
+            return await schooling.write_dropout_lists(
+                settings, args.format, args.output_dir, args.year
+            )
         if args.command == "report" and args.kind == "orphans":
             return await _orphans(settings, args.format)
         if args.command == "report":
@@ -133,7 +143,7 @@ async def _bot_username(settings: Settings) -> str | None:
 async def _report(settings: Settings, period: str | None, fmt: str) -> int:
     from services.compliance import county_compliance
 
-    if fmt == "text":
+    if fmt in ("text", "xlsx"):
         print("report compliance: --format json or csv", file=sys.stderr)
         return 2
     quarter = Quarter.parse(period) if period else None
@@ -313,7 +323,7 @@ async def _far_visits(settings: Settings, period: str | None, fmt: str) -> int:
     """Visits whose reported location was far from the place, for supervisors to look at."""
     from services.evidence import far_visits
 
-    if fmt == "text":
+    if fmt in ("text", "xlsx"):
         print("far-visits: use --format json or csv", file=sys.stderr)
         return 2
     quarter = Quarter.parse(period) if period else None

@@ -13,6 +13,7 @@ from handlers import (
     ledger,
     notice,
     progress,
+    schooling,
     start,
     status,
     village,
@@ -39,6 +40,7 @@ def build_root_router() -> Router:
         households.build_router(),
         compliance.build_router(),
         notice.build_router(),
+        schooling.build_router(),
         deadlines.build_router(),
         language.build_router(),
     )

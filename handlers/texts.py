@@ -36,6 +36,7 @@ def help_text(t: Translator, role: Role) -> str:
     ]
     if role in (Role.SUPERVISOR, Role.ADMIN):
         lines.insert(8, t("As a supervisor you see the county, every unit and township."))
+        lines.insert(8, t("/schooling \u2014 enrolment and dropout rates, places below threshold"))
     elif role is Role.UNIT_HEAD:
         lines.insert(8, t("As a unit head you see your unit's coverage by cadre."))
         lines.insert(8, t("/progress \u2014 unit heads: monthly progress on milestones"))

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import Clock, local_today
+from domain.schooling import expected_stage
 from services.roster_import import ImportSummary, import_tables
 
 Row = dict[str, object]
@@ -323,6 +324,8 @@ def build_demo_tables(size: str = "small", seed: int = 2017, *, school_year: int
             )
             members += rows
 
+    _mark_schooling_cases(members, households, villages, school_year)
+
     # Cadres: every unit has a head and cadres; the office also has supervisors and an admin.
     holders_needed = max(2 * len(units) + 2, round(spec.households / 5.5))
     per_unit = {str(u["code"]): 2 for u in units}
@@ -384,6 +387,37 @@ def build_demo_tables(size: str = "small", seed: int = 2017, *, school_year: int
         "pairings": pairings,
         "unit_villages": unit_villages,
     }
+
+
+# In each township with poor villages, the n-th enrolled child of compulsory age (in roster
+# order) is marked: a few suspected dropouts and one dropout, so /schooling shows real work
+# and at least one village below threshold. Deterministic and independent of the rng.
+SUSPECTED_AT = (3, 11, 19)
+DROPOUT_AT = (7,)
+
+
+def _mark_schooling_cases(
+    members: list[Row], households: list[Row], villages: list[Row], school_year: int
+) -> None:
+    poor_village = {str(v["code"]): str(v["township_code"]) for v in villages if v["poor"]}
+    township_of = {
+        str(h["code"]): poor_village[str(h["village_code"])]
+        for h in households
+        if str(h["village_code"]) in poor_village
+    }
+    seen: dict[str, int] = {}
+    for member in members:
+        township = township_of.get(str(member["household_code"]))
+        birth = member["birth_date"]
+        if township is None or member["status"] != "enrolled" or not isinstance(birth, date):
+            continue
+        if expected_stage(birth, school_year) is None:  # not of compulsory-school age
+            continue
+        seen[township] = seen.get(township, 0) + 1
+        if seen[township] in SUSPECTED_AT:
+            member["status"] = "suspected_dropout"
+        elif seen[township] in DROPOUT_AT:
+            member["status"] = "dropout"
 
 
 def school_year_of(day: date) -> int:

@@ -1,0 +1,291 @@
+"""Schooling rates (控辍保学): which stage a child should be in, enrolment and dropout rates.
+
+Rules (stated in the README):
+
+- The school year starts on September 1: a date before September 1 belongs to the school
+  year that began the previous September (2027-08-31 is in school year 2026).
+- The age on September 1 of the school year decides the stage a child should be in:
+  6-11 primary (小学), 12-14 junior middle (初中): nine years of compulsory education.
+- Enrolment rate of a stage = children of the stage's age who are in school (enrolled at
+  any stage, so a 12-year-old still in primary counts) / children of that age. Exempted
+  children (e.g. illness, 免学/缓学) are left out of the denominator.
+- A suspected dropout still counts as in school until the central school verifies the
+  case (a report is not a finding), and is listed separately.
+- Dropout rate = dropouts (status "dropout") / children of that age who are in school or
+  dropped out. Other statuses (graduated early, suspended, not recorded) count against
+  enrolment but are not dropouts.
+- Thresholds (national, quoted in the 2017 plan, seed text section 二.5): primary
+  enrolment >= 99.5%, junior >= 99%, primary dropout <= 0.6%, junior <= 1.8%.
+
+Pure rules, no framework: the bot, the CLI reports and the tests share them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from fractions import Fraction
+
+from domain.ledgers import age_on
+from domain.roles import Role, UnitKind
+
+PRIMARY = "primary"
+JUNIOR = "junior"
+STAGES: tuple[str, ...] = (PRIMARY, JUNIOR)
+# Age on September 1 of the school year -> the compulsory stage a child should be in.
+STAGE_AGES: dict[str, tuple[int, int]] = {PRIMARY: (6, 11), JUNIOR: (12, 14)}
+SCHOOL_YEAR_STARTS = (9, 1)
+
+ENROLMENT = "enrolment"
+DROPOUT = "dropout"
+
+IN_SCHOOL = frozenset({"enrolled", "suspected_dropout"})
+DROPPED_OUT = "dropout"
+SUSPECTED = "suspected_dropout"
+EXEMPTED = "exempted"
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A stage's national limits, in percent."""
+
+    enrolment_min: Decimal
+    dropout_max: Decimal
+
+
+# 姚安县教育局 2017 plan (seed), 二.5: "小学适龄儿童入学率达99.5%以上、初中适龄儿童入学率达99%以上,
+# 小学阶段辍学率控制在0.6%以内、初中阶段辍学率控制在1.8%以内". Kept here, not in the plan file:
+# they are national figures, not something a county configures.
+THRESHOLDS: dict[str, Threshold] = {
+    PRIMARY: Threshold(Decimal("99.5"), Decimal("0.6")),
+    JUNIOR: Threshold(Decimal("99"), Decimal("1.8")),
+}
+
+
+def school_year_of(day: date) -> int:
+    """The year whose September 1 opened the school year containing `day`."""
+    month, first = SCHOOL_YEAR_STARTS
+    return day.year if (day.month, day.day) >= (month, first) else day.year - 1
+
+
+def school_year_start(year: int) -> date:
+    month, day = SCHOOL_YEAR_STARTS
+    return date(year, month, day)
+
+
+def expected_stage(birth: date, school_year: int) -> str | None:
+    """The compulsory stage a child born on `birth` should be in, or None outside 6-14."""
+    age = age_on(birth, school_year_start(school_year))
+    for stage, (low, high) in STAGE_AGES.items():
+        if low <= age <= high:
+            return stage
+    return None
+
+
+def birth_window(school_year: int) -> tuple[date, date]:
+    """Births (after, up to and including) that make a child 6-14 on September 1."""
+    start = school_year_start(school_year)
+    youngest = STAGE_AGES[PRIMARY][0]
+    oldest = STAGE_AGES[JUNIOR][1]
+    return start.replace(year=start.year - oldest - 1), start.replace(year=start.year - youngest)
+
+
+def percent(rate: Fraction, rounding: str) -> Decimal:
+    """A rate as a percent with two decimals, rounded the way that never flatters it."""
+    return (Decimal(rate.numerator) * 100 / Decimal(rate.denominator)).quantize(
+        Decimal("0.01"), rounding=rounding
+    )
+
+
+@dataclass(frozen=True)
+class StageFigures:
+    """One stage's counts in one place."""
+
+    stage: str
+    children: int = 0  # of the stage's age, exempted left out
+    in_school: int = 0  # enrolled (any stage) or suspected dropout
+    suspected: int = 0  # of which suspected dropouts
+    dropouts: int = 0
+    exempted: int = 0
+    other: int = 0  # not in school and not a dropout: graduated, suspended, not recorded
+
+    @property
+    def enrolment_rate(self) -> Fraction | None:
+        return Fraction(self.in_school, self.children) if self.children else None
+
+    @property
+    def dropout_base(self) -> int:
+        return self.in_school + self.dropouts
+
+    @property
+    def dropout_rate(self) -> Fraction | None:
+        return Fraction(self.dropouts, self.dropout_base) if self.dropout_base else None
+
+    @property
+    def enrolment_percent(self) -> Decimal | None:
+        rate = self.enrolment_rate
+        return None if rate is None else percent(rate, ROUND_FLOOR)
+
+    @property
+    def dropout_percent(self) -> Decimal | None:
+        rate = self.dropout_rate
+        return None if rate is None else percent(rate, ROUND_CEILING)
+
+    def failing(self) -> tuple[str, ...]:
+        """The indicators below threshold (exact comparison, not the rounded percent)."""
+        limits = THRESHOLDS[self.stage]
+        failed: list[str] = []
+        enrolment = self.enrolment_rate
+        if enrolment is not None and enrolment * 100 < Fraction(limits.enrolment_min):
+            failed.append(ENROLMENT)
+        dropout = self.dropout_rate
+        if dropout is not None and dropout * 100 > Fraction(limits.dropout_max):
+            failed.append(DROPOUT)
+        return tuple(failed)
+
+
+def count_child(figures: StageFigures, status: str | None) -> StageFigures:
+    """Add one child of the stage's age with `status` to the figures."""
+    if status == EXEMPTED:
+        return _bump(figures, exempted=1)
+    if status in IN_SCHOOL:
+        return _bump(figures, children=1, in_school=1, suspected=int(status == SUSPECTED))
+    if status == DROPPED_OUT:
+        return _bump(figures, children=1, dropouts=1)
+    return _bump(figures, children=1, other=1)
+
+
+def _bump(figures: StageFigures, **added: int) -> StageFigures:
+    return replace(figures, **{name: getattr(figures, name) + n for name, n in added.items()})
+
+
+@dataclass(frozen=True)
+class Place:
+    """A township or a village (with its township), or the county."""
+
+    level: str  # county | township | village
+    code: str
+    name: str
+    township_code: str = ""
+    township_name: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.township_name} {self.name}" if self.level == "village" else self.name
+
+
+@dataclass(frozen=True)
+class PlaceFigures:
+    place: Place
+    stages: dict[str, StageFigures]
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """One indicator of one stage in one place below its threshold."""
+
+    place: Place
+    stage: str
+    indicator: str  # enrolment | dropout
+    figures: StageFigures
+
+    @property
+    def limit(self) -> Decimal:
+        limits = THRESHOLDS[self.stage]
+        return limits.enrolment_min if self.indicator == ENROLMENT else limits.dropout_max
+
+    @property
+    def shown(self) -> Decimal | None:
+        f = self.figures
+        return f.enrolment_percent if self.indicator == ENROLMENT else f.dropout_percent
+
+
+@dataclass(frozen=True)
+class Child:
+    """A child of compulsory-school age as the rates see it."""
+
+    township_code: str
+    township_name: str
+    village_code: str
+    village_name: str
+    birth_date: date
+    status: str | None
+
+
+@dataclass(frozen=True)
+class SchoolingRates:
+    school_year: int
+    total: PlaceFigures
+    townships: tuple[PlaceFigures, ...]
+    villages: tuple[PlaceFigures, ...]
+    shortfalls: tuple[Shortfall, ...] = field(default=())
+
+
+def _empty() -> dict[str, StageFigures]:
+    return {stage: StageFigures(stage) for stage in STAGES}
+
+
+def schooling_rates(
+    children: Iterable[Child], school_year: int, total: Place | None = None
+) -> SchoolingRates:
+    """Rates per township, village and stage, and the places below threshold.
+
+    Children outside ages 6-14 on September 1 of `school_year` are ignored. `total` names
+    the whole (the county, or a central school's township).
+    """
+    whole = total or Place("county", "", "")
+    sums: dict[Place, dict[str, StageFigures]] = defaultdict(_empty)
+    sums[whole] = _empty()
+    for child in children:
+        stage = expected_stage(child.birth_date, school_year)
+        if stage is None:
+            continue
+        township = Place("township", child.township_code, child.township_name)
+        village = Place(
+            "village",
+            child.village_code,
+            child.village_name,
+            child.township_code,
+            child.township_name,
+        )
+        for place in dict.fromkeys((whole, township, village)):
+            sums[place][stage] = count_child(sums[place][stage], child.status)
+
+    def figures(level: str) -> tuple[PlaceFigures, ...]:
+        places = sorted((p for p in sums if p.level == level and p != whole), key=_order)
+        return tuple(PlaceFigures(p, sums[p]) for p in places)
+
+    townships = figures("township")
+    villages = figures("village")
+    overall = PlaceFigures(whole, sums[whole])
+    shortfalls = tuple(
+        Shortfall(item.place, stage, indicator, item.stages[stage])
+        for item in (overall, *townships, *villages)
+        for stage in STAGES
+        for indicator in item.stages[stage].failing()
+    )
+    return SchoolingRates(school_year, overall, townships, villages, shortfalls)
+
+
+def _order(place: Place) -> tuple[str, str]:
+    return (place.township_code or place.code, place.code)
+
+
+COUNTY = "county"
+TOWNSHIP = "township"
+
+
+def schooling_scope(role: Role, unit_kind: str) -> str | None:
+    """Supervisors see the county; a central school (any of its people) its own township.
+
+    Central schools verify dropouts and persuade children back, so they need their
+    township's figures and names; other units and plain cadres get no rates.
+    """
+    if role in (Role.SUPERVISOR, Role.ADMIN):
+        return COUNTY
+    if unit_kind == UnitKind.CENTRAL_SCHOOL:
+        return TOWNSHIP
+    return None

@@ -1,0 +1,213 @@
+"""Schooling rates and the ministry's three lists, computed from the household ledgers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.clock import Clock, local_today
+from domain.errors import PermissionRefused
+from domain.ledgers import age_on
+from domain.schooling import (
+    COUNTY,
+    DROPPED_OUT,
+    STAGES,
+    SUSPECTED,
+    THRESHOLDS,
+    Child,
+    Place,
+    SchoolingRates,
+    birth_window,
+    expected_stage,
+    school_year_of,
+    school_year_start,
+    schooling_rates,
+    schooling_scope,
+)
+from services.actors import Actor
+from storage.schooling import ChildRow, children_born_between, unit_place
+
+
+@dataclass(frozen=True)
+class ListedChild:
+    """A child of compulsory-school age with the stage their age calls for."""
+
+    row: ChildRow
+    age: int  # on September 1 of the school year
+    expected_stage: str
+
+
+@dataclass(frozen=True)
+class SchoolingView:
+    """What /schooling shows: the rates, and the children a central school must follow up."""
+
+    rates: SchoolingRates
+    as_of: date
+    scope: str  # county | township
+    suspected: tuple[ListedChild, ...]
+    dropouts: tuple[ListedChild, ...]
+
+
+@dataclass(frozen=True)
+class TownshipLists:
+    """The three lists the education ministry asks a county to keep, for one township."""
+
+    code: str
+    name: str
+    school_year: int
+    children: tuple[ListedChild, ...]
+
+    @property
+    def suspected(self) -> tuple[ListedChild, ...]:
+        return tuple(c for c in self.children if c.row.status == SUSPECTED)
+
+    @property
+    def dropouts(self) -> tuple[ListedChild, ...]:
+        return tuple(c for c in self.children if c.row.status == DROPPED_OUT)
+
+
+def _school_age(rows: list[ChildRow], school_year: int) -> list[ListedChild]:
+    start = school_year_start(school_year)
+    listed: list[ListedChild] = []
+    for row in rows:
+        stage = expected_stage(row.birth_date, school_year)
+        if stage is not None:
+            listed.append(ListedChild(row, age_on(row.birth_date, start), stage))
+    return listed
+
+
+async def _school_age_children(
+    session: AsyncSession, school_year: int, township_id: int | None = None
+) -> list[ListedChild]:
+    after, until = birth_window(school_year)
+    rows = await children_born_between(session, after, until, township_id)
+    return _school_age(rows, school_year)
+
+
+def _rates(children: list[ListedChild], school_year: int, total: Place) -> SchoolingRates:
+    return schooling_rates(
+        (
+            Child(
+                c.row.township_code,
+                c.row.township_name,
+                c.row.village_code,
+                c.row.village_name,
+                c.row.birth_date,
+                c.row.status,
+            )
+            for c in children
+        ),
+        school_year,
+        total,
+    )
+
+
+async def county_rates(session: AsyncSession, school_year: int) -> SchoolingRates:
+    """The county's rates for a school year (for the CLI reports)."""
+    async with session.begin():
+        children = await _school_age_children(session, school_year)
+    return _rates(children, school_year, Place(COUNTY, "", ""))
+
+
+async def schooling_for(
+    session: AsyncSession, actor: Actor, clock: Clock, tz: ZoneInfo
+) -> SchoolingView:
+    """The current school year's rates as far as the actor's role reaches."""
+    today = local_today(clock, tz)
+    school_year = school_year_of(today)
+    async with session.begin():
+        unit = await unit_place(session, actor.unit_id)
+        scope = schooling_scope(actor.role, unit.kind)
+        if scope is None or (scope != COUNTY and unit.township_id is None):
+            raise PermissionRefused("schooling_not_allowed")
+        if scope == COUNTY:
+            children = await _school_age_children(session, school_year)
+            total = Place(COUNTY, "", "")
+        else:
+            children = await _school_age_children(session, school_year, unit.township_id)
+            total = Place("township", unit.township_code or "", unit.township_name or "")
+    return SchoolingView(
+        rates=_rates(children, school_year, total),
+        as_of=today,
+        scope=scope,
+        suspected=tuple(c for c in children if c.row.status == SUSPECTED),
+        dropouts=tuple(c for c in children if c.row.status == DROPPED_OUT),
+    )
+
+
+async def township_lists(session: AsyncSession, school_year: int) -> list[TownshipLists]:
+    """Every township with school-age children in poor villages, with its three lists."""
+    async with session.begin():
+        children = await _school_age_children(session, school_year)
+    by_township: dict[tuple[str, str], list[ListedChild]] = {}
+    for child in children:
+        key = (child.row.township_code, child.row.township_name)
+        by_township.setdefault(key, []).append(child)
+    return [
+        TownshipLists(code, name, school_year, tuple(listed))
+        for (code, name), listed in sorted(by_township.items())
+    ]
+
+
+@dataclass(frozen=True)
+class RateRecord:
+    """One place and stage as a flat record, for JSON, CSV and the workbook."""
+
+    level: str
+    township_code: str
+    township: str
+    village_code: str
+    village: str
+    stage: str
+    children: int
+    in_school: int
+    suspected: int
+    dropouts: int
+    exempted: int
+    other: int
+    enrolment_percent: Decimal | None
+    dropout_percent: Decimal | None
+    enrolment_min: Decimal
+    dropout_max: Decimal
+    below: tuple[str, ...]
+
+
+def rate_records(rates: SchoolingRates) -> list[RateRecord]:
+    """County total, then each township, then each village, two stages each."""
+    records: list[RateRecord] = []
+    for item in (rates.total, *rates.townships, *rates.villages):
+        place = item.place
+        if place.level == "village":
+            township = (place.township_code, place.township_name)
+            village = (place.code, place.name)
+        else:
+            township = (place.code, place.name)
+            village = ("", "")
+        for stage in STAGES:
+            f = item.stages[stage]
+            records.append(
+                RateRecord(
+                    level=place.level,
+                    township_code=township[0],
+                    township=township[1],
+                    village_code=village[0],
+                    village=village[1],
+                    stage=stage,
+                    children=f.children,
+                    in_school=f.in_school,
+                    suspected=f.suspected,
+                    dropouts=f.dropouts,
+                    exempted=f.exempted,
+                    other=f.other,
+                    enrolment_percent=f.enrolment_percent,
+                    dropout_percent=f.dropout_percent,
+                    enrolment_min=THRESHOLDS[stage].enrolment_min,
+                    dropout_max=THRESHOLDS[stage].dropout_max,
+                    below=f.failing(),
+                )
+            )
+    return records

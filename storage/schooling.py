@@ -1,0 +1,96 @@
+"""Read queries for schooling rates and the ministry's lists: children in poor villages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Household, Member, Township, Unit, Village
+
+
+@dataclass(frozen=True)
+class ChildRow:
+    """A member of a household in a poor village, born within the asked window."""
+
+    member_id: int
+    name: str
+    sex: str | None
+    birth_date: date
+    stage: str | None
+    school: str | None
+    grade: str | None
+    status: str | None
+    household_code: str
+    head_name: str
+    village_code: str
+    village_name: str
+    township_code: str
+    township_name: str
+
+
+@dataclass(frozen=True)
+class UnitPlace:
+    """A unit's kind and, for a central school, its township."""
+
+    kind: str
+    township_id: int | None
+    township_code: str | None
+    township_name: str | None
+
+
+async def children_born_between(
+    session: AsyncSession, after: date, until: date, township_id: int | None = None
+) -> list[ChildRow]:
+    """One query: members born in (after, until] of households in poor villages."""
+    statement = (
+        select(
+            Member.id,
+            Member.name,
+            Member.sex,
+            Member.birth_date,
+            Member.stage,
+            Member.school,
+            Member.grade,
+            Member.status,
+            Household.code,
+            Household.head_name,
+            Village.code,
+            Village.name,
+            Township.code,
+            Township.name,
+        )
+        .join(Household, Household.id == Member.household_id)
+        .join(Village, Village.id == Household.village_id)
+        .join(Township, Township.id == Village.township_id)
+        .where(
+            Village.poor.is_(True),
+            Member.birth_date.is_not(None),
+            Member.birth_date > after,
+            Member.birth_date <= until,
+        )
+        .order_by(Township.code, Village.code, Household.code, Member.birth_date, Member.id)
+    )
+    if township_id is not None:
+        statement = statement.where(Village.township_id == township_id)
+    rows = await session.execute(statement)
+    children: list[ChildRow] = []
+    for row in rows.all():
+        member_id, name, sex, birth, *rest = row
+        assert birth is not None  # filtered above
+        children.append(ChildRow(member_id, name, sex, birth, *rest))
+    return children
+
+
+async def unit_place(session: AsyncSession, unit_id: int) -> UnitPlace:
+    """The acting unit's kind and township (one query)."""
+    row = (
+        await session.execute(
+            select(Unit.kind, Unit.township_id, Township.code, Township.name)
+            .outerjoin(Township, Township.id == Unit.township_id)
+            .where(Unit.id == unit_id)
+        )
+    ).one()
+    return UnitPlace(*row)
