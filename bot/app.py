@@ -22,6 +22,9 @@ from bot.settings import Settings
 from domain.clock import Clock, SystemClock
 from handlers import build_root_router
 from handlers.refusals import RefusalMiddleware
+from reminders.rules import RuleContext
+from reminders.scheduler import ReminderService
+from reminders.sender import SenderSettings
 from services.actors import AccountCache
 from services.visits import VisitRules
 from storage.db import make_engine, make_sessionmaker
@@ -91,6 +94,8 @@ class App:
     bot: Bot
     dispatcher: Dispatcher
     poller: BatchPoller
+    # Scheduler and sender of reminders, when they run inside the bot process.
+    reminders: ReminderService | None = None
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -117,7 +122,25 @@ async def build_app(
     # SQLite serialises every transaction anyway: chats in parallel only add contention.
     parallel_chats = 1 if engine.dialect.name == "sqlite" else 8
     poller = BatchPoller(bot, dispatcher, parallel_chats=parallel_chats)
-    return App(settings, engine, sessionmaker, catalogs, bot, dispatcher, poller)
+    reminders = (
+        build_reminders(settings, bot, sessionmaker, catalogs, clock or SystemClock())
+        if settings.scheduler == "inline"
+        else None
+    )
+    return App(settings, engine, sessionmaker, catalogs, bot, dispatcher, poller, reminders)
+
+
+def build_reminders(
+    settings: Settings,
+    bot: Bot,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    catalogs: Catalogs,
+    clock: Clock,
+) -> ReminderService:
+    """Scheduler + outbox sender with the configured rate and quiet hours."""
+    context = RuleContext(settings.tz, catalogs, settings.ledger_season_opens_month_day)
+    sender_settings = SenderSettings(rate=settings.reminder_rate, quiet=settings.quiet)
+    return ReminderService.build(bot, sessionmaker, clock, context, sender_settings)
 
 
 async def run_polling(app: App, *, handle_signals: bool = True) -> None:
@@ -126,4 +149,10 @@ async def run_polling(app: App, *, handle_signals: bool = True) -> None:
     await publish_commands(app.bot, app.catalogs)
     me = await app.bot.get_me()
     logger.info("polling as @%s", me.username)
-    await app.poller.run(handle_signals=handle_signals)
+    if app.reminders is not None:
+        await app.reminders.start()
+    try:
+        await app.poller.run(handle_signals=handle_signals)
+    finally:
+        if app.reminders is not None:
+            await app.reminders.stop()

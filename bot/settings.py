@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.ledgers import parse_month_day
+from domain.reminders import QuietHours
 
 DEFAULT_DATA_DIR = Path("data")
 SUPPORTED_LOCALES = ("zh", "en")
@@ -36,6 +39,11 @@ class Settings(BaseSettings):
     sandbox_port: int = Field(default=8081, ge=1, le=65535, alias="CADREBOT_SANDBOX_PORT")
     # The ledger season opens on this day (MM-DD) each year, in the plan's time zone.
     ledger_season_opens: str = Field(default="09-01", alias="CADREBOT_LEDGER_SEASON_OPENS")
+    # Reminders: fired inside the bot process ("inline") or by `cadrebot scheduler` ("off").
+    scheduler: Literal["inline", "off"] = Field(default="inline", alias="CADREBOT_SCHEDULER")
+    reminder_rate: float = Field(default=25.0, gt=0, le=1000, alias="CADREBOT_REMINDER_RATE")
+    # "HH:MM-HH:MM" local time when reminders are held until the end, or "off".
+    quiet_hours: str = Field(default="21:00-08:00", alias="CADREBOT_QUIET_HOURS")
 
     @field_validator("timezone")
     @classmethod
@@ -51,6 +59,12 @@ class Settings(BaseSettings):
     def _month_day(cls, value: str) -> str:
         month, day = parse_month_day(value)
         return f"{month:02d}-{day:02d}"
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value.strip()
 
     @field_validator("locale")
     @classmethod
@@ -83,9 +97,25 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
+    def quiet(self) -> QuietHours | None:
+        return parse_quiet_hours(self.quiet_hours)
+
+    @property
     def ledger_season_opens_month_day(self) -> tuple[int, int]:
         """(month, day) of the ledger season's opening, already validated."""
         return parse_month_day(self.ledger_season_opens)
+
+
+def parse_quiet_hours(value: str) -> QuietHours | None:
+    """ "21:00-08:00" -> QuietHours; "off" -> None."""
+    text = value.strip().lower()
+    if text in ("off", "none", ""):
+        return None
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError:
+        raise ValueError("write quiet hours as HH:MM-HH:MM, e.g. 21:00-08:00, or off") from None
+    return QuietHours(start, end)
 
 
 def load_settings(**overrides: object) -> Settings:

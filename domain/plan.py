@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from domain.reminders import DEFAULT_RULES, ReminderRuleError, RuleSpec, parse_reminder_rules
 from domain.roles import UnitKind
 
 ALL = "all"
@@ -59,6 +60,7 @@ class PlanCampaign:
 class Plan:
     year: int
     campaigns: tuple[PlanCampaign, ...]
+    reminders: tuple[RuleSpec, ...] = DEFAULT_RULES
 
 
 def is_valid_selector(selector: str) -> bool:
@@ -114,7 +116,7 @@ def rebase(plan: Plan, year: int) -> Plan:
         )
         for c in plan.campaigns
     )
-    return Plan(year=year, campaigns=campaigns)
+    return Plan(year=year, campaigns=campaigns, reminders=plan.reminders)
 
 
 # --- parsing -------------------------------------------------------------------------
@@ -227,4 +229,8 @@ def parse_plan(data: Mapping[str, Any]) -> Plan:
     if not campaigns:
         raise PlanError("plan: at least one [[campaigns]] is required")
     _unique([c.number for c in campaigns], "campaigns")
-    return Plan(year=year, campaigns=tuple(campaigns))
+    try:
+        reminders = parse_reminder_rules(data.get("reminders"))
+    except ReminderRuleError as error:
+        raise PlanError(str(error)) from None
+    return Plan(year=year, campaigns=tuple(campaigns), reminders=reminders)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.plan import Plan, PlanError, parse_plan
 from domain.roster import ChangeCount
-from storage.models import Campaign, Milestone, Task
+from storage.models import Campaign, Milestone, ReminderRule, Task
 
 __all__ = ["LoadSummary", "PlanError", "default_plan_path", "load_plan", "read_plan_file"]
 
@@ -48,17 +48,24 @@ class LoadSummary:
     campaigns: ChangeCount = field(default_factory=ChangeCount)
     tasks: ChangeCount = field(default_factory=ChangeCount)
     milestones: ChangeCount = field(default_factory=ChangeCount)
+    reminder_rules: ChangeCount = field(default_factory=ChangeCount)
 
     @property
     def changed(self) -> int:
-        return self.campaigns.changed + self.tasks.changed + self.milestones.changed
+        return (
+            self.campaigns.changed
+            + self.tasks.changed
+            + self.milestones.changed
+            + self.reminder_rules.changed
+        )
 
     def __str__(self) -> str:
         return (
             f"plan {self.year}\n"
             f"campaigns: {self.campaigns}\n"
             f"tasks: {self.tasks}\n"
-            f"milestones: {self.milestones}"
+            f"milestones: {self.milestones}\n"
+            f"reminder rules: {self.reminder_rules}"
         )
 
 
@@ -148,5 +155,26 @@ async def _load(session: AsyncSession, plan: Plan) -> LoadSummary:
                     summary.milestones.updated += 1
                 else:
                     summary.milestones.unchanged += 1
+    await _load_reminder_rules(session, plan, summary)
     await session.flush()
     return summary
+
+
+async def _load_reminder_rules(session: AsyncSession, plan: Plan, summary: LoadSummary) -> None:
+    """One row per rule; how far each rule has been evaluated is kept across reloads."""
+    rows = {r.name: r for r in (await session.execute(select(ReminderRule))).scalars()}
+    for spec in plan.reminders:
+        values: dict[str, object] = {
+            "spec": spec.to_json(),
+            "hour": spec.hour,
+            "minute": spec.minute,
+            "enabled": spec.enabled,
+        }
+        row = rows.get(spec.name)
+        if row is None:
+            session.add(ReminderRule(name=spec.name, **values))
+            summary.reminder_rules.inserted += 1
+        elif _assign(row, values):
+            summary.reminder_rules.updated += 1
+        else:
+            summary.reminder_rules.unchanged += 1

@@ -98,6 +98,8 @@ class Cadre(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     registered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Set when Telegram answered 403 (the person blocked the bot); cleared when they write again.
+    unreachable_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     unit: Mapped[Unit] = relationship()
 
 
@@ -347,3 +349,56 @@ class MilestoneReport(Base):
 
 
 # --- Reminders and outbox (issue 5): models of migration 0004 go below this line. ---
+
+
+class ReminderRule(Base):
+    """One reminder rule of the plan: one scheduler job each; the plan file fills the table."""
+
+    __tablename__ = "reminder_rules"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # JSON: the rule's calendar (days of month, days before quarter end, dates ...).
+    spec: Mapped[str] = mapped_column(Text)
+    hour: Mapped[int] = mapped_column(Integer, default=9)
+    minute: Mapped[int] = mapped_column(Integer, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The last local day whose occurrences were computed: a late run catches up from here.
+    evaluated_through: Mapped[date | None] = mapped_column(Date)
+
+
+class OutboxMessage(Base):
+    """A reminder to deliver; the unique key makes each (person, rule, period, occurrence) once.
+
+    States: pending -> sending -> sent | dropped (reason gone) | unreachable (blocked the bot)
+    | failed (gave up after retries).
+    """
+
+    __tablename__ = "reminder_outbox"
+    __table_args__ = (
+        UniqueConstraint("cadre_id", "rule", "period", "occurrence", name="uq_reminder_once"),
+        Index("ix_reminder_outbox_due", "state", "not_before"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    rule: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(40))
+    occurrence: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    # JSON rows of [label, callback_data] pairs.
+    buttons: Mapped[str] = mapped_column(Text, default="[]")
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SchedulerLease(Base):
+    """Who may fire reminder jobs now: one holder until `expires_at`, renewed while alive."""
+
+    __tablename__ = "scheduler_lease"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())

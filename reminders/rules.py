@@ -1,0 +1,416 @@
+"""Who owes what on a day, per rule, as rendered reminders; and whether it is still owed.
+
+A rule run only computes; the outbox's unique key makes a second run for the same day a
+no-op, and the sender asks `still_owed` before sending, so a visit logged in the meantime
+cancels its reminder.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from aiogram.filters.callback_data import CallbackData
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Catalogs, Translator
+from domain.deadlines import LOOK_AHEAD, LOOK_BACK, UnitRef, concerns, done_for_unit
+from domain.periods import Month, Quarter
+from domain.reminders import (
+    HOUSEHOLD_VISIT,
+    LEDGER_DEADLINE,
+    MILESTONE,
+    PROGRESS_REQUEST,
+    VILLAGE_VISIT,
+    Occurrence,
+    RuleSpec,
+    milestone_occurrence,
+)
+from domain.roles import Role
+from domain.status import ledger_season
+from handlers.ledger import LedgerOpen
+from handlers.status import StatusVisit
+from handlers.village import PickVillage
+from services.deadlines import milestone_facts, note_of
+from services.ledgers import incomplete_ledgers
+from storage.households import households_held_by
+from storage.models import OutboxMessage
+from storage.plan_queries import milestone_by_id, milestones_between
+from storage.progress import all_units, latest_reports
+from storage.reminders import Recipient, reachable_cadres, units_reported_in
+from storage.village_visits import village_coverage_rows
+
+NAMES_LISTED = 10
+BUTTONS = 5
+LABEL_LIMIT = 60
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    tz: ZoneInfo
+    catalogs: Catalogs
+    ledger_opens: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One message to one person, ready for the outbox."""
+
+    recipient: Recipient
+    rule: str
+    period: str
+    occurrence: str
+    text: str
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+
+    def outbox_values(self, not_before: datetime, now: datetime) -> dict[str, object]:
+        return {
+            "cadre_id": self.recipient.cadre_id,
+            "chat_id": self.recipient.chat_id,
+            "rule": self.rule,
+            "period": self.period,
+            "occurrence": self.occurrence,
+            "text": self.text,
+            "buttons": json.dumps(self.buttons, ensure_ascii=False),
+            "state": "pending",
+            "attempts": 0,
+            "not_before": not_before,
+            "created_at": now,
+        }
+
+
+def _button(label: str, data: CallbackData) -> tuple[str, str]:
+    return label[:LABEL_LIMIT], data.pack()
+
+
+def _t(context: RuleContext, person: Recipient) -> Translator:
+    return context.catalogs.translator(person.locale)
+
+
+# ---- village visit ---------------------------------------------------------------------
+
+
+async def _uncovered_villages(
+    session: AsyncSession, month: Month
+) -> dict[int, list[tuple[int, str, str]]]:
+    """unit id -> [(village id, village name, unit name)] not yet visited in the month."""
+    rows = await village_coverage_rows(session, month.first_day, month.last_day)
+    owed: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for row in rows:
+        if not row.covered:
+            owed[row.unit_id].append((row.village_id, row.village_name, row.unit_name))
+    return owed
+
+
+async def _village(
+    session: AsyncSession, occurrence: Occurrence, context: RuleContext
+) -> list[Reminder]:
+    month = Month.containing(occurrence.day)
+    owed = await _uncovered_villages(session, month)
+    reminders = []
+    for person in await reachable_cadres(session, list(owed)):
+        t = _t(context, person)
+        villages = owed[person.unit_id]
+        text = t(
+            "\u23f0 {unit} has not yet visited {villages} this month ({month}). "
+            "Any cadre of the unit can log the visit.",
+            unit=villages[0][2],
+            villages="、".join(name for _, name, _ in villages),
+            month=str(month),
+        )
+        buttons = [
+            _button(
+                t("\U0001f3d8 Log the village visit: {village}", village=name),
+                PickVillage(village_id=village_id),
+            )
+            for village_id, name, _ in villages
+        ]
+        reminders.append(
+            Reminder(person, VILLAGE_VISIT, occurrence.period, occurrence.occurrence, text, buttons)
+        )
+    return reminders
+
+
+async def _village_owed(session: AsyncSession, row: OutboxMessage, person: Recipient) -> bool:
+    owed = await _uncovered_villages(session, _month(row.period))
+    return person.unit_id in owed
+
+
+def _month(text: str) -> Month:
+    return Month.parse(text)
+
+
+# ---- household visit --------------------------------------------------------------------
+
+
+async def _unvisited(
+    session: AsyncSession, cadre_id: int, quarter: Quarter
+) -> list[tuple[int, str, str]]:
+    held = await households_held_by(session, cadre_id, quarter.first_day, quarter.last_day)
+    return [(h.id, h.code, h.head_name) for h in held if not h.visited_in_period]
+
+
+async def _household(
+    session: AsyncSession, occurrence: Occurrence, context: RuleContext
+) -> list[Reminder]:
+    quarter = Quarter.containing(occurrence.day)
+    reminders = []
+    for person in await reachable_cadres(session):
+        owed = await _unvisited(session, person.cadre_id, quarter)
+        if not owed:
+            continue
+        t = _t(context, person)
+        listed = "、".join(f"{code} {head}" for _, code, head in owed[:NAMES_LISTED])
+        if len(owed) > NAMES_LISTED:
+            listed += t(" and {count} more", count=len(owed) - NAMES_LISTED)
+        text = t(
+            "\u23f0 {count} of your households have no visit yet in {quarter}, which ends on "
+            "{end}: {households}. Tap one below after a visit today, or use /visit.",
+            count=len(owed),
+            quarter=str(quarter),
+            end=quarter.last_day.isoformat(),
+            households=listed,
+        )
+        buttons = [
+            _button(
+                t("\u2705 Visited {code} {head} today", code=code, head=head),
+                StatusVisit(household_id=household_id),
+            )
+            for household_id, code, head in owed[:BUTTONS]
+        ]
+        reminders.append(
+            Reminder(
+                person, HOUSEHOLD_VISIT, occurrence.period, occurrence.occurrence, text, buttons
+            )
+        )
+    return reminders
+
+
+async def _household_owed(session: AsyncSession, row: OutboxMessage, person: Recipient) -> bool:
+    year, number = row.period.split("-Q")
+    return bool(await _unvisited(session, person.cadre_id, Quarter(int(year), int(number))))
+
+
+# ---- ledger deadline --------------------------------------------------------------------
+
+
+async def _ledger(
+    session: AsyncSession, occurrence: Occurrence, context: RuleContext
+) -> list[Reminder]:
+    season = ledger_season(occurrence.day, context.ledger_opens)
+    if not season.opens <= occurrence.day <= season.deadline:
+        return []
+    reminders = []
+    for person in await reachable_cadres(session):
+        owed = await incomplete_ledgers(
+            session, person.cadre_id, season.year, season.opens, tz=context.tz
+        )
+        if not owed:
+            continue
+        t = _t(context, person)
+        listed = "、".join(f"{o.household_code} {o.head_name}" for o in owed[:NAMES_LISTED])
+        if len(owed) > NAMES_LISTED:
+            listed += t(" and {count} more", count=len(owed) - NAMES_LISTED)
+        text = t(
+            "\u23f0 Ledgers are due by {deadline}; {count} of yours are not complete yet: "
+            "{households}.",
+            deadline=season.deadline.isoformat(),
+            count=len(owed),
+            households=listed,
+        )
+        buttons = [
+            _button(
+                t("\U0001f4d2 Ledger {code} {head}", code=o.household_code, head=o.head_name),
+                LedgerOpen(household_id=o.household_id),
+            )
+            for o in owed[:BUTTONS]
+        ]
+        reminders.append(
+            Reminder(
+                person, LEDGER_DEADLINE, str(season.year), occurrence.occurrence, text, buttons
+            )
+        )
+    return reminders
+
+
+async def _ledger_owed(
+    session: AsyncSession, row: OutboxMessage, person: Recipient, context: RuleContext
+) -> bool:
+    season = ledger_season(date.fromisoformat(row.occurrence), context.ledger_opens)
+    return bool(
+        await incomplete_ledgers(session, person.cadre_id, season.year, season.opens, tz=context.tz)
+    )
+
+
+# ---- milestones ------------------------------------------------------------------------
+
+
+async def _milestone_units_behind(
+    session: AsyncSession, first: date, last: date, locale: str
+) -> list[tuple[int, date, str, str, list[UnitRef]]]:
+    """(milestone id, due, title zh, title en, responsible units not done) due in [first, last]."""
+    rows = await milestones_between(session, first, last)
+    units = [UnitRef(u.id, u.code, u.name, u.kind) for u in await all_units(session)]
+    reports = await latest_reports(session, [r.id for r in rows])
+    latest = {(r.milestone_id, r.unit_id): r for r in reports}
+    found = []
+    for row in rows:
+        facts = milestone_facts(row, locale)
+        behind = []
+        for unit in units:
+            report = latest.get((row.id, unit.id))
+            note_done = report is not None and report.done
+            if concerns(row.responsible, unit) and not (facts.closed or note_done):
+                behind.append(unit)
+        found.append((row.id, row.due_date, row.title_zh, row.title_en, behind))
+    return found
+
+
+def _heads_first(people: list[Recipient]) -> list[Recipient]:
+    """A unit's head gets the unit's reminders; a unit without a registered head, everyone."""
+    heads = [p for p in people if p.role == Role.UNIT_HEAD]
+    return heads or people
+
+
+async def _milestone(
+    session: AsyncSession, occurrence: Occurrence, spec: RuleSpec, context: RuleContext
+) -> list[Reminder]:
+    day = occurrence.day
+    offsets = set(spec.days_left)
+    first, last = day - timedelta(days=max(0, -min(offsets))), day + timedelta(days=max(offsets))
+    reminders = []
+    people = await reachable_cadres(session)
+    by_unit: dict[int, list[Recipient]] = defaultdict(list)
+    for person in people:
+        by_unit[person.unit_id].append(person)
+    for milestone_id, due, title_zh, title_en, behind in await _milestone_units_behind(
+        session, first, last, "zh"
+    ):
+        days_left = (due - day).days
+        if days_left not in offsets:
+            continue
+        period, occurrence_key = milestone_occurrence(milestone_id, days_left)
+        for unit in behind:
+            for person in _heads_first(by_unit.get(unit.id, [])):
+                t = _t(context, person)
+                title = title_en if t.locale == "en" else title_zh
+                if days_left > 0:
+                    text = t(
+                        "\u23f0 Milestone due on {date} (in {days} days): {title}. "
+                        "Report progress with /progress.",
+                        date=due.isoformat(),
+                        days=days_left,
+                        title=title,
+                    )
+                else:
+                    text = t(
+                        "\u26a0\ufe0f Milestone overdue since {date}: {title}. "
+                        "Report it done or say how far it is with /progress.",
+                        date=due.isoformat(),
+                        title=title,
+                    )
+                reminders.append(Reminder(person, MILESTONE, period, occurrence_key, text))
+    return reminders
+
+
+async def _milestone_owed(session: AsyncSession, row: OutboxMessage, person: Recipient) -> bool:
+    milestone = await milestone_by_id(session, int(row.period.removeprefix("milestone-")))
+    if milestone is None:
+        return False
+    for found_id, _due, _zh, _en, behind in await _milestone_units_behind(
+        session, milestone.due_date, milestone.due_date, "zh"
+    ):
+        if found_id == milestone.id:
+            return any(unit.id == person.unit_id for unit in behind)
+    return False
+
+
+# ---- monthly progress request -----------------------------------------------------------
+
+
+async def _units_with_open_milestones(session: AsyncSession, day: date) -> dict[int, int]:
+    """unit id -> how many milestones near `day` still concern it and are not done."""
+    rows = await milestones_between(session, day - LOOK_BACK, day + LOOK_AHEAD)
+    units = [UnitRef(u.id, u.code, u.name, u.kind) for u in await all_units(session)]
+    reports = await latest_reports(session, [r.id for r in rows])
+    latest = {(r.milestone_id, r.unit_id): r for r in reports}
+    open_count: dict[int, int] = defaultdict(int)
+    for row in rows:
+        facts = milestone_facts(row, "zh")
+        for unit in units:
+            report = latest.get((row.id, unit.id))
+            note = None if report is None else note_of(report)
+            if concerns(facts.selectors, unit) and not done_for_unit(facts.closed, note):
+                open_count[unit.id] += 1
+    return open_count
+
+
+async def _progress(
+    session: AsyncSession, occurrence: Occurrence, context: RuleContext
+) -> list[Reminder]:
+    month = Month.containing(occurrence.day)
+    open_count = await _units_with_open_milestones(session, occurrence.day)
+    reported = await units_reported_in(session, str(month))
+    reminders = []
+    for person in await reachable_cadres(session, [u for u in open_count if u not in reported]):
+        if person.role != Role.UNIT_HEAD:
+            continue
+        t = _t(context, person)
+        text = t(
+            "\u23f0 Today is the last working day of {month}: please report your unit's "
+            "progress on its {count} open milestones with /progress.",
+            month=str(month),
+            count=open_count[person.unit_id],
+        )
+        reminders.append(
+            Reminder(person, PROGRESS_REQUEST, occurrence.period, occurrence.occurrence, text)
+        )
+    return reminders
+
+
+async def _progress_owed(session: AsyncSession, row: OutboxMessage, person: Recipient) -> bool:
+    return person.unit_id not in await units_reported_in(session, row.period)
+
+
+# ---- dispatch ------------------------------------------------------------------------------
+
+
+async def due_reminders(
+    session: AsyncSession, spec: RuleSpec, occurrence: Occurrence, context: RuleContext
+) -> list[Reminder]:
+    """Everyone who owes something for this occurrence, with the message to send them."""
+    computations: dict[str, Callable[[], Awaitable[list[Reminder]]]] = {
+        VILLAGE_VISIT: lambda: _village(session, occurrence, context),
+        HOUSEHOLD_VISIT: lambda: _household(session, occurrence, context),
+        LEDGER_DEADLINE: lambda: _ledger(session, occurrence, context),
+        MILESTONE: lambda: _milestone(session, occurrence, spec, context),
+        PROGRESS_REQUEST: lambda: _progress(session, occurrence, context),
+    }
+    compute = computations.get(spec.name)
+    return await compute() if compute else []
+
+
+async def still_owed(
+    session: AsyncSession, row: OutboxMessage, person: Recipient, context: RuleContext
+) -> bool:
+    """Checked just before sending: the reason may have gone since the row was written."""
+    if row.rule == VILLAGE_VISIT:
+        return await _village_owed(session, row, person)
+    if row.rule == HOUSEHOLD_VISIT:
+        return await _household_owed(session, row, person)
+    if row.rule == LEDGER_DEADLINE:
+        return await _ledger_owed(session, row, person, context)
+    if row.rule == MILESTONE:
+        return await _milestone_owed(session, row, person)
+    if row.rule == PROGRESS_REQUEST:
+        return await _progress_owed(session, row, person)
+    return True
+
+
+def fire_instant(spec: RuleSpec, day: date, tz: ZoneInfo) -> datetime:
+    """When the rule fires on a local day: reminders are not sent before that moment."""
+    return datetime.combine(day, time(spec.hour, spec.minute), tzinfo=tz)

@@ -1,0 +1,147 @@
+"""APScheduler in the plan's time zone: one cron job per reminder rule, fired by one process.
+
+The database is the source of truth: jobs are built from the `reminder_rules` table, each
+rule remembers the last day it evaluated, and a start-up run catches up on days missed
+while the bot was down (at most a week). A lease row lets only one process fire at a time;
+if two still did, the outbox's unique key would keep every reminder single.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from aiogram import Bot
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.clock import Clock
+from reminders.outbox import RunResult, run_rule, spec_of
+from reminders.rules import RuleContext
+from reminders.sender import Sender, SenderSettings
+from storage.reminders import give_up_lease, rules, take_lease
+
+logger = logging.getLogger(__name__)
+
+LEASE_FOR = timedelta(seconds=60)
+RENEW_EVERY = timedelta(seconds=20)
+# A bot suspended or busy for hours still fires a missed job once when it wakes.
+MISFIRE_GRACE = timedelta(hours=12)
+
+
+def default_holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{id(object())}"
+
+
+@dataclass
+class ReminderScheduler:
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock
+    context: RuleContext
+    holder: str = field(default_factory=default_holder)
+
+    def __post_init__(self) -> None:
+        self.scheduler = AsyncIOScheduler(timezone=self.context.tz)
+
+    async def hold_lease(self) -> bool:
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            return await take_lease(session, self.holder, now, now + LEASE_FOR)
+
+    async def fire(self, name: str) -> RunResult | None:
+        """A job firing: only under the lease; the run itself is one transaction."""
+        if not await self.hold_lease():
+            logger.info("rule %s: another process holds the scheduler lease", name)
+            return None
+        return await run_rule(self.sessionmaker, name, self.clock, self.context)
+
+    async def catch_up(self) -> list[RunResult]:
+        """Run every rule once now: days missed while down are computed, today if due."""
+        results = []
+        async with self.sessionmaker() as session:
+            names = [row.name for row in await rules(session) if row.enabled]
+        for name in names:
+            result = await self.fire(name)
+            if result is not None:
+                results.append(result)
+        return results
+
+    async def add_jobs(self) -> list[str]:
+        """One cron job per enabled rule, ids `reminder:<name>`, replacing older ones."""
+        async with self.sessionmaker() as session:
+            rows = await rules(session)
+        ids = []
+        for row in rows:
+            if not row.enabled:
+                continue
+            spec = spec_of(row)
+            job_id = f"reminder:{row.name}"
+            self.scheduler.add_job(
+                self.fire,
+                CronTrigger(hour=spec.hour, minute=spec.minute, timezone=self.context.tz),
+                args=[row.name],
+                id=job_id,
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=int(MISFIRE_GRACE.total_seconds()),
+            )
+            ids.append(job_id)
+        self.scheduler.add_job(
+            self.hold_lease,
+            IntervalTrigger(seconds=RENEW_EVERY.total_seconds()),
+            id="reminder-lease",
+            replace_existing=True,
+            coalesce=True,
+        )
+        return ids
+
+    async def start(self) -> None:
+        await self.add_jobs()
+        self.scheduler.start()
+        await self.catch_up()
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        async with self.sessionmaker() as session, session.begin():
+            await give_up_lease(session, self.holder)
+
+
+@dataclass
+class ReminderService:
+    """Scheduler and sender together, as the bot process (or `cadrebot scheduler`) runs them."""
+
+    scheduler: ReminderScheduler
+    sender: Sender
+    _task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def build(
+        cls,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        context: RuleContext,
+        settings: SenderSettings | None = None,
+    ) -> ReminderService:
+        return cls(
+            ReminderScheduler(sessionmaker, clock, context),
+            Sender(bot, sessionmaker, clock, context, settings),
+        )
+
+    async def start(self) -> None:
+        await self.scheduler.start()
+        self._task = asyncio.create_task(self.sender.run(), name="reminder-sender")
+
+    async def stop(self) -> None:
+        self.sender.stop()
+        if self._task is not None:
+            await self._task
+        await self.scheduler.stop()

@@ -1,0 +1,211 @@
+"""The outbox sender: delivers pending reminders within Telegram's limits, each once.
+
+Crash safety: a row is claimed ('sending') in one transaction, sent, and marked 'sent' in
+the next. A sender stopped on purpose finishes the sends in flight first (they are shielded
+from cancellation). A process killed between a send and its mark leaves the row 'sending';
+the next sender puts it back to pending after `STUCK_AFTER`, so that one message may arrive
+twice; nothing is ever lost. At most one message per chat is in flight at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.clock import Clock
+from domain.reminders import QuietHours
+from reminders.rules import RuleContext, still_owed
+from storage.models import OutboxMessage
+from storage.reminders import (
+    claim_due,
+    finish,
+    mark_unreachable,
+    recipient,
+    release_stuck,
+    retry_later,
+)
+
+logger = logging.getLogger(__name__)
+
+STUCK_AFTER = timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = timedelta(minutes=10)
+
+
+@dataclass
+class RateLimiter:
+    """Evenly spaced slots: `rate` per second overall (None: no limit)."""
+
+    rate: float | None
+    _next: float = 0.0
+
+    async def wait(self) -> None:
+        if not self.rate:
+            return
+        now = time.monotonic()
+        slot = max(now, self._next)
+        self._next = slot + 1.0 / self.rate
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+@dataclass
+class SenderSettings:
+    rate: float | None = 25.0  # messages per second, all chats together
+    per_chat_interval: float = 1.0  # seconds between two messages to one chat
+    quiet: QuietHours | None = field(default_factory=QuietHours)
+    batch: int = 200
+    idle_poll: float = 1.0  # seconds between looks at an empty outbox
+
+
+def markup(buttons_json: str) -> InlineKeyboardMarkup | None:
+    buttons = json.loads(buttons_json or "[]")
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=label, callback_data=data)] for label, data in buttons
+        ]
+    )
+
+
+class Sender:
+    """One delivery loop; `stop()` lets in-flight sends finish and returns."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        context: RuleContext,
+        settings: SenderSettings | None = None,
+    ) -> None:
+        self.bot = bot
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.context = context
+        self.settings = settings or SenderSettings()
+        self._limiter = RateLimiter(self.settings.rate)
+        self._paused_until = 0.0  # monotonic time after a 429
+        self._last_to_chat: dict[int, float] = {}
+        self._stopping = asyncio.Event()
+        self.sent = 0
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def run(self) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            released = await release_stuck(session, self.clock.now() - STUCK_AFTER)
+        if released:
+            logger.warning(
+                "%d reminders were left mid-send by a stopped sender; retrying", released
+            )
+        while not self._stopping.is_set():
+            delivered = await self.run_once()
+            if not delivered:
+                await self._sleep(self.settings.idle_poll)
+
+    def _quiet_wait(self) -> float:
+        quiet = self.settings.quiet
+        if quiet is None:
+            return 0.0
+        now = self.clock.now()
+        return (quiet.next_allowed(now, self.context.tz) - now).total_seconds()
+
+    async def run_once(self) -> int:
+        """Claim one batch and deliver it; returns how many rows were handled."""
+        if self._quiet_wait() > 0:
+            return 0  # held until the morning: the rows stay pending
+        async with self.sessionmaker() as session, session.begin():
+            rows = await claim_due(session, self.clock.now(), self.settings.batch)
+        if not rows:
+            return 0
+        by_chat: dict[int, list[OutboxMessage]] = {}
+        for row in rows:
+            by_chat.setdefault(row.chat_id, []).append(row)
+        await asyncio.gather(*(self._deliver_chat(chat_rows) for chat_rows in by_chat.values()))
+        return len(rows)
+
+    async def _deliver_chat(self, rows: Iterable[OutboxMessage]) -> None:
+        for row in rows:
+            # Shielded: a stop or cancel lets the send and its mark finish together.
+            await asyncio.shield(self._deliver(row))
+
+    async def _wait_turn(self, chat_id: int) -> None:
+        while True:
+            now = time.monotonic()
+            wait = max(
+                self._paused_until - now,
+                self._last_to_chat.get(chat_id, -1e9) + self.settings.per_chat_interval - now,
+            )
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+        await self._limiter.wait()
+        self._last_to_chat[chat_id] = time.monotonic()
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            person = await recipient(session, row.cadre_id)
+            if person is None:
+                await finish(session, row.id, "unreachable", self.clock.now())
+                return
+            if not await still_owed(session, row, person, self.context):
+                await finish(session, row.id, "dropped", self.clock.now())
+                return
+        while True:
+            await self._wait_turn(row.chat_id)
+            try:
+                await self.bot.send_message(row.chat_id, row.text, reply_markup=markup(row.buttons))
+            except TelegramRetryAfter as error:
+                # Telegram's own number: everyone waits, then this message is tried again.
+                self._paused_until = time.monotonic() + error.retry_after
+                logger.warning("429: pausing %s s", error.retry_after)
+                continue
+            except TelegramForbiddenError:
+                async with self.sessionmaker() as session, session.begin():
+                    await mark_unreachable(session, row.cadre_id, self.clock.now())
+                    await finish(session, row.id, "unreachable", self.clock.now(), "403")
+                return
+            except (TelegramServerError, TelegramNetworkError) as error:
+                await self._retry(row, str(error))
+                return
+            except TelegramAPIError as error:  # 400 and the like: retrying will not help
+                async with self.sessionmaker() as session, session.begin():
+                    await finish(session, row.id, "failed", self.clock.now(), str(error)[:500])
+                return
+            break
+        async with self.sessionmaker() as session, session.begin():
+            await finish(session, row.id, "sent", self.clock.now())
+        self.sent += 1
+
+    async def _retry(self, row: OutboxMessage, error: str) -> None:
+        attempts = row.attempts + 1
+        async with self.sessionmaker() as session, session.begin():
+            if attempts >= MAX_ATTEMPTS:
+                await finish(session, row.id, "failed", self.clock.now(), error[:500])
+                return
+            backoff = min(timedelta(seconds=2**attempts), MAX_BACKOFF)
+            await retry_later(session, row.id, self.clock.now() + backoff, error[:500])

@@ -1,0 +1,192 @@
+"""Reminder storage: rules, the outbox (once per key), the scheduler lease, who can be reached."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Cadre, MilestoneReport, OutboxMessage, ReminderRule, SchedulerLease
+from storage.upsert import insert_ignore_duplicate
+
+LEASE_NAME = "reminders"
+OUTBOX_KEY = ("cadre_id", "rule", "period", "occurrence")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A registered, active cadre whom Telegram has not told us is unreachable."""
+
+    cadre_id: int
+    chat_id: int
+    name: str
+    unit_id: int
+    role: str
+    locale: str | None
+
+
+async def reachable_cadres(
+    session: AsyncSession, unit_ids: Sequence[int] | None = None
+) -> list[Recipient]:
+    statement = (
+        select(
+            Cadre.id, Cadre.telegram_user_id, Cadre.name, Cadre.unit_id, Cadre.role, Cadre.locale
+        )
+        .where(
+            Cadre.telegram_user_id.is_not(None),
+            Cadre.active.is_(True),
+            Cadre.unreachable_at.is_(None),
+        )
+        .order_by(Cadre.id)
+    )
+    if unit_ids is not None:
+        statement = statement.where(Cadre.unit_id.in_(list(unit_ids)))
+    rows = (await session.execute(statement)).all()
+    return [Recipient(r[0], int(r[1] or 0), r[2], r[3], r[4], r[5]) for r in rows]
+
+
+async def recipient(session: AsyncSession, cadre_id: int) -> Recipient | None:
+    found = [r for r in await reachable_cadres(session) if r.cadre_id == cadre_id]
+    return found[0] if found else None
+
+
+async def rules(session: AsyncSession) -> list[ReminderRule]:
+    return list((await session.execute(select(ReminderRule).order_by(ReminderRule.name))).scalars())
+
+
+async def rule_by_name(session: AsyncSession, name: str) -> ReminderRule | None:
+    return await session.get(ReminderRule, name)
+
+
+async def enqueue(session: AsyncSession, values: dict[str, object]) -> bool:
+    """Insert one outbox row; False when its (cadre, rule, period, occurrence) already exists."""
+    return await insert_ignore_duplicate(session, OutboxMessage, values, OUTBOX_KEY) is not None
+
+
+async def release_stuck(session: AsyncSession, claimed_before: datetime) -> int:
+    """Rows left 'sending' by a sender that died: back to pending (their send is unknown)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.state == "sending", OutboxMessage.claimed_at < claimed_before)
+        .values(state="pending")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Mark up to `limit` due pending rows 'sending' and return them, oldest first.
+
+    On PostgreSQL, SKIP LOCKED lets two senders share the work without taking a row twice;
+    SQLite serialises writers, so the UPDATE by id list is already exclusive there.
+    """
+    statement = (
+        select(OutboxMessage)
+        .where(OutboxMessage.state == "pending", OutboxMessage.not_before <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    rows = list((await session.execute(statement)).scalars())
+    if rows:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([r.id for r in rows]))
+            .values(state="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        )
+    return rows
+
+
+async def finish(
+    session: AsyncSession,
+    row_id: int,
+    state: str,
+    at: datetime,
+    error: str | None = None,
+) -> None:
+    values: dict[str, object] = {"state": state, "last_error": error}
+    if state == "sent":
+        values["sent_at"] = at
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(values))
+
+
+async def retry_later(session: AsyncSession, row_id: int, not_before: datetime, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(state="pending", not_before=not_before, last_error=error)
+    )
+
+
+async def mark_unreachable(session: AsyncSession, cadre_id: int, at: datetime) -> None:
+    """403: the person blocked the bot. Stop every pending reminder to them."""
+    await session.execute(update(Cadre).where(Cadre.id == cadre_id).values(unreachable_at=at))
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.cadre_id == cadre_id, OutboxMessage.state == "pending")
+        .values(state="unreachable")
+    )
+
+
+async def mark_reachable(session: AsyncSession, telegram_user_id: int) -> None:
+    """They wrote to the bot again, so they unblocked it."""
+    await session.execute(
+        update(Cadre)
+        .where(Cadre.telegram_user_id == telegram_user_id, Cadre.unreachable_at.is_not(None))
+        .values(unreachable_at=None)
+    )
+
+
+async def outbox_counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+    )
+    return {state: int(count) for state, count in rows.all()}
+
+
+async def take_lease(session: AsyncSession, holder: str, now: datetime, until: datetime) -> bool:
+    """Take or renew the lease; True while this holder has it. One row, conditional update."""
+    result = await session.execute(
+        update(SchedulerLease)
+        .where(
+            SchedulerLease.name == LEASE_NAME,
+            or_(SchedulerLease.holder == holder, SchedulerLease.expires_at < now),
+        )
+        .values(holder=holder, expires_at=until)
+    )
+    if result.rowcount:  # type: ignore[attr-defined]
+        return True
+    connection = await session.connection()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    created = await session.execute(
+        insert(SchedulerLease)
+        .values(name=LEASE_NAME, holder=holder, expires_at=until)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    return bool(created.rowcount)  # type: ignore[attr-defined]
+
+
+async def give_up_lease(session: AsyncSession, holder: str) -> None:
+    await session.execute(
+        update(SchedulerLease)
+        .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder)
+        .values(expires_at=datetime(2000, 1, 1, tzinfo=UTC))
+    )
+
+
+async def set_evaluated_through(session: AsyncSession, name: str, day: date) -> None:
+    await session.execute(
+        update(ReminderRule).where(ReminderRule.name == name).values(evaluated_through=day)
+    )
+
+
+async def units_reported_in(session: AsyncSession, month: str) -> set[int]:
+    """Units that sent any progress report for the month."""
+    rows = await session.execute(
+        select(MilestoneReport.unit_id).where(MilestoneReport.month == month).distinct()
+    )
+    return set(rows.scalars())

@@ -1,0 +1,242 @@
+"""Reminders end to end: the scheduler's rules write the outbox, the sender delivers through
+the fake Bot API (429 and 403 injected), buttons work, and nothing arrives twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from domain.reminders import DEFAULT_RULES, QuietHours
+from reminders.rules import RuleContext
+from reminders.scheduler import ReminderScheduler
+from reminders.sender import Sender, SenderSettings
+from storage.models import Cadre, OutboxMessage, ReminderRule
+from tests.e2e.conftest import (
+    CADRE_TG,
+    OTHER_CADRE_TG,
+    Harness,
+    running_bot,
+)
+
+# 2026-12-01 09:30 in Shanghai: 30 days before Q4 ends, the household-visit rule fires at 09:00.
+DEC_1 = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def quiet_bot(tmp_path: Path) -> AsyncIterator[Harness]:
+    """The bot with no scheduler of its own: each test drives scheduler and sender itself."""
+    async with running_bot(
+        f"sqlite+aiosqlite:///{tmp_path}/e2e.sqlite3", CADREBOT_SCHEDULER="off"
+    ) as running:
+        async with running.app.sessionmaker() as session, session.begin():
+            session.add_all(
+                ReminderRule(
+                    name=r.name, spec=r.to_json(), hour=r.hour, minute=r.minute, enabled=True
+                )
+                for r in DEFAULT_RULES
+            )
+        yield running
+
+
+def _context(harness: Harness) -> RuleContext:
+    settings = harness.app.settings
+    return RuleContext(settings.tz, harness.app.catalogs, settings.ledger_season_opens_month_day)
+
+
+def _scheduler(harness: Harness, holder: str = "test") -> ReminderScheduler:
+    return ReminderScheduler(harness.app.sessionmaker, harness.clock, _context(harness), holder)
+
+
+def _sender(harness: Harness, **settings: Any) -> Sender:
+    options = {"rate": None, "per_chat_interval": 0.0, "quiet": None, "idle_poll": 0.05}
+    options.update(settings)
+    return Sender(
+        harness.app.bot,
+        harness.app.sessionmaker,
+        harness.clock,
+        _context(harness),
+        SenderSettings(**options),
+    )
+
+
+async def _outbox(harness: Harness) -> list[OutboxMessage]:
+    async with harness.app.sessionmaker() as session:
+        return list(
+            (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
+        )
+
+
+async def _registered(harness: Harness) -> None:
+    await harness.register(CADRE_TG, "C1")
+    await harness.register(OTHER_CADRE_TG, "C2")
+    await harness.say(CADRE_TG, "/visit H001 2026-11-20")
+
+
+async def test_household_reminder_lists_what_is_owed_with_working_buttons(
+    quiet_bot: Harness,
+) -> None:
+    harness = quiet_bot
+    await _registered(harness)
+    harness.clock.set(DEC_1)
+    result = await _scheduler(harness).fire("household_visit")
+    assert result is not None and result.inserted == 2  # C1 (3 owed) and C2 (2 owed)
+    again = await _scheduler(harness).fire("household_visit")
+    assert again is not None and again.inserted == 0  # the same day twice changes nothing
+
+    assert await _sender(harness).run_once() == 2
+    [reminder] = await harness.api.wait_for_messages(CADRE_TG)
+    text = reminder["text"]
+    assert "2026-Q4" in text and "H002" in text and "H004" in text and "H001" not in text
+    labels = [b["text"] for row in reminder["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels[0] == harness.zh("\u2705 Visited {code} {head} today", code="H002", head="户主2")
+    harness.api.get_user(CADRE_TG).press_button(reminder, labels[0])
+    await harness.api.wait_for_edit(CADRE_TG, reminder["message_id"])
+    [visit] = await harness.visits("H002")
+    assert visit.visit_date.isoformat() == "2026-12-01"
+    [other] = await harness.api.wait_for_messages(OTHER_CADRE_TG)
+    assert "H005" in other["text"]
+    assert {r.state for r in await _outbox(harness)} == {"sent"}
+
+
+async def test_a_reason_gone_before_sending_drops_the_reminder(quiet_bot: Harness) -> None:
+    harness = quiet_bot
+    await _registered(harness)
+    harness.clock.set(DEC_1)
+    await _scheduler(harness).fire("household_visit")
+    await harness.say(OTHER_CADRE_TG, "/visit H005")
+    await harness.say(OTHER_CADRE_TG, "/visit H006")
+    await _sender(harness).run_once()
+    states = {r.cadre_id: r.state for r in await _outbox(harness)}
+    assert sorted(states.values()) == ["dropped", "sent"]
+    assert harness.api.unread(OTHER_CADRE_TG) == []
+
+
+async def test_429_waits_retry_after_and_403_stops_sending_to_that_person(
+    quiet_bot: Harness,
+) -> None:
+    harness = quiet_bot
+    await _registered(harness)
+    harness.clock.set(DEC_1)
+    await _scheduler(harness).fire("household_visit")
+    harness.api.fail_next("sendMessage", 429, retry_after=1, chat_id=CADRE_TG)
+    harness.api.block(OTHER_CADRE_TG)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await _sender(harness).run_once()
+    assert loop.time() - started >= 1.0  # waited Telegram's retry_after
+    [reminder] = await harness.api.wait_for_messages(CADRE_TG)
+    assert "H002" in reminder["text"]
+    states = sorted(r.state for r in await _outbox(harness))
+    assert states == ["sent", "unreachable"]
+    async with harness.app.sessionmaker() as session:
+        blocked = (
+            await session.execute(select(Cadre.unreachable_at).where(Cadre.code == "C2"))
+        ).scalar_one()
+    assert blocked is not None
+    # The next firing skips the unreachable person entirely.
+    harness.clock.set(datetime(2026, 12, 17, 1, 30, tzinfo=UTC))
+    result = await _scheduler(harness).fire("household_visit")
+    assert result is not None and result.inserted == 1
+
+
+async def test_quiet_hours_hold_reminders_until_morning(quiet_bot: Harness) -> None:
+    harness = quiet_bot
+    await _registered(harness)
+    harness.clock.set(DEC_1)
+    await _scheduler(harness).fire("household_visit")
+    harness.clock.set(datetime(2026, 12, 1, 14, 0, tzinfo=UTC))  # 22:00 in Shanghai
+    sender = _sender(harness, quiet=QuietHours())
+    assert await sender.run_once() == 0
+    assert {r.state for r in await _outbox(harness)} == {"pending"}
+    harness.clock.set(datetime(2026, 12, 2, 0, 0, tzinfo=UTC))  # 08:00
+    assert await sender.run_once() == 2
+
+
+async def test_killing_the_sender_mid_batch_delivers_each_reminder_once(
+    quiet_bot: Harness,
+) -> None:
+    """Many reminders to one chat at 1 per 0.05 s; the sender is cancelled half way, twice."""
+    harness = quiet_bot
+    await _registered(harness)
+    async with harness.app.sessionmaker() as session, session.begin():
+        c1 = (await session.execute(select(Cadre.id).where(Cadre.code == "C1"))).scalar_one()
+        session.add_all(
+            OutboxMessage(
+                cadre_id=c1,
+                chat_id=CADRE_TG,
+                rule="bench",
+                period="2026-12",
+                occurrence=str(n),
+                text=f"reminder {n}",
+                buttons="[]",
+                state="pending",
+                attempts=0,
+                not_before=DEC_1,
+                created_at=DEC_1,
+            )
+            for n in range(40)
+        )
+    harness.clock.set(DEC_1)
+    for _ in range(2):
+        sender = _sender(harness, per_chat_interval=0.05)
+        task = asyncio.create_task(sender.run())
+        await asyncio.sleep(0.6)
+        task.cancel()  # a crash-like stop in the middle of the batch
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    # A fresh sender, as after a restart: rows left 'sending' are released and retried.
+    harness.clock.set(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    sender = _sender(harness)
+    task = asyncio.create_task(sender.run())
+    for _ in range(100):
+        if {r.state for r in await _outbox(harness)} == {"sent"}:
+            break
+        await asyncio.sleep(0.05)
+    sender.stop()
+    await task
+    texts = Counter(
+        m["text"] for m in harness.api.messages_to(CADRE_TG) if m["text"].startswith("reminder")
+    )
+    assert texts == Counter({f"reminder {n}": 1 for n in range(40)})
+
+
+async def test_only_one_of_two_schedulers_fires(quiet_bot: Harness) -> None:
+    harness = quiet_bot
+    await _registered(harness)
+    harness.clock.set(DEC_1)
+    first, second = _scheduler(harness, "process-a"), _scheduler(harness, "process-b")
+    assert await first.hold_lease() is True
+    assert await second.fire("household_visit") is None  # the lease is process-a's
+    assert await first.fire("household_visit") is not None
+    await first.stop()  # gives the lease up
+    assert await second.hold_lease() is True
+
+
+async def test_a_bot_down_across_fire_times_catches_up_once(quiet_bot: Harness) -> None:
+    """Last run on Nov 30; the bot comes back on Dec 2: Dec 1's household reminder is owed."""
+    harness = quiet_bot
+    await _registered(harness)
+    async with harness.app.sessionmaker() as session, session.begin():
+        for rule in (await session.execute(select(ReminderRule))).scalars():
+            rule.evaluated_through = date(2026, 11, 30)
+    harness.clock.set(datetime(2026, 12, 2, 0, 30, tzinfo=UTC))  # 08:30, before 09:00
+    results = {r.rule: r for r in await _scheduler(harness).catch_up()}
+    assert [d.isoformat() for d in results["household_visit"].days] == ["2026-12-01"]
+    assert results["household_visit"].inserted == 2
+    rows = await _outbox(harness)
+    assert [r.occurrence for r in rows if r.rule == "household_visit"] == ["2026-12-01"] * 2
+    # The ledger milestone due 2026-11-30 (every unit's) was overdue on 12-01: the day-after
+    # reminder went to 教育股, which has no registered head, so to each of its cadres.
+    assert (
+        sorted((r.period, r.occurrence) for r in rows if r.rule == "milestone")
+        == [(rows[-1].period, "d-1")] * 2
+    )
+    again = await _scheduler(harness).catch_up()
+    assert sum(r.inserted for r in again) == 0
