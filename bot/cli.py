@@ -73,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
         "--households", nargs="+", metavar="CODE", help="only these (default: all of --from's)"
     )
 
+    commands.add_parser(
+        "scheduler", help="run the reminder scheduler and sender without the bot's polling"
+    )
+    reminders = commands.add_parser("reminders", help="reminder outbox: preview and status")
+    reminders.add_argument("action", choices=["preview", "status"])
+    reminders.add_argument("--at", help='preview: local time "YYYY-MM-DD HH:MM"')
+
     qr = commands.add_parser("qr", help="printable PDF of door QR codes (deep links to visits)")
     qr.add_argument("--village", help="only this village's households")
     qr.add_argument("--output", type=Path, default=Path("door-codes.pdf"))

@@ -18,6 +18,7 @@ COMMANDS = (
     ("compliance", N_("Visit coverage this quarter")),
     ("notice", N_("Monthly notice: ranking, overdue tasks (supervisors)")),
     ("schooling", N_("Enrolment and dropout rates (supervisors, central schools)")),
+    ("reminders", N_("What I will be reminded of, and when")),
     ("lang", N_("Language: Chinese / English")),
     ("help", N_("What this bot can do")),
     ("cancel", N_("Stop the current step")),

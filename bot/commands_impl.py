@@ -30,6 +30,17 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "db":
             print("schema is up to date")
             return 0
+        if args.command in ("scheduler", "reminders"):
+            from bot import commands_reminders
+
+            if args.command == "scheduler":
+                return await commands_reminders.run_scheduler(settings)
+            if args.action == "status":
+                return await commands_reminders.status(settings)
+            if not args.at:
+                print('reminders preview: --at "YYYY-MM-DD HH:MM" is required', file=sys.stderr)
+                return 2
+            return await commands_reminders.preview_at(settings, args.at)
         if args.command == "invite":
             return await _invite(settings, args.cadre_code, args.bot_username)
         if args.command == "report" and args.kind == "far-visits":

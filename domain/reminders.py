@@ -199,3 +199,16 @@ def parse_reminder_rules(entries: object) -> tuple[RuleSpec, ...]:
             raise ReminderRuleError(f"{where}: a table with a rule name is required")
         given[entry["rule"]] = _spec(entry["rule"], entry, where)
     return tuple(given.get(rule.name, rule) for rule in DEFAULT_RULES)
+
+
+def next_fire_days(spec: RuleSpec, today: date, count: int = 2, horizon: int = 400) -> list[date]:
+    """The rule's next local days with an occurrence, from today on (not for milestones,
+    whose days depend on each milestone's due date)."""
+    found: list[date] = []
+    for offset in range(horizon):
+        day = today + timedelta(days=offset)
+        if spec.name != MILESTONE and occurrences_on(spec, day):
+            found.append(day)
+            if len(found) == count:
+                break
+    return found

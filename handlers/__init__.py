@@ -13,6 +13,7 @@ from handlers import (
     ledger,
     notice,
     progress,
+    reminders,
     schooling,
     start,
     status,
@@ -42,6 +43,7 @@ def build_root_router() -> Router:
         notice.build_router(),
         schooling.build_router(),
         deadlines.build_router(),
+        reminders.build_router(),
         language.build_router(),
     )
     root.include_routers(start.build_router(), registered, fallback.build_router())

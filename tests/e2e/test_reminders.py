@@ -20,6 +20,7 @@ from reminders.sender import Sender, SenderSettings
 from storage.models import Cadre, OutboxMessage, ReminderRule
 from tests.e2e.conftest import (
     CADRE_TG,
+    HEAD_TG,
     OTHER_CADRE_TG,
     Harness,
     running_bot,
@@ -240,3 +241,44 @@ async def test_a_bot_down_across_fire_times_catches_up_once(quiet_bot: Harness) 
     )
     again = await _scheduler(harness).catch_up()
     assert sum(r.inserted for r in again) == 0
+
+
+async def test_my_reminders_say_what_and_when(quiet_bot: Harness) -> None:
+    harness = quiet_bot
+    await _registered(harness)
+    [reply] = await harness.say(CADRE_TG, "/reminders")
+    text = reply["text"]
+    assert harness.zh("Households not yet visited this quarter") in text
+    assert harness.zh("next: {days} at {time}", days="2026-12-01, 2026-12-17", time="09:00") in text
+    assert harness.zh("not yet visited now: {count}", count=3) in text  # H001 was visited
+    assert harness.zh("next: {days} at {time}", days="2026-11-30, 2027-11-01", time="09:00") in text
+    assert harness.zh("incomplete now: {count}", count=4) in text
+    assert harness.zh("Monthly progress report of your unit (last working day)") not in text
+    assert (
+        harness.zh("Your unit's monthly village visit, if not yet logged") not in text
+    )  # no village
+    await harness.register(HEAD_TG, "H1", language="en")
+    [head] = await harness.say(HEAD_TG, "/reminders")
+    assert "Monthly progress report of your unit (last working day)" in head["text"]
+    assert "next: 2026-11-30, 2026-12-31 at 15:00" in head["text"]
+    assert "Quiet hours 21:00-08:00: reminders wait until they end." in head["text"]
+
+
+async def test_preview_prints_and_writes_nothing(
+    quiet_bot: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.commands_reminders import preview_at, status
+
+    harness = quiet_bot
+    await _registered(harness)
+    assert await preview_at(harness.app.settings, "2026-12-01 09:30") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("4 reminder(s) at 2026-12-01 09:30")
+    assert sum(line.startswith("household_visit\t2026-Q4\t2026-12-01\t") for line in lines) == 2
+    assert sum(line.startswith("milestone\t") for line in lines) == 2
+    assert await _outbox(harness) == []
+    assert await preview_at(harness.app.settings, "2026-12-01 08:59") == 0
+    assert capsys.readouterr().out.startswith("0 reminder(s)")  # before the 09:00 fire time
+    assert await preview_at(harness.app.settings, "tomorrow") == 2
+    assert await status(harness.app.settings) == 0
+    assert "pending     0" in capsys.readouterr().out

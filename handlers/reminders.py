@@ -1,0 +1,84 @@
+"""/reminders: what I will be reminded of and when, and what I owe today."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import N_, Translator
+from bot.settings import Settings
+from domain.clock import Clock
+from domain.reminders import (
+    HOUSEHOLD_VISIT,
+    LEDGER_DEADLINE,
+    MILESTONE,
+    PROGRESS_REQUEST,
+    VILLAGE_VISIT,
+)
+from services.actors import Actor
+from services.reminder_overview import ReminderLine, reminder_overview
+from services.visits import VisitRules
+
+WHAT = {
+    VILLAGE_VISIT: N_("Your unit's monthly village visit, if not yet logged"),
+    HOUSEHOLD_VISIT: N_("Households not yet visited this quarter"),
+    LEDGER_DEADLINE: N_("Ledgers not complete before the November deadline"),
+    MILESTONE: N_("Your unit's milestones not done yet, near their due dates"),
+    PROGRESS_REQUEST: N_("Monthly progress report of your unit (last working day)"),
+}
+OWED = {
+    VILLAGE_VISIT: N_("villages not yet visited this month: {count}"),
+    HOUSEHOLD_VISIT: N_("not yet visited now: {count}"),
+    LEDGER_DEADLINE: N_("incomplete now: {count}"),
+}
+
+
+def _line(line: ReminderLine, t: Translator) -> str:
+    text = "\u2022 " + t(WHAT[line.rule])
+    at = f"{line.hour:02d}:{line.minute:02d}"
+    if line.next_days:
+        days = ", ".join(day.isoformat() for day in line.next_days)
+        text += "\n  " + t("next: {days} at {time}", days=days, time=at)
+    elif line.rule == MILESTONE:
+        before = ", ".join(str(d) for d in line.days_left if d > 0) or "-"
+        after = ", ".join(str(-d) for d in line.days_left if d < 0) or "-"
+        text += "\n  " + t(
+            "days before the due date: {before}; days after: {after}; at {time}",
+            before=before,
+            after=after,
+            time=at,
+        )
+    if line.owed_now is not None and line.rule in OWED:
+        text += "\n  " + t(OWED[line.rule], count=line.owed_now)
+    return text
+
+
+async def show_reminders(
+    message: Message,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    visit_rules: VisitRules,
+    ledger_season_opens: tuple[int, int],
+    settings: Settings,
+    t: Translator,
+) -> None:
+    lines = await reminder_overview(session, actor, clock, visit_rules.tz, ledger_season_opens)
+    if not lines:
+        await message.answer(t("No reminders are set up for you."))
+        return
+    parts = [t("<b>My reminders</b> (sent only while something is still owed)")]
+    parts += [_line(line, t) for line in lines]
+    if settings.quiet is not None:
+        parts.append(
+            t("Quiet hours {hours}: reminders wait until they end.", hours=settings.quiet_hours)
+        )
+    await message.answer("\n".join(parts))
+
+
+def build_router() -> Router:
+    router = Router(name="reminders")
+    router.message.register(show_reminders, Command("reminders"))
+    return router
