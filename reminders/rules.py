@@ -36,12 +36,17 @@ from handlers.ledger import LedgerOpen
 from handlers.status import StatusVisit
 from handlers.village import PickVillage
 from services.deadlines import milestone_facts, note_of
-from services.ledgers import incomplete_ledgers
+from services.ledgers import incomplete_ledgers, ledger_completion
 from storage.households import households_held_by
 from storage.models import OutboxMessage
 from storage.plan_queries import milestone_by_id, milestones_between
 from storage.progress import all_units, latest_reports
-from storage.reminders import Recipient, reachable_cadres, units_reported_in
+from storage.reminders import (
+    Recipient,
+    cadres_with_unvisited,
+    reachable_cadres,
+    units_reported_in,
+)
 from storage.village_visits import village_coverage_rows
 
 NAMES_LISTED = 10
@@ -414,3 +419,52 @@ async def still_owed(
 def fire_instant(spec: RuleSpec, day: date, tz: ZoneInfo) -> datetime:
     """When the rule fires on a local day: reminders are not sent before that moment."""
     return datetime.combine(day, time(spec.hour, spec.minute), tzinfo=tz)
+
+
+async def _owing_cadres(
+    session: AsyncSession,
+    rule: str,
+    period: str,
+    occurrence: str,
+    cadre_ids: list[int],
+    context: RuleContext,
+) -> set[int] | None:
+    """Cadre ids who still owe (rule, period) in one query; None: ask per person instead."""
+    if rule == HOUSEHOLD_VISIT:
+        year, number = period.split("-Q")
+        quarter = Quarter(int(year), int(number))
+        return await cadres_with_unvisited(session, cadre_ids, quarter.first_day, quarter.last_day)
+    if rule == LEDGER_DEADLINE:
+        season = ledger_season(date.fromisoformat(occurrence), context.ledger_opens)
+        ledgers = await ledger_completion(
+            session, season.year, season.opens, held_at=None, tz=context.tz
+        )
+        return {c.cadre_id for c in ledgers if c.complete < c.households}
+    return None
+
+
+async def still_owed_many(
+    session: AsyncSession,
+    rows: list[OutboxMessage],
+    people: dict[int, Recipient],
+    context: RuleContext,
+) -> set[int]:
+    """Ids of the rows whose reason still holds, with one query per (rule, period) group."""
+    owed: set[int] = set()
+    groups: dict[tuple[str, str, str], list[OutboxMessage]] = defaultdict(list)
+    for row in rows:
+        key_occurrence = row.occurrence if row.rule == LEDGER_DEADLINE else ""
+        groups[(row.rule, row.period, key_occurrence)].append(row)
+    for (rule, period, occurrence), members in groups.items():
+        cadre_ids = sorted({row.cadre_id for row in members})
+        owing = await _owing_cadres(session, rule, period, occurrence, cadre_ids, context)
+        for row in members:
+            person = people.get(row.cadre_id)
+            if person is None:
+                continue
+            if owing is not None:
+                if row.cadre_id in owing:
+                    owed.add(row.id)
+            elif await still_owed(session, row, person, context):
+                owed.add(row.id)
+    return owed

@@ -31,13 +31,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import Clock
 from domain.reminders import QuietHours
-from reminders.rules import RuleContext, still_owed
+from reminders.rules import RuleContext, still_owed_many
 from storage.models import OutboxMessage
 from storage.reminders import (
     claim_due,
     finish,
+    finish_many,
+    mark_sent,
     mark_unreachable,
-    recipient,
+    recipients,
     release_stuck,
     retry_later,
 )
@@ -71,7 +73,7 @@ class SenderSettings:
     rate: float | None = 25.0  # messages per second, all chats together
     per_chat_interval: float = 1.0  # seconds between two messages to one chat
     quiet: QuietHours | None = field(default_factory=QuietHours)
-    batch: int = 200
+    batch: int = 500
     idle_poll: float = 1.0  # seconds between looks at an empty outbox
 
 
@@ -84,6 +86,40 @@ def markup(buttons_json: str) -> InlineKeyboardMarkup | None:
             [InlineKeyboardButton(text=label, callback_data=data)] for label, data in buttons
         ]
     )
+
+
+class SentMarks:
+    """Group commit of 'sent' marks: every send waits for its own mark to be committed, and
+    the marks of all sends that finished meanwhile go into one UPDATE. A send and its mark
+    stay one unit (a crash between them means the row is sent again), while the database
+    does one transaction per wave of sends instead of one per message."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self._waiting: dict[int, asyncio.Future[None]] = {}
+        self._writer: asyncio.Task[None] | None = None
+
+    async def mark_sent(self, row_id: int) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting[row_id] = done
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        await done
+
+    async def _write(self) -> None:
+        while self._waiting:
+            await asyncio.sleep(0)  # let the sends finishing right now join this wave
+            wave, self._waiting = self._waiting, {}
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    await mark_sent(session, list(wave), self.clock.now())
+            except Exception as error:  # noqa: BLE001 - each waiting send gets the error
+                for future in wave.values():
+                    future.set_exception(error)
+            else:
+                for future in wave.values():
+                    future.set_result(None)
 
 
 class Sender:
@@ -106,6 +142,7 @@ class Sender:
         self._paused_until = 0.0  # monotonic time after a 429
         self._last_to_chat: dict[int, float] = {}
         self._stopping = asyncio.Event()
+        self._marks = SentMarks(sessionmaker, clock)
         self.sent = 0
 
     def stop(self) -> None:
@@ -140,11 +177,23 @@ class Sender:
             return 0  # held until the morning: the rows stay pending
         async with self.sessionmaker() as session, session.begin():
             rows = await claim_due(session, self.clock.now(), self.settings.batch)
-        if not rows:
-            return 0
+            if not rows:
+                return 0
+            # Just before sending: is the person reachable, and is the reason still there?
+            people = await recipients(session, sorted({r.cadre_id for r in rows}))
+            owed = await still_owed_many(session, rows, people, self.context)
+            await finish_many(
+                session, [r.id for r in rows if r.cadre_id not in people], "unreachable"
+            )
+            await finish_many(
+                session,
+                [r.id for r in rows if r.cadre_id in people and r.id not in owed],
+                "dropped",
+            )
         by_chat: dict[int, list[OutboxMessage]] = {}
         for row in rows:
-            by_chat.setdefault(row.chat_id, []).append(row)
+            if row.id in owed:
+                by_chat.setdefault(row.chat_id, []).append(row)
         await asyncio.gather(*(self._deliver_chat(chat_rows) for chat_rows in by_chat.values()))
         return len(rows)
 
@@ -167,14 +216,6 @@ class Sender:
         self._last_to_chat[chat_id] = time.monotonic()
 
     async def _deliver(self, row: OutboxMessage) -> None:
-        async with self.sessionmaker() as session, session.begin():
-            person = await recipient(session, row.cadre_id)
-            if person is None:
-                await finish(session, row.id, "unreachable", self.clock.now())
-                return
-            if not await still_owed(session, row, person, self.context):
-                await finish(session, row.id, "dropped", self.clock.now())
-                return
         while True:
             await self._wait_turn(row.chat_id)
             try:
@@ -197,8 +238,7 @@ class Sender:
                     await finish(session, row.id, "failed", self.clock.now(), str(error)[:500])
                 return
             break
-        async with self.sessionmaker() as session, session.begin():
-            await finish(session, row.id, "sent", self.clock.now())
+        await self._marks.mark_sent(row.id)
         self.sent += 1
 
     async def _retry(self, row: OutboxMessage, error: str) -> None:

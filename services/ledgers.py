@@ -154,11 +154,11 @@ async def ledger_completion(
     *,
     unit_id: int | None = None,
     cadre_id: int | None = None,
-    held_at: datetime,
+    held_at: datetime | None,
     tz: ZoneInfo = PLAN_TZ,
 ) -> list[LedgerCell]:
     """Complete ledgers of `year` per (cadre, township); a household counts for its holder
-    at `held_at`. `season_opens` is a local date in `tz` (pass visit_rules.tz)."""
+    at `held_at` (None: its holder now). `season_opens` is a local date in `tz` (pass visit_rules.tz)."""
     async with _reading(session):
         rows = await _missing_by_household(
             session,

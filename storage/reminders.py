@@ -6,11 +6,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Row, Select, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Cadre, MilestoneReport, OutboxMessage, ReminderRule, SchedulerLease
+from storage.models import (
+    Cadre,
+    HouseholdVisit,
+    MilestoneReport,
+    OutboxMessage,
+    Pairing,
+    ReminderRule,
+    SchedulerLease,
+)
 from storage.upsert import insert_ignore_duplicate
 
 LEASE_NAME = "reminders"
@@ -29,29 +37,44 @@ class Recipient:
     locale: str | None
 
 
+def _reachable() -> Select[int, int | None, str, int, str, str | None]:
+    return select(
+        Cadre.id, Cadre.telegram_user_id, Cadre.name, Cadre.unit_id, Cadre.role, Cadre.locale
+    ).where(
+        Cadre.telegram_user_id.is_not(None),
+        Cadre.active.is_(True),
+        Cadre.unreachable_at.is_(None),
+    )
+
+
+def _recipient(row: Row[int, int | None, str, int, str, str | None]) -> Recipient:
+    return Recipient(row[0], int(row[1] or 0), row[2], row[3], row[4], row[5])
+
+
 async def reachable_cadres(
     session: AsyncSession, unit_ids: Sequence[int] | None = None
 ) -> list[Recipient]:
-    statement = (
-        select(
-            Cadre.id, Cadre.telegram_user_id, Cadre.name, Cadre.unit_id, Cadre.role, Cadre.locale
-        )
-        .where(
-            Cadre.telegram_user_id.is_not(None),
-            Cadre.active.is_(True),
-            Cadre.unreachable_at.is_(None),
-        )
-        .order_by(Cadre.id)
-    )
+    statement = _reachable().order_by(Cadre.id)
     if unit_ids is not None:
         statement = statement.where(Cadre.unit_id.in_(list(unit_ids)))
-    rows = (await session.execute(statement)).all()
-    return [Recipient(r[0], int(r[1] or 0), r[2], r[3], r[4], r[5]) for r in rows]
+    return [_recipient(row) for row in (await session.execute(statement)).all()]
 
 
 async def recipient(session: AsyncSession, cadre_id: int) -> Recipient | None:
-    found = [r for r in await reachable_cadres(session) if r.cadre_id == cadre_id]
-    return found[0] if found else None
+    row = (await session.execute(_reachable().where(Cadre.id == cadre_id))).first()
+    return None if row is None else _recipient(row)
+
+
+async def recipients(session: AsyncSession, cadre_ids: Sequence[int]) -> dict[int, Recipient]:
+    rows = (await session.execute(_reachable().where(Cadre.id.in_(list(cadre_ids))))).all()
+    return {row[0]: _recipient(row) for row in rows}
+
+
+async def finish_many(session: AsyncSession, row_ids: Sequence[int], state: str) -> None:
+    if row_ids:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids))).values(state=state)
+        )
 
 
 async def rules(session: AsyncSession) -> list[ReminderRule]:
@@ -114,6 +137,14 @@ async def finish(
     await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(values))
 
 
+async def mark_sent(session: AsyncSession, row_ids: Sequence[int], at: datetime) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(row_ids)))
+        .values(state="sent", sent_at=at, last_error=None)
+    )
+
+
 async def retry_later(session: AsyncSession, row_id: int, not_before: datetime, error: str) -> None:
     await session.execute(
         update(OutboxMessage)
@@ -139,6 +170,22 @@ async def mark_reachable(session: AsyncSession, telegram_user_id: int) -> None:
         .where(Cadre.telegram_user_id == telegram_user_id, Cadre.unreachable_at.is_not(None))
         .values(unreachable_at=None)
     )
+
+
+async def cadres_with_unvisited(
+    session: AsyncSession, cadre_ids: Sequence[int], first_day: date, last_day: date
+) -> set[int]:
+    """Of these cadres, those now holding a household with no visit dated in the period."""
+    visited = exists().where(
+        HouseholdVisit.household_id == Pairing.household_id,
+        HouseholdVisit.visit_date.between(first_day, last_day),
+    )
+    rows = await session.execute(
+        select(Pairing.cadre_id)
+        .where(Pairing.cadre_id.in_(list(cadre_ids)), Pairing.until.is_(None), ~visited)
+        .distinct()
+    )
+    return set(rows.scalars())
 
 
 async def outbox_counts(session: AsyncSession) -> dict[str, int]:
