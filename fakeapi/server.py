@@ -184,11 +184,36 @@ class FakeBotAPI:
         self.world.updates.redeliver(update)
 
     def block(self, chat_id: int) -> None:
-        """The user blocked the bot: sends/edits to the chat answer 403 until unblock."""
+        """The user blocked the bot: sends/edits to the chat answer 403 until unblock.
+
+        As Telegram does, the bot also gets a my_chat_member update (member -> kicked)."""
         self._require_chat(chat_id).blocked = True
+        self._member_update(chat_id, "member", "kicked")
 
     def unblock(self, chat_id: int) -> None:
         self._require_chat(chat_id).blocked = False
+        self._member_update(chat_id, "kicked", "member")
+
+    def _member_update(self, chat_id: int, old: str, new: str) -> None:
+        chat = self._require_chat(chat_id)
+        bot = self.world.bot_user
+
+        def member(status: str) -> JsonDict:
+            return {
+                "status": status,
+                "user": bot,
+                **({"until_date": 0} if status == "kicked" else {}),
+            }
+
+        body: JsonDict = {
+            "chat": chat.chat,
+            "from": chat.user,
+            "date": int(time.time()),
+            "old_chat_member": member(old),
+            "new_chat_member": member(new),
+        }
+        self.world.updates.enqueue("my_chat_member", body)
+        self.world.notify()
 
     def fail_next(
         self,

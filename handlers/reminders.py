@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import Message
+from aiogram.types import ChatMemberUpdated, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_, Translator
@@ -18,6 +18,7 @@ from domain.reminders import (
     VILLAGE_VISIT,
 )
 from services.actors import Actor
+from services.reachability import chat_member_changed
 from services.reminder_overview import ReminderLine, reminder_overview
 from services.visits import VisitRules
 
@@ -78,7 +79,13 @@ async def show_reminders(
     await message.answer("\n".join(parts))
 
 
+async def chat_member(event: ChatMemberUpdated, session: AsyncSession, clock: Clock) -> None:
+    """Telegram tells us when a person blocks or unblocks the bot."""
+    await chat_member_changed(session, event.from_user.id, event.new_chat_member.status, clock)
+
+
 def build_router() -> Router:
     router = Router(name="reminders")
     router.message.register(show_reminders, Command("reminders"))
+    router.my_chat_member.register(chat_member, F.chat.type == "private")
     return router

@@ -158,7 +158,7 @@ async def ledger_completion(
     tz: ZoneInfo = PLAN_TZ,
 ) -> list[LedgerCell]:
     """Complete ledgers of `year` per (cadre, township); a household counts for its holder
-    at `held_at` (None: its holder now). `season_opens` is a local date in `tz` (pass visit_rules.tz)."""
+    at `held_at` (None: its holder now). `season_opens` is a local date in `tz`."""
     async with _reading(session):
         rows = await _missing_by_household(
             session,

@@ -282,3 +282,30 @@ async def test_preview_prints_and_writes_nothing(
     assert await preview_at(harness.app.settings, "tomorrow") == 2
     assert await status(harness.app.settings) == 0
     assert "pending     0" in capsys.readouterr().out
+
+
+async def test_blocking_and_unblocking_the_bot_is_remembered(quiet_bot: Harness) -> None:
+    harness = quiet_bot
+    await _registered(harness)
+
+    async def unreachable() -> datetime | None:
+        async with harness.app.sessionmaker() as session:
+            return (
+                await session.execute(select(Cadre.unreachable_at).where(Cadre.code == "C2"))
+            ).scalar_one()
+
+    harness.api.block(OTHER_CADRE_TG)
+    for _ in range(100):
+        if await unreachable() is not None:
+            break
+        await asyncio.sleep(0.02)
+    assert await unreachable() is not None
+    harness.clock.set(DEC_1)
+    result = await _scheduler(harness).fire("household_visit")
+    assert result is not None and result.inserted == 1  # only C1: C2 blocked the bot
+    harness.api.unblock(OTHER_CADRE_TG)
+    for _ in range(100):
+        if await unreachable() is None:
+            break
+        await asyncio.sleep(0.02)
+    assert await unreachable() is None
