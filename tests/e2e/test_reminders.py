@@ -309,3 +309,22 @@ async def test_blocking_and_unblocking_the_bot_is_remembered(quiet_bot: Harness)
             break
         await asyncio.sleep(0.02)
     assert await unreachable() is None
+
+
+async def test_the_bot_process_runs_scheduler_and_sender_itself(harness: Harness) -> None:
+    """CADREBOT_SCHEDULER=inline (the default): a job firing reaches the person by itself."""
+    assert harness.app.reminders is not None
+    async with harness.app.sessionmaker() as session, session.begin():
+        session.add_all(
+            ReminderRule(name=r.name, spec=r.to_json(), hour=r.hour, minute=r.minute, enabled=True)
+            for r in DEFAULT_RULES
+        )
+    await harness.register(CADRE_TG, "C1")
+    harness.clock.set(DEC_1)
+    jobs = await harness.app.reminders.scheduler.add_jobs()
+    assert "reminder:household_visit" in jobs
+    job = harness.app.reminders.scheduler.scheduler.get_job("reminder:household_visit")
+    assert job is not None and job.coalesce and job.misfire_grace_time == 12 * 3600
+    await harness.app.reminders.scheduler.fire("household_visit")
+    [reminder] = await harness.api.wait_for_messages(CADRE_TG, timeout=10)
+    assert "H001" in reminder["text"] and "2026-Q4" in reminder["text"]
