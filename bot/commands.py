@@ -17,6 +17,8 @@ COMMANDS = (
     ("progress", N_("Report my unit's monthly progress (unit heads)")),
     ("compliance", N_("Visit coverage this quarter")),
     ("notice", N_("Monthly notice: ranking, overdue tasks (supervisors)")),
+    ("dropout", N_("Report a child out of school")),
+    ("cases", N_("Dropout cases I follow or can act on")),
     ("schooling", N_("Enrolment and dropout rates (supervisors, central schools)")),
     ("reminders", N_("What I will be reminded of, and when")),
     ("lang", N_("Language: Chinese / English")),

@@ -22,7 +22,17 @@ HOUSEHOLD_VISIT = "household_visit"
 LEDGER_DEADLINE = "ledger_deadline"
 MILESTONE = "milestone"
 PROGRESS_REQUEST = "progress_request"
-RULE_NAMES = (VILLAGE_VISIT, HOUSEHOLD_VISIT, LEDGER_DEADLINE, MILESTONE, PROGRESS_REQUEST)
+MONTHLY_NOTICE = "monthly_notice"
+DROPOUT_OVERDUE = "dropout_overdue"
+RULE_NAMES = (
+    VILLAGE_VISIT,
+    HOUSEHOLD_VISIT,
+    LEDGER_DEADLINE,
+    MILESTONE,
+    PROGRESS_REQUEST,
+    MONTHLY_NOTICE,
+    DROPOUT_OVERDUE,
+)
 
 # A bot that was down catches up on at most this many missed days per rule.
 MAX_CATCH_UP_DAYS = 7
@@ -46,6 +56,8 @@ class RuleSpec:
     # Milestones: days left when reminded; negative = days after the due date.
     days_left: tuple[int, ...] = ()
     last_working_day: bool = False
+    # Dropout cases: overdue ones go to the school at once, to supervisors after this many days.
+    escalate_after_days: int = 3
 
     def to_json(self) -> str:
         return json.dumps(
@@ -55,6 +67,7 @@ class RuleSpec:
                 "dates": [f"{m:02d}-{d:02d}" for m, d in self.dates],
                 "days_left": list(self.days_left),
                 "last_working_day": self.last_working_day,
+                "escalate_after_days": self.escalate_after_days,
             }
         )
 
@@ -70,6 +83,9 @@ DEFAULT_RULES: tuple[RuleSpec, ...] = (
     RuleSpec(LEDGER_DEADLINE, dates=((11, 1), (11, 15), (11, 25), (11, 30))),
     RuleSpec(MILESTONE, days_left=(7, 1, -1)),
     RuleSpec(PROGRESS_REQUEST, hour=15, last_working_day=True),
+    # The supervisors' notice for the month just ended.
+    RuleSpec(MONTHLY_NOTICE, days_of_month=(1,)),
+    RuleSpec(DROPOUT_OVERDUE),
 )
 
 
@@ -108,6 +124,10 @@ def occurrences_on(spec: RuleSpec, day: date) -> list[Occurrence]:
         month = Month.containing(day)
         if day == last_working_day(month):
             return [Occurrence(spec.name, str(month), iso, day)]
+    if spec.name == MONTHLY_NOTICE and day.day in spec.days_of_month:
+        return [Occurrence(spec.name, str(Month.containing(day).previous()), iso, day)]
+    if spec.name == DROPOUT_OVERDUE:
+        return [Occurrence(spec.name, "", iso, day)]  # daily; the rule expands it per case
     if spec.name == MILESTONE and spec.days_left:
         return [Occurrence(spec.name, "", iso, day)]  # the rule expands it per milestone
     return []
@@ -157,6 +177,15 @@ def _ints(data: Mapping[str, Any], key: str, where: str, low: int, high: int) ->
     return tuple(value)
 
 
+def _int(
+    data: Mapping[str, Any], key: str, where: str, low: int, high: int, *, default: int
+) -> int:
+    value = data.get(key, default)
+    if not isinstance(value, int) or not low <= value <= high:
+        raise ReminderRuleError(f"{where}.{key}: a whole number from {low} to {high} is required")
+    return value
+
+
 def _spec(name: str, data: Mapping[str, Any], where: str = "reminders") -> RuleSpec:
     if name not in RULE_NAMES:
         raise ReminderRuleError(f"{where}.rule: unknown rule {name!r}; one of {RULE_NAMES}")
@@ -183,6 +212,9 @@ def _spec(name: str, data: Mapping[str, Any], where: str = "reminders") -> RuleS
         dates=tuple(dates),
         days_left=_ints(data, "days_left", where, -60, 60),
         last_working_day=bool(data.get("last_working_day", False)),
+        escalate_after_days=_ints({"v": [data.get("escalate_after_days", 3)]}, "v", where, 0, 60)[
+            0
+        ],
     )
 
 
@@ -207,7 +239,7 @@ def next_fire_days(spec: RuleSpec, today: date, count: int = 2, horizon: int = 4
     found: list[date] = []
     for offset in range(horizon):
         day = today + timedelta(days=offset)
-        if spec.name != MILESTONE and occurrences_on(spec, day):
+        if spec.name not in (MILESTONE, DROPOUT_OVERDUE) and occurrences_on(spec, day):
             found.append(day)
             if len(found) == count:
                 break

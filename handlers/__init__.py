@@ -7,6 +7,7 @@ from aiogram import F, Router
 from handlers import (
     compliance,
     deadlines,
+    dropouts,
     fallback,
     households,
     language,
@@ -36,6 +37,7 @@ def build_root_router() -> Router:
         visits.build_router(),
         village.build_router(),
         ledger.build_router(),
+        dropouts.build_router(),
         status.build_router(),
         progress.build_router(),
         households.build_router(),

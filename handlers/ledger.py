@@ -22,6 +22,7 @@ from bot.i18n import N_, Translator
 from domain.clock import Clock
 from domain.errors import InputRefused
 from domain.ledgers import AID_KINDS, DESTINATIONS, EDITABLE_STATUSES, STAGES, split_missing
+from handlers.dropouts import ledger_offer
 from handlers.render import chunks, esc
 from services.actors import Actor
 from services.ledgers import (
@@ -472,6 +473,9 @@ async def ledger_status(
         _rules(visit_rules, ledger_season_opens),
     )
     await _saved(query, view, t)
+    if callback_data.status == "suspected_dropout" and isinstance(query.message, Message):
+        text, markup = ledger_offer(member_id, t)
+        await query.message.answer(text, reply_markup=markup)
 
 
 async def ledger_stage(

@@ -6,7 +6,9 @@ import asyncio
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, Message
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
@@ -19,6 +21,13 @@ from services.actors import Actor
 from services.notice import MonthlyNotice, notice_for
 from services.notice_files import notice_chart, notice_workbook
 from services.visits import VisitRules
+
+
+class NoticeFiles(CallbackData, prefix="ntf"):
+    """Send the workbook and chart of this month's notice (re-checked: supervisors only)."""
+
+    month: str
+
 
 # The text shows the head and the tail of the ranking; the workbook has every unit.
 SHOWN_AT_EACH_END = 5
@@ -102,14 +111,12 @@ def render_notice(notice: MonthlyNotice, t: Translator) -> str:
         )
     if notice.dropout_cases:
         lines += ["", t("<b>Dropout cases</b>")]
-        lines += [f"{esc(label)}: {count}" for label, count in notice.dropout_cases.items()]
+        lines += [f"{esc(t(label))}: {count}" for label, count in notice.dropout_cases.items()]
     return "\n".join(lines)
 
 
-async def send_notice(message: Message, notice: MonthlyNotice, t: Translator) -> None:
-    """Text first (it arrives even on a poor signal), then the workbook and the chart."""
-    for part in chunks(render_notice(notice, t)):
-        await message.answer(part)
+async def send_notice_files(message: Message, notice: MonthlyNotice, t: Translator) -> None:
+    """The workbook and the chart, built in threads (CPU work off the event loop)."""
     workbook, chart = await asyncio.gather(
         asyncio.to_thread(notice_workbook, notice, t),
         asyncio.to_thread(notice_chart, notice, t),
@@ -118,6 +125,39 @@ async def send_notice(message: Message, notice: MonthlyNotice, t: Translator) ->
         BufferedInputFile(workbook, filename=f"notice-{notice.month}.xlsx")
     )
     await message.answer_photo(BufferedInputFile(chart, filename=f"notice-{notice.month}.png"))
+
+
+async def send_notice(message: Message, notice: MonthlyNotice, t: Translator) -> None:
+    """Text first (it arrives even on a poor signal), then the workbook and the chart."""
+    for part in chunks(render_notice(notice, t)):
+        await message.answer(part)
+    await send_notice_files(message, notice, t)
+
+
+def files_button(month: str, t: Translator) -> InlineKeyboardMarkup:
+    """On the scheduled notice: the files come on request, not with every push."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t("\U0001f4ca Workbook and chart"), callback_data=NoticeFiles(month=month))
+    return builder.as_markup()
+
+
+async def notice_files(
+    query: CallbackQuery,
+    callback_data: NoticeFiles,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    visit_rules: VisitRules,
+    ledger_season_opens: tuple[int, int],
+    t: Translator,
+) -> None:
+    month = Month.parse(callback_data.month)
+    notice = await notice_for(
+        session, actor, month, clock, visit_rules.tz, ledger_season_opens, t.locale
+    )
+    await query.answer()
+    if isinstance(query.message, Message):
+        await send_notice_files(query.message, notice, t)
 
 
 async def show_notice(
@@ -140,4 +180,5 @@ async def show_notice(
 def build_router() -> Router:
     router = Router(name="notice")
     router.message.register(show_notice, Command("notice"))
+    router.callback_query.register(notice_files, NoticeFiles.filter())
     return router

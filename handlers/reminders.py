@@ -11,9 +11,11 @@ from bot.i18n import N_, Translator
 from bot.settings import Settings
 from domain.clock import Clock
 from domain.reminders import (
+    DROPOUT_OVERDUE,
     HOUSEHOLD_VISIT,
     LEDGER_DEADLINE,
     MILESTONE,
+    MONTHLY_NOTICE,
     PROGRESS_REQUEST,
     VILLAGE_VISIT,
 )
@@ -28,6 +30,10 @@ WHAT = {
     LEDGER_DEADLINE: N_("Ledgers not complete before the November deadline"),
     MILESTONE: N_("Your unit's milestones not done yet, near their due dates"),
     PROGRESS_REQUEST: N_("Monthly progress report of your unit (last working day)"),
+    MONTHLY_NOTICE: N_("The monthly notice of the month just ended"),
+    DROPOUT_OVERDUE: N_(
+        "Dropout cases past a due time: the school every morning, supervisors when {days} days late"
+    ),
 }
 OWED = {
     VILLAGE_VISIT: N_("villages not yet visited this month: {count}"),
@@ -37,13 +43,15 @@ OWED = {
 
 
 def _line(line: ReminderLine, t: Translator) -> str:
-    text = "\u2022 " + t(WHAT[line.rule])
+    text = "\u2022 " + t(WHAT[line.rule], days=line.escalate_after_days)
     at = f"{line.hour:02d}:{line.minute:02d}"
     if line.next_days:
         days = ", ".join(day.isoformat() for day in line.next_days)
         text += "\n  " + t("next: {days} at {time}", days=days, time=at)
-    elif line.rule == MILESTONE:
+    elif line.rule in (MILESTONE, DROPOUT_OVERDUE):
         before = ", ".join(str(d) for d in line.days_left if d > 0) or "-"
+        if line.rule == DROPOUT_OVERDUE:
+            return text + "\n  " + t("at {time}", time=at)
         after = ", ".join(str(-d) for d in line.days_left if d < 0) or "-"
         text += "\n  " + t(
             "days before the due date: {before}; days after: {after}; at {time}",

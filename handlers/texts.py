@@ -31,6 +31,8 @@ def help_text(t: Translator, role: Role) -> str:
         t("/ledger [CODE] \u2014 a household's ledger: members, schooling, aid, needs; review it"),
         t("/deadlines \u2014 my unit's milestones, nearest first"),
         t("/compliance \u2014 visit coverage this quarter (or /compliance 2026-Q3)"),
+        t("/dropout \u2014 report a child out of school (or /dropout CODE CHILD [reason])"),
+        t("/cases \u2014 dropout cases I reported or can act on, overdue first"),
         t("/lang \u2014 \u4e2d\u6587 / English"),
         t("/cancel \u2014 stop what you are doing"),
     ]

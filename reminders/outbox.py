@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.clock import Clock, local_today
+from domain.clock import Clock, FixedClock, local_today
 from domain.reminders import RuleSpec, days_to_evaluate, occurrences_on
 from reminders.rules import Reminder, RuleContext, due_reminders, fire_instant
 from storage.models import ReminderRule
@@ -40,12 +40,12 @@ def _days(
 
 
 async def compute(
-    session: AsyncSession, spec: RuleSpec, days: list[date], context: RuleContext
+    session: AsyncSession, spec: RuleSpec, days: list[date], context: RuleContext, clock: Clock
 ) -> list[Reminder]:
     found: list[Reminder] = []
     for day in days:
         for occurrence in occurrences_on(spec, day):
-            found += await due_reminders(session, spec, occurrence, context)
+            found += await due_reminders(session, spec, occurrence, context, clock)
     return found
 
 
@@ -64,7 +64,7 @@ async def run_rule(
             return RunResult(name, (), 0, 0)
         spec = spec_of(row)
         days = _days(row, spec, now, today, context)
-        reminders = await compute(session, spec, days, context)
+        reminders = await compute(session, spec, days, context, clock)
         inserted = 0
         for reminder in reminders:
             inserted += await enqueue(session, reminder.outbox_values(now, now))
@@ -80,6 +80,7 @@ async def preview(
     at: datetime,
     context: RuleContext,
 ) -> list[Reminder]:
+    clock = FixedClock(at)
     """What the rules would send at `at` (its local day, fire times passed): a dry run."""
     day = at.astimezone(context.tz).date()
     found: list[Reminder] = []
@@ -87,5 +88,5 @@ async def preview(
         for row in await rules(session):
             spec = spec_of(row)
             if at >= fire_instant(spec, day, context.tz):
-                found += await compute(session, spec, [day], context)
+                found += await compute(session, spec, [day], context, clock)
     return found

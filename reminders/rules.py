@@ -18,25 +18,34 @@ from aiogram.filters.callback_data import CallbackData
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Catalogs, Translator
+from domain.clock import Clock
 from domain.deadlines import LOOK_AHEAD, LOOK_BACK, UnitRef, concerns, done_for_unit
+from domain.dropouts import CaseTimes, days_overdue
 from domain.periods import Month, Quarter
 from domain.reminders import (
+    DROPOUT_OVERDUE,
     HOUSEHOLD_VISIT,
     LEDGER_DEADLINE,
     MILESTONE,
+    MONTHLY_NOTICE,
     PROGRESS_REQUEST,
     VILLAGE_VISIT,
     Occurrence,
     RuleSpec,
     milestone_occurrence,
 )
-from domain.roles import Role
+from domain.roles import Role, receives_notice
 from domain.status import ledger_season
+from handlers.dropouts import STATE_NAMES, CaseOpen
 from handlers.ledger import LedgerOpen
+from handlers.notice import NoticeFiles, render_notice
+from handlers.render import chunks
 from handlers.status import StatusVisit
 from handlers.village import PickVillage
 from services.deadlines import milestone_facts, note_of
 from services.ledgers import incomplete_ledgers, ledger_completion
+from services.notice import monthly_notice
+from storage.dropouts import CaseRow, cases_for
 from storage.households import households_held_by
 from storage.models import OutboxMessage
 from storage.plan_queries import milestone_by_id, milestones_between
@@ -381,11 +390,122 @@ async def _progress_owed(session: AsyncSession, row: OutboxMessage, person: Reci
     return person.unit_id not in await units_reported_in(session, row.period)
 
 
+# ---- monthly notice ----------------------------------------------------------------------
+
+
+async def _notice(
+    session: AsyncSession, occurrence: Occurrence, clock: Clock, context: RuleContext
+) -> list[Reminder]:
+    """The notice of the month just ended to every supervisor, in their language; the
+    workbook and chart follow on a tap (a push of files to every supervisor would be heavy
+    on a poor signal)."""
+    supervisors = [p for p in await reachable_cadres(session) if receives_notice(Role(p.role))]
+    month = Month.parse(occurrence.period)
+    texts: dict[str, str] = {}
+    reminders = []
+    for person in supervisors:
+        t = _t(context, person)
+        if t.locale not in texts:
+            notice = await monthly_notice(
+                session, month, clock, context.tz, context.ledger_opens, t.locale
+            )
+            texts[t.locale] = next(iter(chunks(render_notice(notice, t))))
+        button = _button(t("\U0001f4ca Workbook and chart"), NoticeFiles(month=str(month)))
+        reminders.append(
+            Reminder(
+                person,
+                MONTHLY_NOTICE,
+                occurrence.period,
+                occurrence.occurrence,
+                texts[t.locale],
+                [button],
+            )
+        )
+    return reminders
+
+
+# ---- dropout cases past a due time ------------------------------------------------------
+
+
+async def _overdue_cases(
+    session: AsyncSession, now: datetime, tz: ZoneInfo
+) -> list[tuple[CaseRow, int]]:
+    rows = await cases_for(session, everything=True, open_only=True)
+    found = []
+    for row in rows:
+        times = CaseTimes(row.state, row.reported_at, row.acknowledged_at, row.confirmed_at)
+        days = days_overdue(times, now, tz)
+        if days > 0:
+            found.append((row, days))
+    return found
+
+
+async def _dropouts(
+    session: AsyncSession,
+    occurrence: Occurrence,
+    spec: RuleSpec,
+    clock: Clock,
+    context: RuleContext,
+) -> list[Reminder]:
+    """Each overdue step once to the school's people, and once to supervisors when it has
+    been overdue for `escalate_after_days`. The period names the case and its state, so a
+    case that moves on and falls behind again is reminded again."""
+    now = max(clock.now(), fire_instant(spec, occurrence.day, context.tz))
+    people = await reachable_cadres(session)
+    supervisors = [p for p in people if p.role in (Role.SUPERVISOR, Role.ADMIN)]
+    reminders = []
+    for case, days in await _overdue_cases(session, now, context.tz):
+        audiences = [("school", [p for p in people if p.unit_id == case.school_unit_id])]
+        if days >= spec.escalate_after_days or case.school_unit_id is None:
+            audiences.append(("supervisors", supervisors))
+        for audience, recipients in audiences:
+            for person in recipients:
+                t = _t(context, person)
+                text = t(
+                    "\u26a0\ufe0f Dropout case overdue by {days} days: {child} "
+                    "({household} {head}, {village}), {state}. Reported by {reporter}.",
+                    days=days,
+                    child=case.child_name,
+                    household=case.household_code,
+                    head=case.head_name,
+                    village=case.village_name,
+                    state=t(STATE_NAMES.get(case.state, case.state)),
+                    reporter=case.reporter_name,
+                )
+                button = _button(t("\U0001f4cb Open the case"), CaseOpen(case_id=case.id))
+                reminders.append(
+                    Reminder(
+                        person,
+                        DROPOUT_OVERDUE,
+                        f"case-{case.id}-{case.state}",
+                        audience,
+                        text,
+                        [button],
+                    )
+                )
+    return reminders
+
+
+async def _dropout_owed(
+    session: AsyncSession, row: OutboxMessage, clock: Clock, context: RuleContext
+) -> bool:
+    """Still open, still in the state it was reminded of, still overdue."""
+    case_id, state = row.period.removeprefix("case-").split("-", 1)
+    for case, _days in await _overdue_cases(session, clock.now(), context.tz):
+        if case.id == int(case_id):
+            return case.state == state
+    return False
+
+
 # ---- dispatch ------------------------------------------------------------------------------
 
 
 async def due_reminders(
-    session: AsyncSession, spec: RuleSpec, occurrence: Occurrence, context: RuleContext
+    session: AsyncSession,
+    spec: RuleSpec,
+    occurrence: Occurrence,
+    context: RuleContext,
+    clock: Clock,
 ) -> list[Reminder]:
     """Everyone who owes something for this occurrence, with the message to send them."""
     computations: dict[str, Callable[[], Awaitable[list[Reminder]]]] = {
@@ -394,13 +514,19 @@ async def due_reminders(
         LEDGER_DEADLINE: lambda: _ledger(session, occurrence, context),
         MILESTONE: lambda: _milestone(session, occurrence, spec, context),
         PROGRESS_REQUEST: lambda: _progress(session, occurrence, context),
+        MONTHLY_NOTICE: lambda: _notice(session, occurrence, clock, context),
+        DROPOUT_OVERDUE: lambda: _dropouts(session, occurrence, spec, clock, context),
     }
     compute = computations.get(spec.name)
     return await compute() if compute else []
 
 
 async def still_owed(
-    session: AsyncSession, row: OutboxMessage, person: Recipient, context: RuleContext
+    session: AsyncSession,
+    row: OutboxMessage,
+    person: Recipient,
+    context: RuleContext,
+    clock: Clock,
 ) -> bool:
     """Checked just before sending: the reason may have gone since the row was written."""
     if row.rule == VILLAGE_VISIT:
@@ -413,6 +539,8 @@ async def still_owed(
         return await _milestone_owed(session, row, person)
     if row.rule == PROGRESS_REQUEST:
         return await _progress_owed(session, row, person)
+    if row.rule == DROPOUT_OVERDUE:
+        return await _dropout_owed(session, row, clock, context)
     return True
 
 
@@ -448,6 +576,7 @@ async def still_owed_many(
     rows: list[OutboxMessage],
     people: dict[int, Recipient],
     context: RuleContext,
+    clock: Clock,
 ) -> set[int]:
     """Ids of the rows whose reason still holds, with one query per (rule, period) group."""
     owed: set[int] = set()
@@ -465,6 +594,6 @@ async def still_owed_many(
             if owing is not None:
                 if row.cadre_id in owing:
                     owed.add(row.id)
-            elif await still_owed(session, row, person, context):
+            elif await still_owed(session, row, person, context, clock):
                 owed.add(row.id)
     return owed

@@ -181,7 +181,7 @@ class Sender:
                 return 0
             # Just before sending: is the person reachable, and is the reason still there?
             people = await recipients(session, sorted({r.cadre_id for r in rows}))
-            owed = await still_owed_many(session, rows, people, self.context)
+            owed = await still_owed_many(session, rows, people, self.context, self.clock)
             await finish_many(
                 session, [r.id for r in rows if r.cadre_id not in people], "unreachable"
             )

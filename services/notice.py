@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -19,6 +20,7 @@ from domain.roles import receives_notice
 from domain.status import ledger_season
 from services.actors import Actor
 from services.deadlines import milestone_facts, note_of
+from services.dropouts import dropout_case_counts
 from services.ledgers import ledger_completion
 from storage.coverage import coverage_cells
 from storage.plan_queries import milestones_between
@@ -79,7 +81,9 @@ async def monthly_notice(
     quarter = Quarter.containing(month.first_day)
     held_at = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=tz)
     season = ledger_season(as_of, ledger_opens)
-    async with session.begin():
+    # A scheduled notice is computed inside the rule run's transaction; /notice opens its own.
+    transaction = contextlib.nullcontext() if session.in_transaction() else session.begin()
+    async with transaction:
         cells = await coverage_cells(session, quarter.first_day, as_of, held_at)
         pairs = await village_coverage_rows(session, month.first_day, as_of)
         ledger_cells = await ledger_completion(
@@ -89,6 +93,8 @@ async def monthly_notice(
         rows = await milestones_between(session, as_of - OVERDUE_LOOK_BACK, as_of)
         facts = [milestone_facts(row, locale) for row in rows]
         reports = await latest_reports(session, [f.milestone_id for f in facts])
+        as_of_instant = min(clock.now(), held_at - timedelta(microseconds=1))
+        dropout_cases = await dropout_case_counts(session, as_of_instant, tz)
     households = _by_unit((c.unit_code, c.unit_name, c.assigned, c.covered) for c in cells)
     villages = _by_unit((p.unit_code, p.unit_name, 1, int(p.covered)) for p in pairs)
     ledgers = _by_unit((c.unit_code, c.unit_name, c.households, c.complete) for c in ledger_cells)
@@ -141,6 +147,7 @@ async def monthly_notice(
         households=_total(households),
         villages=_total(villages),
         ledgers=_total(ledgers),
+        dropout_cases=dropout_cases,
     )
 
 

@@ -101,7 +101,7 @@ def notice_workbook(notice: MonthlyNotice, t: Translate) -> bytes:
             workbook,
             t("Dropout cases"),
             [t("Cases"), t("Count")],
-            [[label, count] for label, count in notice.dropout_cases.items()],
+            [[t(label), count] for label, count in notice.dropout_cases.items()],
         )
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -11,18 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.clock import Clock, local_today
 from domain.periods import Month, Quarter
 from domain.reminders import (
+    DROPOUT_OVERDUE,
     HOUSEHOLD_VISIT,
     LEDGER_DEADLINE,
-    MILESTONE,
+    MONTHLY_NOTICE,
     PROGRESS_REQUEST,
     VILLAGE_VISIT,
     RuleSpec,
     next_fire_days,
 )
-from domain.roles import Role
+from domain.roles import Role, UnitKind, receives_notice
 from domain.status import ledger_season
 from services.actors import Actor
 from services.ledgers import incomplete_ledgers
+from storage.cadres import unit_of
 from storage.households import households_held_by
 from storage.models import ReminderRule
 from storage.reminders import rules
@@ -37,6 +39,16 @@ class ReminderLine:
     next_days: tuple[date, ...]
     owed_now: int | None  # None: not counted for this rule
     days_left: tuple[int, ...] = ()  # milestones: days before (+) or after (-) the due date
+    escalate_after_days: int = 0  # dropout cases: days late before supervisors hear
+
+
+def _concerns(rule: str, role: Role) -> bool:
+    """Progress requests go to unit heads, the notice to supervisors; the rest to anyone."""
+    if rule == PROGRESS_REQUEST:
+        return role is Role.UNIT_HEAD
+    if rule == MONTHLY_NOTICE:
+        return receives_notice(role)
+    return True
 
 
 def _spec(row: ReminderRule) -> RuleSpec:
@@ -82,16 +94,22 @@ async def reminder_overview(
                         session, actor.cadre_id, season.year, season.opens, tz=tz
                     )
                 )
-            elif spec.name == PROGRESS_REQUEST and actor.role is not Role.UNIT_HEAD:
+            elif spec.name == DROPOUT_OVERDUE:
+                unit = await unit_of(session, actor.unit_id)
+                school = unit.kind == UnitKind.CENTRAL_SCHOOL
+                if not (school or actor.role in (Role.SUPERVISOR, Role.ADMIN)):
+                    continue
+            elif not _concerns(spec.name, actor.role):
                 continue
             lines.append(
                 ReminderLine(
                     spec.name,
                     spec.hour,
                     spec.minute,
-                    tuple(next_fire_days(spec, today)) if spec.name != MILESTONE else (),
+                    tuple(next_fire_days(spec, today)),
                     owed,
                     spec.days_left,
+                    spec.escalate_after_days,
                 )
             )
     return lines

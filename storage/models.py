@@ -348,6 +348,58 @@ class MilestoneReport(Base):
 # --- Dropout cases (issue 4): models of migration 0003 go below this line. ---
 
 
+class DropoutCase(Base):
+    """A child reported out of school; at most one open case per child (partial index).
+
+    States: reported -> acknowledged -> confirmed -> closed (see domain.dropouts).
+    """
+
+    __tablename__ = "dropout_cases"
+    __table_args__ = (
+        Index(
+            "uq_dropout_cases_open_member",
+            "member_id",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+        Index("ix_dropout_cases_state", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    # The central school of the child's township when reported (None if the township has none).
+    school_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    since: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20))
+    closing: Mapped[str | None] = mapped_column(String(20))
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class DropoutEvent(Base):
+    """One step of a case (report, acknowledge, persuasion attempt ...): the full history.
+
+    `source` names the Telegram message or button press behind it: a redelivered update adds
+    nothing.
+    """
+
+    __tablename__ = "dropout_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("dropout_cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The local day the step happened (a persuasion visit, since when out of school).
+    on_date: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
 # --- Reminders and outbox (issue 5): models of migration 0004 go below this line. ---
 
 

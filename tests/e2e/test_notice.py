@@ -40,7 +40,7 @@ async def test_supervisor_gets_text_workbook_and_chart(harness: Harness) -> None
 
     assert document["document"]["file_name"] == "notice-2026-11.xlsx"
     workbook = load_workbook(io.BytesIO(harness.api.file_bytes(document["document"]["file_id"])))
-    assert workbook.sheetnames == ["排名", "逾期任务"]
+    assert workbook.sheetnames == ["排名", "逾期任务", "控辍保学个案"]
     ranking = list(workbook["排名"].iter_rows(values_only=True))
     assert ranking[0][:6] == (
         "名次",
@@ -89,4 +89,4 @@ async def test_in_english(harness: Harness) -> None:
     assert text["text"].startswith("Monthly notice 2026-11 (as of 2026-11-28)")
     assert "1. 栋川中心校: households 50%, village 0/0, ledgers 0%, overdue 1" in text["text"]
     workbook = load_workbook(io.BytesIO(harness.api.file_bytes(document["document"]["file_id"])))
-    assert workbook.sheetnames == ["Ranking", "Overdue milestones"]
+    assert workbook.sheetnames == ["Ranking", "Overdue milestones", "Dropout cases"]

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from domain.reminders import DEFAULT_RULES, QuietHours
+from handlers.refusals import REFUSALS
 from reminders.rules import RuleContext
 from reminders.scheduler import ReminderScheduler
 from reminders.sender import Sender, SenderSettings
@@ -22,6 +23,7 @@ from tests.e2e.conftest import (
     CADRE_TG,
     HEAD_TG,
     OTHER_CADRE_TG,
+    SUPERVISOR_TG,
     Harness,
     running_bot,
 )
@@ -328,3 +330,60 @@ async def test_the_bot_process_runs_scheduler_and_sender_itself(harness: Harness
     await harness.app.reminders.scheduler.fire("household_visit")
     [reminder] = await harness.api.wait_for_messages(CADRE_TG, timeout=10)
     assert "H001" in reminder["text"] and "2026-Q4" in reminder["text"]
+
+
+async def test_supervisors_get_the_monthly_notice_and_its_files_on_a_tap(
+    quiet_bot: Harness,
+) -> None:
+    harness = quiet_bot
+    await _registered(harness)
+    await harness.register(SUPERVISOR_TG, "S1")
+    harness.clock.set(DEC_1)
+    result = await _scheduler(harness).fire("monthly_notice")
+    assert result is not None and result.inserted == 1  # S1 only
+    await _sender(harness).run_once()
+    [notice] = await harness.api.wait_for_messages(SUPERVISOR_TG)
+    assert notice["text"].startswith("2026-11 月度通报（截至 2026-11-30）")
+    harness.api.get_user(SUPERVISOR_TG).press_button(
+        notice, harness.zh("\U0001f4ca Workbook and chart")
+    )
+    document, photo = await harness.api.wait_for_messages(SUPERVISOR_TG, count=2)
+    assert document["document"]["file_name"] == "notice-2026-11.xlsx"
+    assert "photo" in photo
+    # The same button forged by a cadre is refused by the notice's own rule.
+    [own] = await harness.say(CADRE_TG, "/mystatus")
+    data = notice["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    update = harness.api.get_user(CADRE_TG).forge_callback(own["message_id"], data)
+    answer = await harness.api.wait_for_callback_answer(update)
+    assert answer["text"] == harness.zh(REFUSALS["notice_supervisors_only"])[:200]
+    assert harness.api.unread(CADRE_TG) == []
+
+
+async def test_overdue_dropout_cases_go_to_the_school_then_supervisors(quiet_bot: Harness) -> None:
+    """Reported 2026-11-28: acknowledging is due by 12-01 (3 days), overdue from 12-02."""
+    harness = quiet_bot
+    school_tg = 1005
+    await harness.register(CADRE_TG, "C1")
+    await harness.register(school_tg, "C3")  # 栋川中心校, the central school of 栋川镇 (H001)
+    await harness.register(SUPERVISOR_TG, "S1")
+    await harness.say(CADRE_TG, "/dropout H001 小明 贫困")
+    await harness.api.wait_for_messages(school_tg)  # the case's own notice to the school
+
+    harness.clock.set(datetime(2026, 12, 1, 1, 30, tzinfo=UTC))
+    result = await _scheduler(harness).fire("dropout_overdue")
+    assert result is not None and result.inserted == 0  # due today, not late yet
+
+    harness.clock.set(datetime(2026, 12, 2, 1, 30, tzinfo=UTC))
+    result = await _scheduler(harness).fire("dropout_overdue")
+    assert result is not None and result.inserted == 1  # the school, not yet supervisors
+    await _sender(harness).run_once()
+    [late] = await harness.api.wait_for_messages(school_tg)
+    assert "小明" in late["text"] and "H001" in late["text"]
+    assert harness.zh("\U0001f4cb Open the case") in str(late["reply_markup"])
+
+    harness.clock.set(datetime(2026, 12, 4, 1, 30, tzinfo=UTC))  # 3 days late
+    result = await _scheduler(harness).fire("dropout_overdue")
+    assert result is not None and result.inserted == 1  # supervisors now; the school once only
+    await _sender(harness).run_once()
+    [escalated] = await harness.api.wait_for_messages(SUPERVISOR_TG)
+    assert "小明" in escalated["text"]

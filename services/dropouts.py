@@ -1,0 +1,529 @@
+"""Dropout cases: report a child out of school, walk the case to a close, list and count cases.
+
+Every write runs in one transaction: the case, its event row (the history), the member's
+schooling status and its ledger_changes row move together. Who must be told is returned to
+the caller, which sends the messages after the commit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import N_
+from domain.clock import Clock, local_today
+from domain.dropouts import (
+    ACKNOWLEDGED,
+    CLOSED,
+    CONFIRMED,
+    NEEDS_TEXT,
+    REPORTED,
+    STATUS_AFTER,
+    CaseTimes,
+    DueRules,
+    check_since,
+    check_step,
+    clean_child_name,
+    clean_text,
+    days_overdue,
+    due_date,
+    may_see,
+    steps_in,
+)
+from domain.errors import InputRefused, PermissionRefused
+from domain.roles import Role
+from domain.visits import parse_visit_date
+from services.actors import Actor
+from storage import dropouts as repo
+from storage import households as household_repo
+from storage import ledgers as ledger_repo
+from storage.dropouts import Account, CaseRow, ChildRow, EventRow
+
+PLAN_TZ = ZoneInfo("Asia/Shanghai")
+DEFAULT_DUE = DueRules()
+_LEADING_DATE = re.compile(r"^\s*(\d{4}[-/]\d{1,2}[-/]\d{1,2})\s*(.*)$", re.S)
+
+
+@asynccontextmanager
+async def _transaction(session: AsyncSession) -> AsyncIterator[None]:
+    """Own the transaction, unless the caller already opened one."""
+    if session.in_transaction():
+        yield
+        return
+    async with session.begin():
+        yield
+
+
+@dataclass(frozen=True)
+class DropoutReport:
+    """What a cadre reports: a household, the child (an id or a name), reason, since, note."""
+
+    reason: str
+    since: date
+    household_id: int | None = None
+    household_code: str | None = None
+    member_id: int | None = None
+    child_name: str | None = None
+    birth_date: date | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseView:
+    row: CaseRow
+    events: tuple[EventRow, ...]
+    due: date | None
+    overdue_days: int
+    # Steps this person may take now (buttons); empty for the reporter and closed cases.
+    steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Tell:
+    """Someone to tell about a change; school members get the next-step buttons."""
+
+    account: Account
+    with_steps: bool
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    view: CaseView
+    kind: str
+    new_case: bool = False
+    duplicate: bool = False
+    tell: tuple[Tell, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class HouseholdChildren:
+    household_id: int
+    code: str
+    head_name: str
+    children: tuple[ChildRow, ...]
+
+
+def _is_supervisor(actor: Actor) -> bool:
+    return actor.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+def _is_school(actor: Actor, row: CaseRow) -> bool:
+    return row.school_unit_id is not None and actor.unit_id == row.school_unit_id
+
+
+def _times(row: CaseRow) -> CaseTimes:
+    return CaseTimes(row.state, row.reported_at, row.acknowledged_at, row.confirmed_at)
+
+
+def _view(
+    actor: Actor, row: CaseRow, events: list[EventRow], now: datetime, tz: ZoneInfo
+) -> CaseView:
+    acts = _is_school(actor, row) or _is_supervisor(actor)
+    return CaseView(
+        row=row,
+        events=tuple(events),
+        due=due_date(_times(row), tz),
+        overdue_days=days_overdue(_times(row), now, tz),
+        steps=steps_in(row.state) if acts else (),
+    )
+
+
+async def _visible(session: AsyncSession, actor: Actor, case_id: int) -> CaseRow:
+    """The case, only for its reporter, its school and supervisors (others: as if absent)."""
+    row = await repo.case_by_id(session, case_id)
+    if row is None or not may_see(
+        reporter=row.reporter_id == actor.cadre_id,
+        school_member=_is_school(actor, row),
+        supervisor=_is_supervisor(actor),
+    ):
+        raise PermissionRefused("dropout_case_hidden", case=case_id)
+    return row
+
+
+async def _loaded(
+    session: AsyncSession, actor: Actor, case_id: int, now: datetime, tz: ZoneInfo
+) -> CaseView:
+    row = await _visible(session, actor, case_id)
+    return _view(actor, row, await repo.events_of(session, case_id), now, tz)
+
+
+async def _my_household(
+    session: AsyncSession, actor: Actor, *, household_id: int | None, code: str | None
+) -> household_repo.HouseholdHolder:
+    if household_id is not None:
+        household = await household_repo.household_with_holder(session, household_id=household_id)
+    else:
+        household = await household_repo.household_with_holder(session, code=(code or "").strip())
+    if household is None or household.holder_cadre_id != actor.cadre_id:
+        shown = household.code if household else (code or str(household_id))
+        raise PermissionRefused("not_your_household", code=shown[:32])
+    return household
+
+
+async def _tell_of(
+    session: AsyncSession, actor: Actor, row: CaseRow, *, school: bool = True
+) -> tuple[Tell, ...]:
+    """The reporter (no buttons) and the school's people (with buttons), never the actor."""
+    tell: list[Tell] = []
+    if row.reporter_id != actor.cadre_id:
+        reporter = await repo.account_of(session, row.reporter_id)
+        if reporter is not None:
+            tell.append(Tell(reporter, with_steps=False))
+    if school and row.school_unit_id is not None:
+        for account in await repo.school_accounts(session, row.school_unit_id):
+            if account.cadre_id != actor.cadre_id and account.cadre_id != row.reporter_id:
+                tell.append(Tell(account, with_steps=row.state != CLOSED))
+    return tuple(tell)
+
+
+async def _set_status(
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime,
+    member_id: int,
+    status: str,
+    school: str | None = None,
+) -> None:
+    """Keep members.status in step with the case, with a ledger_changes row per change."""
+    member = await ledger_repo.member_by_id(session, member_id)
+    if member is None:
+        return
+    values: dict[str, Any] = {"status": status}
+    if school is not None:
+        values["school"] = school
+    changed = {k: v for k, v in values.items() if getattr(member, k) != v}
+    if not changed:
+        return
+    await ledger_repo.update_member(session, member_id, changed)
+    await ledger_repo.add_changes(
+        session,
+        [
+            {
+                "household_id": member.household_id,
+                "member_id": member_id,
+                "field": name,
+                "old_value": getattr(member, name),
+                "new_value": value,
+                "changed_at": now,
+                "changed_by": actor.cadre_id,
+            }
+            for name, value in changed.items()
+        ],
+    )
+
+
+# ---- the report -------------------------------------------------------------------------
+
+
+async def my_households(session: AsyncSession, actor: Actor) -> list[tuple[int, str, str]]:
+    async with _transaction(session):
+        return await repo.held_households(session, actor.cadre_id)
+
+
+async def household_children(
+    session: AsyncSession, actor: Actor, household_id: int
+) -> HouseholdChildren:
+    """My household and its members, to pick the child from."""
+    async with _transaction(session):
+        household = await _my_household(session, actor, household_id=household_id, code=None)
+        children = await repo.children_of(session, household.id)
+    return HouseholdChildren(household.id, household.code, household.head_name, tuple(children))
+
+
+async def child_for_report(
+    session: AsyncSession, actor: Actor, member_id: int
+) -> tuple[int, str, str]:
+    """(household id, household code, child name) of a member of my household."""
+    async with _transaction(session):
+        member = await repo.member_row(session, member_id)
+        if member is None:
+            raise InputRefused("stale_button")
+        household = await _my_household(session, actor, household_id=member[0], code=None)
+    return household.id, household.code, member[1]
+
+
+def parse_one_line(args: str) -> tuple[str, str, str | None]:
+    """`HOUSEHOLD_CODE CHILD_NAME [reason]`."""
+    parts = args.split()
+    if len(parts) < 2 or len(parts) > 3:
+        raise InputRefused("dropout_usage")
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+
+
+def parse_date_answer(text: str, clock: Clock, tz: ZoneInfo) -> date:
+    """A typed date that has happened (today or before, in the plan zone)."""
+    day = parse_visit_date(text)
+    check_since(day, local_today(clock, tz))
+    return day
+
+
+async def report_dropout(
+    session: AsyncSession,
+    actor: Actor,
+    report: DropoutReport,
+    clock: Clock,
+    tz: ZoneInfo = PLAN_TZ,
+    *,
+    source: str | None = None,
+) -> CaseOutcome:
+    """Open a case for the child, or add a report to its open case (one open case per child)."""
+    now = clock.now()
+    check_since(report.since, local_today(clock, tz))
+    note = clean_text(report.note) if report.note else None
+    async with _transaction(session):
+        if source is not None:
+            seen = await repo.case_of_source(session, source)
+            if seen is not None:
+                view = await _loaded(session, actor, seen, now, tz)
+                return CaseOutcome(view, "report", duplicate=True)
+        household = await _my_household(
+            session, actor, household_id=report.household_id, code=report.household_code
+        )
+        if report.member_id is not None:
+            member = await repo.member_row(session, report.member_id)
+            if member is None or member[0] != household.id:
+                raise InputRefused("stale_button")
+            member_id = report.member_id
+        else:
+            name = clean_child_name(report.child_name or "")
+            member_id = await repo.member_by_name(session, household.id, name) or 0
+            if not member_id:
+                member_id = await repo.add_member(session, household.id, name, report.birth_date)
+                await ledger_repo.add_changes(
+                    session,
+                    [
+                        {
+                            "household_id": household.id,
+                            "member_id": member_id,
+                            "field": "member",
+                            "old_value": None,
+                            "new_value": name,
+                            "changed_at": now,
+                            "changed_by": actor.cadre_id,
+                        }
+                    ],
+                )
+        case_id = await repo.open_case_of(session, member_id)
+        new_case = False
+        if case_id is None:
+            case_id = await repo.add_case(
+                session,
+                {
+                    "member_id": member_id,
+                    "household_id": household.id,
+                    "school_unit_id": await repo.central_school_of(session, household.id),
+                    "reporter_id": actor.cadre_id,
+                    "reason": report.reason,
+                    "since": report.since,
+                    "state": REPORTED,
+                    "reported_at": now,
+                },
+            )
+            new_case = case_id is not None
+            if case_id is None:  # opened by someone else a moment ago
+                case_id = await repo.open_case_of(session, member_id)
+                assert case_id is not None
+        kind = "report" if new_case else "rereport"
+        # A second report keeps its own reason and date in the history.
+        extra = None if new_case else f"{report.reason} {report.since.isoformat()}"
+        await repo.add_event(
+            session,
+            {
+                "case_id": case_id,
+                "kind": kind,
+                "actor_id": actor.cadre_id,
+                "at": now,
+                "on_date": report.since,
+                "note": " ".join(p for p in (extra, note) if p) or None,
+                "source": source,
+            },
+        )
+        if new_case:
+            await _set_status(session, actor, now, member_id, STATUS_AFTER["report"])
+        row = await repo.case_by_id(session, case_id)
+        assert row is not None
+        # The reporter of a second report may be another cadre: they see what they reported.
+        view = _view(actor, row, await repo.events_of(session, case_id), now, tz)
+        tell = await _tell_of(session, actor, row)
+    return CaseOutcome(view, kind, new_case=new_case, tell=tell)
+
+
+# ---- the workflow -----------------------------------------------------------------------
+
+
+async def case_view(
+    session: AsyncSession, actor: Actor, case_id: int, clock: Clock, tz: ZoneInfo = PLAN_TZ
+) -> CaseView:
+    async with _transaction(session):
+        return await _loaded(session, actor, case_id, clock.now(), tz)
+
+
+async def check_case_step(session: AsyncSession, actor: Actor, case_id: int, step: str) -> CaseRow:
+    """Refuse a step before asking for its typed answer (forged or stale buttons)."""
+    async with _transaction(session):
+        row = await _visible(session, actor, case_id)
+    check_step(
+        case_id,
+        row.state,
+        step,
+        school_member=_is_school(actor, row),
+        supervisor=_is_supervisor(actor),
+    )
+    return row
+
+
+def _split_date(text: str, today: date) -> tuple[date, str]:
+    """`[YYYY-MM-DD] outcome`: the attempt's date, today unless given."""
+    match = _LEADING_DATE.match(text)
+    if match is None:
+        return today, text
+    day = parse_visit_date(match.group(1))
+    check_since(day, today)
+    return day, match.group(2)
+
+
+async def take_step(
+    session: AsyncSession,
+    actor: Actor,
+    case_id: int,
+    step: str,
+    clock: Clock,
+    tz: ZoneInfo = PLAN_TZ,
+    *,
+    text: str | None = None,
+    source: str | None = None,
+) -> CaseOutcome:
+    """Move the case one step (school or supervisor), keep the child's status in step."""
+    now = clock.now()
+    today = local_today(clock, tz)
+    async with _transaction(session):
+        if source is not None:
+            seen = await repo.case_of_source(session, source)
+            if seen is not None:
+                return CaseOutcome(
+                    await _loaded(session, actor, seen, now, tz), step, duplicate=True
+                )
+        row = await _visible(session, actor, case_id)
+        after = check_step(
+            case_id,
+            row.state,
+            step,
+            school_member=_is_school(actor, row),
+            supervisor=_is_supervisor(actor),
+        )
+        on_date: date | None = None
+        note: str | None = None
+        if step in NEEDS_TEXT:
+            if text is None:
+                raise InputRefused("stale_button")
+            if step == "persuade":
+                on_date, text = _split_date(text, today)
+            note = clean_text(text)
+        values: dict[str, Any] = {"state": after}
+        if after == ACKNOWLEDGED:
+            values["acknowledged_at"] = now
+        elif after == CONFIRMED and row.state != CONFIRMED:
+            values["confirmed_at"] = now
+        elif after == CLOSED:
+            values.update(closed_at=now, closing=step)
+        if not await repo.move_case(session, case_id, row.state, values):
+            raise InputRefused("dropout_step_not_now", case=case_id)
+        await repo.add_event(
+            session,
+            {
+                "case_id": case_id,
+                "kind": step,
+                "actor_id": actor.cadre_id,
+                "at": now,
+                "on_date": on_date if on_date is not None else today,
+                "note": note,
+                "source": source,
+            },
+        )
+        if step in STATUS_AFTER:
+            school = note if step == "transferred" else None
+            await _set_status(session, actor, now, row.member_id, STATUS_AFTER[step], school)
+        moved = await repo.case_by_id(session, case_id)
+        assert moved is not None
+        view = _view(actor, moved, await repo.events_of(session, case_id), now, tz)
+        tell = await _tell_of(session, actor, moved)
+    return CaseOutcome(view, step, tell=tell)
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    row: CaseRow
+    due: date | None
+    overdue_days: int
+    can_act: bool
+
+
+async def my_cases(
+    session: AsyncSession, actor: Actor, clock: Clock, tz: ZoneInfo = PLAN_TZ
+) -> list[CaseLine]:
+    """Open cases I can act on (my school; county-wide for supervisors) and those I reported;
+    overdue first (most days first), then by due date."""
+    now = clock.now()
+    async with _transaction(session):
+        rows = await repo.cases_for(
+            session,
+            reporter_id=actor.cadre_id,
+            school_unit_id=actor.unit_id,
+            everything=_is_supervisor(actor),
+            open_only=True,
+        )
+    lines = [
+        CaseLine(
+            row,
+            due_date(_times(row), tz),
+            days_overdue(_times(row), now, tz),
+            _is_school(actor, row) or _is_supervisor(actor),
+        )
+        for row in rows
+    ]
+    return sorted(
+        lines, key=lambda c: (-c.overdue_days, c.due or date.max, c.row.reported_at, c.row.id)
+    )
+
+
+# ---- counts for the monthly notice ----------------------------------------------------
+
+COUNT_LABELS = (
+    N_("open"),
+    N_("overdue"),
+    N_("reported this month"),
+    N_("closed this month"),
+)
+
+
+async def dropout_case_counts(
+    session: AsyncSession, now: datetime, tz: ZoneInfo = PLAN_TZ, rules: DueRules = DEFAULT_DUE
+) -> dict[str, int]:
+    """County-wide figures: open and overdue cases now, reported and closed this local month.
+
+    Keys are English msgids (translate them with t(label) when rendering).
+    """
+    today = now.astimezone(tz).date()
+    first = today.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    start = datetime.combine(first, time.min, tzinfo=tz)
+    end = datetime.combine(following, time.min, tzinfo=tz)
+    async with _transaction(session):
+        rows = await repo.cases_for(session, everything=True, open_only=True)
+        reported = await repo.reported_between(session, start, end)
+        closed = await repo.closed_between(session, start, end)
+    overdue = sum(1 for r in rows if days_overdue(_times(r), now, tz, rules) > 0)
+    open_label, overdue_label, reported_label, closed_label = COUNT_LABELS
+    return {
+        open_label: len(rows),
+        overdue_label: overdue,
+        reported_label: reported,
+        closed_label: closed,
+    }

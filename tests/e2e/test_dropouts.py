@@ -1,0 +1,391 @@
+"""/dropout and /cases through the real Dispatcher: report, every closing, refusals, notices."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from handlers.dropouts import (
+    CaseOpen,
+    CaseStep,
+    DropoutChild,
+    DropoutConfirm,
+    DropoutFromLedger,
+    DropoutHousehold,
+    DropoutNewChild,
+    DropoutReason,
+    DropoutSince,
+    DropoutSkip,
+)
+from handlers.ledger import LedgerMember, LedgerStatus
+from handlers.refusals import REFUSALS
+from storage.models import (
+    DropoutCase,
+    DropoutEvent,
+    Household,
+    LedgerChange,
+    Member,
+)
+from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
+
+SCHOOL_TG = 1005
+
+
+@pytest.fixture
+async def county(harness: Harness) -> Harness:
+    """C1 (H001 with child 小明, T1) reports; C3 of central school CS1 (T1) acts; S1 supervises."""
+    async with harness.app.sessionmaker() as session, session.begin():
+        ids = dict((await session.execute(select(Household.code, Household.id))).all())
+        session.add_all(
+            [
+                Member(
+                    household_id=ids["H001"],
+                    name="小明",
+                    birth_date=date(2013, 3, 1),
+                    status="enrolled",
+                    school="栋川中学",
+                ),
+                Member(household_id=ids["H005"], name="小刚", birth_date=date(2014, 1, 1)),
+            ]
+        )
+    await harness.register(CADRE_TG, "C1")
+    await harness.register(SCHOOL_TG, "C3")
+    await harness.register(SUPERVISOR_TG, "S1")
+    await harness.register(OTHER_CADRE_TG, "C2")
+    return harness
+
+
+async def _rows(harness: Harness, model: type[Any]) -> list[Any]:
+    async with harness.app.sessionmaker() as session:
+        return list((await session.execute(select(model).order_by(model.id))).scalars())
+
+
+async def _member(harness: Harness, name: str) -> Member:
+    async with harness.app.sessionmaker() as session:
+        return (await session.execute(select(Member).where(Member.name == name))).scalar_one()
+
+
+def _buttons(message: dict[str, Any]) -> list[str]:
+    markup = message.get("reply_markup") or {}
+    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+async def _report(h: Harness, line: str = "/dropout H001 小明 贫困") -> tuple[int, dict[str, Any]]:
+    """Report by one line; return the case id and the school's notification."""
+    [reply] = await h.say(CADRE_TG, line)
+    [case] = await _rows(h, DropoutCase)
+    assert f"#{case.id}" in reply["text"]
+    [notice] = await h.api.wait_for_messages(SCHOOL_TG)
+    return case.id, notice
+
+
+async def _press(h: Harness, user_id: int, message: dict[str, Any], data: str) -> None:
+    h.api.user(user_id, f"user{user_id}").press(message, data)
+
+
+CLOSINGS = [
+    ("not_a_dropout", None, "enrolled"),
+    ("returned", None, "enrolled"),
+    ("transferred", "光禄中学", "enrolled"),
+    ("exempted", "重病住院", "exempted"),
+    ("still_out", "外出务工，劝返未果", "dropout"),
+]
+
+
+@pytest.mark.parametrize(("closing", "answer", "status"), CLOSINGS)
+async def test_case_walks_from_report_to_each_closing(
+    county: Harness, closing: str, answer: str | None, status: str
+) -> None:
+    h = county
+    case_id, notice = await _report(h)
+    assert notice["text"].startswith(
+        h.zh(
+            "\U0001f4e3 New dropout case #{case} reported by {name}: please acknowledge it.",
+            case=case_id,
+            name="李明",
+        )
+    )
+    assert _buttons(notice) == [CaseStep(case_id=case_id, step="acknowledge").pack()]
+    assert (await _member(h, "小明")).status == "suspected_dropout"
+
+    steps = ["acknowledge"] + (
+        [closing] if closing == "not_a_dropout" else ["confirm", "persuade", closing]
+    )
+    current = notice
+    told = 0
+    for step in steps:
+        await _press(h, SCHOOL_TG, current, CaseStep(case_id=case_id, step=step).pack())
+        if step in ("persuade", "transferred", "exempted", "still_out"):
+            [prompt] = await h.api.wait_for_messages(SCHOOL_TG)
+            assert f"#{case_id}" in prompt["text"]
+            typed = "2026-11-27 校长与家长面谈" if step == "persuade" else answer
+            assert typed is not None
+            [current] = await h.say(SCHOOL_TG, typed)
+        else:
+            [current] = await h.api.wait_for_messages(SCHOOL_TG)
+        assert current["text"].startswith(h.zh("\u2705 Saved."))
+        # The reporter is told of every change.
+        [told_message] = await h.api.wait_for_messages(CADRE_TG)
+        told += 1
+        assert f"#{case_id}" in told_message["text"]
+        assert not _buttons(told_message)
+
+    [case] = await _rows(h, DropoutCase)
+    assert (case.state, case.closing) == ("closed", closing)
+    assert case.closed_at is not None
+    events = await _rows(h, DropoutEvent)
+    assert [e.kind for e in events] == ["report", *steps]
+    if closing != "not_a_dropout":
+        persuade = next(e for e in events if e.kind == "persuade")
+        assert persuade.on_date == date(2026, 11, 27)
+        assert persuade.note == "校长与家长面谈"
+    member = await _member(h, "小明")
+    assert member.status == status
+    if closing == "transferred":
+        assert member.school == "光禄中学"
+    history = [(c.field, c.new_value) for c in await _rows(h, LedgerChange)]
+    assert history[0] == ("status", "suspected_dropout")
+    assert history[-1][0] in ("status", "school")
+    assert told == len(steps)
+    assert h.zh("State: <b>{state}</b>", state="x").split("<b>")[0] in told_message["text"]
+
+
+async def test_second_report_adds_to_the_open_case_and_redelivery_adds_nothing(
+    county: Harness,
+) -> None:
+    h = county
+    case_id, _ = await _report(h)
+    update = h.api.user(CADRE_TG, "c1").send_text("/dropout H001 小明 work")
+    [again] = await h.api.wait_for_messages(CADRE_TG)
+    assert (
+        h.zh(
+            "\u2139 {child} already has an open case #{case}; your report was added to it.",
+            child="小明",
+            case=case_id,
+        )
+        in again["text"]
+    )
+    assert len(await _rows(h, DropoutCase)) == 1
+    assert [e.kind for e in await _rows(h, DropoutEvent)] == ["report", "rereport"]
+    [told] = await h.api.wait_for_messages(SCHOOL_TG)
+    assert f"#{case_id}" in told["text"]
+
+    h.api.redeliver(update)
+    [duplicate] = await h.api.wait_for_messages(CADRE_TG)
+    assert duplicate["text"].startswith(h.zh("This was already recorded; nothing was added."))
+    assert len(await _rows(h, DropoutEvent)) == 2
+
+
+async def test_forged_buttons_and_other_peoples_cases_are_refused(county: Harness) -> None:
+    h = county
+    case_id, notice = await _report(h)
+
+    async def refused(user_id: int, data: str, code: str) -> None:
+        update = h.api.user(user_id, f"user{user_id}").forge_callback(notice["message_id"], data)
+        answer = await h.api.wait_for_callback_answer(update)
+        assert answer["text"] == h.zh(REFUSALS[code], case=case_id)[:200]
+
+    ack = CaseStep(case_id=case_id, step="acknowledge").pack()
+    # Another cadre cannot see the case; the reporter cannot take the school's steps.
+    await refused(OTHER_CADRE_TG, ack, "dropout_case_hidden")
+    await refused(CADRE_TG, ack, "dropout_school_only")
+    # The school cannot skip a step, nor act on a case id that is not there.
+    await refused(
+        SCHOOL_TG, CaseStep(case_id=case_id, step="returned").pack(), "dropout_step_not_now"
+    )
+    update = h.api.user(SCHOOL_TG, "c3").forge_callback(
+        notice["message_id"], CaseStep(case_id=case_id + 1, step="acknowledge").pack()
+    )
+    answer = await h.api.wait_for_callback_answer(update)
+    assert answer["text"] == h.zh(REFUSALS["dropout_case_hidden"], case=case_id + 1)[:200]
+    [case] = await _rows(h, DropoutCase)
+    assert case.state == "reported"
+    assert len(await _rows(h, DropoutEvent)) == 1
+
+    # A supervisor may act; pressing the same step twice is refused the second time.
+    [listing] = await h.say(SUPERVISOR_TG, "/cases")
+    await _press(h, SUPERVISOR_TG, listing, CaseOpen(case_id=case_id).pack())
+    [view] = await h.api.wait_for_messages(SUPERVISOR_TG)
+    assert _buttons(view) == [ack]
+    await _press(h, SUPERVISOR_TG, view, ack)
+    [done] = await h.api.wait_for_messages(SUPERVISOR_TG)
+    assert done["text"].startswith(h.zh("\u2705 Saved."))
+    [told] = await h.api.wait_for_messages(CADRE_TG)
+    assert "刘洋" in told["text"]
+    [school_told] = await h.api.wait_for_messages(SCHOOL_TG)
+    assert CaseStep(case_id=case_id, step="confirm").pack() in _buttons(school_told)
+    await refused(SCHOOL_TG, ack, "dropout_step_not_now")
+    assert [e.kind for e in await _rows(h, DropoutEvent)] == ["report", "acknowledge"]
+
+    # Someone else's household cannot be reported.
+    [no] = await h.say(OTHER_CADRE_TG, "/dropout H001 小明")
+    assert no["text"] == h.zh(REFUSALS["not_your_household"], code="H001")
+    [bad] = await h.say(CADRE_TG, "/dropout H001 小明 lazy")
+    assert bad["text"] == h.zh(REFUSALS["dropout_bad_reason"], text="lazy")
+    assert len(await _rows(h, DropoutCase)) == 1
+
+
+async def test_cases_lists_what_i_can_act_on(county: Harness) -> None:
+    h = county
+    case_id, _ = await _report(h)
+    for user_id in (SCHOOL_TG, SUPERVISOR_TG, CADRE_TG):
+        [listing] = await h.say(user_id, "/cases")
+        assert f"#{case_id} 小明" in listing["text"]
+    [none] = await h.say(OTHER_CADRE_TG, "/cases")
+    assert none["text"] == h.zh("No open dropout cases that concern you.")
+
+
+async def test_guided_report_in_english_with_a_new_child(harness: Harness) -> None:
+    h = harness
+    await h.register(CADRE_TG, "C1", language="en")
+    await h.register(SCHOOL_TG, "C3", language="en")
+    # Notices follow the recipient's saved language (Telegram's is not known to a sender).
+    await h.say(SCHOOL_TG, "/lang en")
+    async with h.app.sessionmaker() as session:
+        ids = dict((await session.execute(select(Household.code, Household.id))).all())
+    user = h.api.get_user(CADRE_TG)
+    [pick] = await h.say(CADRE_TG, "/dropout")
+    assert pick["text"] == h.en("Report a child out of school. Which household?")
+    user.press(pick, DropoutHousehold(household_id=ids["H002"]).pack())
+    children = await h.api.wait_for_edit(CADRE_TG, pick["message_id"])
+    user.press(children, DropoutNewChild(household_id=ids["H002"]).pack())
+    await h.api.wait_for_edit(CADRE_TG, pick["message_id"])
+    [birth] = await h.say(CADRE_TG, "小华")
+    user.press(birth, DropoutSkip(what="birth").pack())
+    reasons = await h.api.wait_for_edit(CADRE_TG, birth["message_id"])
+    assert "Why is the child out of school?" in reasons["text"]
+    user.press(reasons, DropoutReason(reason="illness").pack())
+    since = await h.api.wait_for_edit(CADRE_TG, birth["message_id"])
+    user.press(since, DropoutSince(typed=1).pack())
+    await h.api.wait_for_edit(CADRE_TG, birth["message_id"])
+    [future] = await h.say(CADRE_TG, "2026-12-20")
+    assert future["text"] == h.en(REFUSALS["dropout_since_future"], date="2026-12-20")
+    [note] = await h.say(CADRE_TG, "2026-11-20")
+    [confirm] = await h.say(CADRE_TG, "病假两月")
+    assert "illness or disability" in confirm["text"] and "2026-11-20" in confirm["text"]
+    user.press(confirm, DropoutConfirm(ok=1).pack())
+    [reply] = await h.api.wait_for_messages(CADRE_TG)
+    [case] = await _rows(h, DropoutCase)
+    assert reply["text"].startswith(
+        h.en(
+            "\u2705 Case #{case} opened for {child} ({code}); {school} has been told.",
+            case=case.id,
+            child="小华",
+            code="H002",
+            school="栋川中心校",
+        )
+    )
+    assert (case.reason, case.since) == ("illness", date(2026, 11, 20))
+    [school] = await h.api.wait_for_messages(SCHOOL_TG)
+    assert school["text"].startswith("\U0001f4e3 New dropout case")
+    member = await _member(h, "小华")
+    assert member.status == "suspected_dropout"
+    assert "note" in note["text"].lower()
+
+
+async def test_ledger_suspected_dropout_offers_the_report(county: Harness) -> None:
+    h = county
+    ids = {m.name: m.id for m in await _rows(h, Member)}
+    user = h.api.user(CADRE_TG, "c1")
+    [view] = await h.say(CADRE_TG, "/ledger H001")
+    user.press(view, LedgerMember(member_id=ids["小明"]).pack())
+    menu = await h.api.wait_for_edit(CADRE_TG, view["message_id"])
+    user.press(menu, LedgerStatus(member_id=ids["小明"], status="suspected_dropout").pack())
+    [_saved, offer] = await h.api.wait_for_messages(CADRE_TG, count=2)
+    user.press(offer, DropoutFromLedger(member_id=ids["小明"]).pack())
+    [reasons] = await h.api.wait_for_messages(CADRE_TG)
+    user.press(reasons, DropoutReason(reason="work").pack())
+    since = await h.api.wait_for_edit(CADRE_TG, reasons["message_id"])
+    user.press(since, DropoutSince(typed=0).pack())
+    [note] = await h.api.wait_for_messages(CADRE_TG)
+    user.press(note, DropoutSkip(what="note").pack())
+    confirm = await h.api.wait_for_edit(CADRE_TG, note["message_id"])
+    user.press(confirm, DropoutConfirm(ok=1).pack())
+    await h.api.wait_for_messages(CADRE_TG)
+    [case] = await _rows(h, DropoutCase)
+    assert (case.member_id, case.reason, case.since) == (ids["小明"], "work", date(2026, 11, 28))
+    # A forged "pick child" for another cadre's child is refused.
+    update = user.forge_callback(view["message_id"], DropoutChild(member_id=ids["小刚"]).pack())
+    answer = await h.api.wait_for_callback_answer(update)
+    assert answer["text"] == h.zh(REFUSALS["not_your_household"], code="H005")[:200]
+
+
+async def test_a_blocked_school_cadre_does_not_break_the_report(county: Harness) -> None:
+    h = county
+    h.api.block(SCHOOL_TG)
+    [reply] = await h.say(CADRE_TG, "/dropout H001 小明 marriage")
+    [case] = await _rows(h, DropoutCase)
+    assert f"#{case.id}" in reply["text"]
+    await h.api.wait_idle()
+    refused = [c for c in h.api.calls_of("sendMessage") if c.status == 403]
+    assert [c.params.get("chat_id") for c in refused] in ([SCHOOL_TG], [str(SCHOOL_TG)])
+    assert (await _member(h, "小明")).status == "suspected_dropout"
+    # Unblocked, the school finds the case in /cases and takes it up.
+    h.api.unblock(SCHOOL_TG)
+    [listing] = await h.say(SCHOOL_TG, "/cases")
+    await _press(h, SCHOOL_TG, listing, CaseOpen(case_id=case.id).pack())
+    [view] = await h.api.wait_for_messages(SCHOOL_TG)
+    await _press(h, SCHOOL_TG, view, CaseStep(case_id=case.id, step="acknowledge").pack())
+    await h.api.wait_for_messages(SCHOOL_TG)
+    [told] = await h.api.wait_for_messages(CADRE_TG)
+    assert f"#{case.id}" in told["text"]
+
+
+async def test_a_township_without_central_school_leaves_the_case_to_supervisors(
+    county: Harness,
+) -> None:
+    h = county
+    [reply] = await h.say(CADRE_TG, "/dropout H003 小兰 distance")
+    [case] = await _rows(h, DropoutCase)
+    assert case.school_unit_id is None
+    assert reply["text"].startswith(
+        h.zh(
+            "\u2705 Case #{case} opened for {child} ({code}). No central school is on the "
+            "roster for this township: supervisors will follow it.",
+            case=case.id,
+            child="小兰",
+            code="H003",
+        )
+    )
+    assert h.api.unread(SCHOOL_TG) == []
+    [listing] = await h.say(SUPERVISOR_TG, "/cases")
+    assert f"#{case.id} 小兰" in listing["text"]
+    [none] = await h.say(SCHOOL_TG, "/cases")
+    assert none["text"] == h.zh("No open dropout cases that concern you.")
+
+
+async def test_case_walk_on_postgresql(pg_harness: Harness) -> None:
+    h = pg_harness
+    async with h.app.sessionmaker() as session, session.begin():
+        household_id = (
+            await session.execute(select(Household.id).where(Household.code == "H007"))
+        ).scalar_one()
+        session.add(Member(household_id=household_id, name="小军", status="enrolled"))
+    await h.register(CADRE_TG, "C1")
+    await h.register(SCHOOL_TG, "C3")
+    # C3 holds H007 and is of the school: the reporter and the school are one person here.
+    [reply] = await h.say(SCHOOL_TG, "/dropout H007 小军 family")
+    [case] = await _rows(h, DropoutCase)
+    assert _buttons(reply) == [CaseStep(case_id=case.id, step="acknowledge").pack()]
+    await _press(h, SCHOOL_TG, reply, CaseStep(case_id=case.id, step="acknowledge").pack())
+    [acked] = await h.api.wait_for_messages(SCHOOL_TG)
+    await _press(h, SCHOOL_TG, acked, CaseStep(case_id=case.id, step="not_a_dropout").pack())
+    await h.api.wait_for_messages(SCHOOL_TG)
+    [closed] = await _rows(h, DropoutCase)
+    assert (closed.state, closed.closing) == ("closed", "not_a_dropout")
+    assert (await _member(h, "小军")).status == "enrolled"
+
+
+def test_callback_data_fits_telegrams_64_bytes() -> None:
+    big = 2**31 - 1
+    longest = [
+        CaseStep(case_id=big, step="not_a_dropout").pack(),
+        CaseOpen(case_id=big).pack(),
+        DropoutHousehold(household_id=big).pack(),
+        DropoutFromLedger(member_id=big).pack(),
+        DropoutReason(reason="learning").pack(),
+    ]
+    assert max(len(data.encode()) for data in longest) <= 64
