@@ -18,7 +18,7 @@ from handlers.refusals import REFUSALS
 from reminders.rules import RuleContext
 from reminders.scheduler import ReminderScheduler
 from reminders.sender import Sender, SenderSettings
-from storage.models import Cadre, OutboxMessage, ReminderRule
+from storage.models import Cadre, OutboxMessage, ReminderRule, Unit, UnitVillage, Village
 from tests.e2e.conftest import (
     CADRE_TG,
     HEAD_TG,
@@ -387,3 +387,34 @@ async def test_overdue_dropout_cases_go_to_the_school_then_supervisors(quiet_bot
     await _sender(harness).run_once()
     [escalated] = await harness.api.wait_for_messages(SUPERVISOR_TG)
     assert "小明" in escalated["text"]
+
+
+async def test_fire_days_are_shanghai_days_not_utc_days(quiet_bot: Harness) -> None:
+    """A 07:00 village rule: 2026-11-19 23:30 UTC is already 11-20 07:30 in Shanghai."""
+    harness = quiet_bot
+    async with harness.app.sessionmaker() as session, session.begin():
+        rule = await session.get(ReminderRule, "village_visit")
+        assert rule is not None
+        rule.hour = 7
+        unit = (await session.execute(select(Unit).where(Unit.code == "JYG"))).scalar_one()
+        village = (await session.execute(select(Village).where(Village.code == "V1"))).scalar_one()
+        session.add(UnitVillage(unit_id=unit.id, village_id=village.id))
+    await harness.register(CADRE_TG, "C1")
+    harness.clock.set(datetime(2026, 11, 19, 22, 30, tzinfo=UTC))  # 06:30 local: too early
+    result = await _scheduler(harness).fire("village_visit")
+    assert result is not None and result.inserted == 0 and result.days == ()
+    harness.clock.set(datetime(2026, 11, 19, 23, 30, tzinfo=UTC))
+    result = await _scheduler(harness).fire("village_visit")
+    assert result is not None and result.inserted == 1
+    [row] = await _outbox(harness)
+    assert (row.period, row.occurrence) == ("2026-11", "2026-11-20")
+    # 2027-02-28 in UTC is already 03-01 in Shanghai, 30 days before Q1 ends: the rule fires.
+    harness.clock.set(datetime(2027, 2, 28, 23, 30, tzinfo=UTC))  # 2027-03-01 07:30 local
+    async with harness.app.sessionmaker() as session, session.begin():
+        household_rule = await session.get(ReminderRule, "household_visit")
+        assert household_rule is not None
+        household_rule.hour = 7
+    result = await _scheduler(harness).fire("household_visit")
+    assert result is not None and [d.isoformat() for d in result.days] == ["2027-03-01"]
+    rows = [r for r in await _outbox(harness) if r.rule == "household_visit"]
+    assert [(r.period, r.occurrence) for r in rows] == [("2027-Q1", "2027-03-01")]
