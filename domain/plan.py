@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from domain.dropouts import ACKNOWLEDGE_DAYS, RESOLVE_DAYS, VERIFY_DAYS, DueRules
 from domain.reminders import DEFAULT_RULES, ReminderRuleError, RuleSpec, parse_reminder_rules
 from domain.roles import UnitKind
 
@@ -61,6 +62,7 @@ class Plan:
     year: int
     campaigns: tuple[PlanCampaign, ...]
     reminders: tuple[RuleSpec, ...] = DEFAULT_RULES
+    dropout_due: DueRules = DueRules()
 
 
 def is_valid_selector(selector: str) -> bool:
@@ -116,7 +118,7 @@ def rebase(plan: Plan, year: int) -> Plan:
         )
         for c in plan.campaigns
     )
-    return Plan(year=year, campaigns=campaigns, reminders=plan.reminders)
+    return replace(plan, year=year, campaigns=campaigns)
 
 
 # --- parsing -------------------------------------------------------------------------
@@ -233,4 +235,28 @@ def parse_plan(data: Mapping[str, Any]) -> Plan:
         reminders = parse_reminder_rules(data.get("reminders"))
     except ReminderRuleError as error:
         raise PlanError(str(error)) from None
-    return Plan(year=year, campaigns=tuple(campaigns), reminders=reminders)
+    return Plan(
+        year=year,
+        campaigns=tuple(campaigns),
+        reminders=reminders,
+        dropout_due=_dropout_due(data.get("dropout_cases")),
+    )
+
+
+def _dropout_due(section: object) -> DueRules:
+    """[dropout_cases] acknowledge_days, verify_days, resolve_days (each 1-365)."""
+    if section is None:
+        return DueRules()
+    if not isinstance(section, dict):
+        raise PlanError("dropout_cases: a table is required")
+    values = {}
+    for key, default in (
+        ("acknowledge_days", ACKNOWLEDGE_DAYS),
+        ("verify_days", VERIFY_DAYS),
+        ("resolve_days", RESOLVE_DAYS),
+    ):
+        value = section.get(key, default)
+        if not isinstance(value, int) or not 1 <= value <= 365:
+            raise PlanError(f"dropout_cases.{key}: a whole number of days from 1 to 365")
+        values[key] = value
+    return DueRules(**values)

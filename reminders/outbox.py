@@ -80,8 +80,8 @@ async def preview(
     at: datetime,
     context: RuleContext,
 ) -> list[Reminder]:
-    clock = FixedClock(at)
     """What the rules would send at `at` (its local day, fire times passed): a dry run."""
+    clock = FixedClock(at)
     day = at.astimezone(context.tz).date()
     found: list[Reminder] = []
     async with sessionmaker() as session, session.begin():

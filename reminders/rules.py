@@ -49,6 +49,7 @@ from storage.dropouts import CaseRow, cases_for
 from storage.households import households_held_by
 from storage.models import OutboxMessage
 from storage.plan_queries import milestone_by_id, milestones_between
+from storage.plan_settings import dropout_due_rules
 from storage.progress import all_units, latest_reports
 from storage.reminders import (
     Recipient,
@@ -431,10 +432,11 @@ async def _overdue_cases(
     session: AsyncSession, now: datetime, tz: ZoneInfo
 ) -> list[tuple[CaseRow, int]]:
     rows = await cases_for(session, everything=True, open_only=True)
+    rules = await dropout_due_rules(session)
     found = []
     for row in rows:
         times = CaseTimes(row.state, row.reported_at, row.acknowledged_at, row.confirmed_at)
-        days = days_overdue(times, now, tz)
+        days = days_overdue(times, now, tz, rules)
         if days > 0:
             found.append((row, days))
     return found

@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -45,6 +45,7 @@ class ReminderScheduler:
     clock: Clock
     context: RuleContext
     holder: str = field(default_factory=default_holder)
+    _held_until: datetime | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.scheduler = AsyncIOScheduler(timezone=self.context.tz)
@@ -52,7 +53,15 @@ class ReminderScheduler:
     async def hold_lease(self) -> bool:
         now = self.clock.now()
         async with self.sessionmaker() as session, session.begin():
-            return await take_lease(session, self.holder, now, now + LEASE_FOR)
+            held = await take_lease(session, self.holder, now, now + LEASE_FOR)
+        self._held_until = now + LEASE_FOR if held else None
+        return held
+
+    def holds_lease(self) -> bool:
+        """No database round trip: whether the last take or renewal is still valid. The
+        sender of this process works only then, so two processes never both send (each
+        keeps its own rate limits, so two senders would together exceed Telegram's)."""
+        return self._held_until is not None and self.clock.now() < self._held_until
 
     async def fire(self, name: str) -> RunResult | None:
         """A job firing: only under the lease; the run itself is one transaction."""
@@ -103,6 +112,7 @@ class ReminderScheduler:
         return ids
 
     async def start(self) -> None:
+        await self.hold_lease()
         await self.add_jobs()
         self.scheduler.start()
         await self.catch_up()
@@ -110,6 +120,7 @@ class ReminderScheduler:
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        self._held_until = None
         async with self.sessionmaker() as session, session.begin():
             await give_up_lease(session, self.holder)
 
@@ -131,10 +142,9 @@ class ReminderService:
         context: RuleContext,
         settings: SenderSettings | None = None,
     ) -> ReminderService:
-        return cls(
-            ReminderScheduler(sessionmaker, clock, context),
-            Sender(bot, sessionmaker, clock, context, settings),
-        )
+        scheduler = ReminderScheduler(sessionmaker, clock, context)
+        sender = Sender(bot, sessionmaker, clock, context, settings, gate=scheduler.holds_lease)
+        return cls(scheduler, sender)
 
     async def start(self) -> None:
         await self.scheduler.start()

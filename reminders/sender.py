@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -75,6 +75,8 @@ class SenderSettings:
     quiet: QuietHours | None = field(default_factory=QuietHours)
     batch: int = 500
     idle_poll: float = 1.0  # seconds between looks at an empty outbox
+    # After a failed batch (the database locked or restarting, say), wait this long.
+    error_pause: float = 5.0
 
 
 def markup(buttons_json: str) -> InlineKeyboardMarkup | None:
@@ -132,8 +134,13 @@ class Sender:
         clock: Clock,
         context: RuleContext,
         settings: SenderSettings | None = None,
+        gate: Callable[[], bool] | None = None,
     ) -> None:
         self.bot = bot
+        # When given, the sender works only while it answers True (the process holds the
+        # scheduler lease): one sender at a time across processes.
+        self._gate = gate
+        self._released = False
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.context = context
@@ -152,15 +159,27 @@ class Sender:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
-    async def run(self) -> None:
+    async def _release_stuck(self) -> None:
+        """Once per run, when this sender first may work: rows a dead sender left 'sending'."""
         async with self.sessionmaker() as session, session.begin():
             released = await release_stuck(session, self.clock.now() - STUCK_AFTER)
+        self._released = True
         if released:
             logger.warning(
                 "%d reminders were left mid-send by a stopped sender; retrying", released
             )
+
+    async def run(self) -> None:
         while not self._stopping.is_set():
-            delivered = await self.run_once()
+            try:
+                delivered = await self.run_once()
+            except Exception:  # noqa: BLE001 - a database hiccup must not end delivery for good
+                # Rows of a failed batch that were claimed but not marked stay 'sending' and
+                # are retried at the next start (see the module docstring).
+                pause = self.settings.error_pause
+                logger.exception("reminder batch failed; trying again in %s s", pause)
+                await self._sleep(pause)
+                continue
             if not delivered:
                 await self._sleep(self.settings.idle_poll)
 
@@ -173,6 +192,10 @@ class Sender:
 
     async def run_once(self) -> int:
         """Claim one batch and deliver it; returns how many rows were handled."""
+        if self._gate is not None and not self._gate():
+            return 0  # another process holds the lease and sends
+        if not self._released:
+            await self._release_stuck()
         if self._quiet_wait() > 0:
             return 0  # held until the morning: the rows stay pending
         async with self.sessionmaker() as session, session.begin():
@@ -194,7 +217,15 @@ class Sender:
         for row in rows:
             if row.id in owed:
                 by_chat.setdefault(row.chat_id, []).append(row)
-        await asyncio.gather(*(self._deliver_chat(chat_rows) for chat_rows in by_chat.values()))
+        # Every chat's deliveries finish (with their marks) before a failure is raised, so a
+        # failed batch never overlaps the next one.
+        outcomes = await asyncio.gather(
+            *(self._deliver_chat(chat_rows) for chat_rows in by_chat.values()),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
         return len(rows)
 
     async def _deliver_chat(self, rows: Iterable[OutboxMessage]) -> None:

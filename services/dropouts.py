@@ -45,9 +45,9 @@ from storage import dropouts as repo
 from storage import households as household_repo
 from storage import ledgers as ledger_repo
 from storage.dropouts import Account, CaseRow, ChildRow, EventRow
+from storage.plan_settings import dropout_due_rules
 
 PLAN_TZ = ZoneInfo("Asia/Shanghai")
-DEFAULT_DUE = DueRules()
 _LEADING_DATE = re.compile(r"^\s*(\d{4}[-/]\d{1,2}[-/]\d{1,2})\s*(.*)$", re.S)
 
 
@@ -123,14 +123,19 @@ def _times(row: CaseRow) -> CaseTimes:
 
 
 def _view(
-    actor: Actor, row: CaseRow, events: list[EventRow], now: datetime, tz: ZoneInfo
+    actor: Actor,
+    row: CaseRow,
+    events: list[EventRow],
+    now: datetime,
+    tz: ZoneInfo,
+    rules: DueRules,
 ) -> CaseView:
     acts = _is_school(actor, row) or _is_supervisor(actor)
     return CaseView(
         row=row,
         events=tuple(events),
-        due=due_date(_times(row), tz),
-        overdue_days=days_overdue(_times(row), now, tz),
+        due=due_date(_times(row), tz, rules),
+        overdue_days=days_overdue(_times(row), now, tz, rules),
         steps=steps_in(row.state) if acts else (),
     )
 
@@ -151,7 +156,8 @@ async def _loaded(
     session: AsyncSession, actor: Actor, case_id: int, now: datetime, tz: ZoneInfo
 ) -> CaseView:
     row = await _visible(session, actor, case_id)
-    return _view(actor, row, await repo.events_of(session, case_id), now, tz)
+    events = await repo.events_of(session, case_id)
+    return _view(actor, row, events, now, tz, await dropout_due_rules(session))
 
 
 async def _my_household(
@@ -350,7 +356,8 @@ async def report_dropout(
         row = await repo.case_by_id(session, case_id)
         assert row is not None
         # The reporter of a second report may be another cadre: they see what they reported.
-        view = _view(actor, row, await repo.events_of(session, case_id), now, tz)
+        events = await repo.events_of(session, case_id)
+        view = _view(actor, row, events, now, tz, await dropout_due_rules(session))
         tell = await _tell_of(session, actor, row)
     return CaseOutcome(view, kind, new_case=new_case, tell=tell)
 
@@ -452,7 +459,8 @@ async def take_step(
             await _set_status(session, actor, now, row.member_id, STATUS_AFTER[step], school)
         moved = await repo.case_by_id(session, case_id)
         assert moved is not None
-        view = _view(actor, moved, await repo.events_of(session, case_id), now, tz)
+        events = await repo.events_of(session, case_id)
+        view = _view(actor, moved, events, now, tz, await dropout_due_rules(session))
         tell = await _tell_of(session, actor, moved)
     return CaseOutcome(view, step, tell=tell)
 
@@ -479,11 +487,12 @@ async def my_cases(
             everything=_is_supervisor(actor),
             open_only=True,
         )
+        rules = await dropout_due_rules(session)
     lines = [
         CaseLine(
             row,
-            due_date(_times(row), tz),
-            days_overdue(_times(row), now, tz),
+            due_date(_times(row), tz, rules),
+            days_overdue(_times(row), now, tz, rules),
             _is_school(actor, row) or _is_supervisor(actor),
         )
         for row in rows
@@ -504,7 +513,7 @@ COUNT_LABELS = (
 
 
 async def dropout_case_counts(
-    session: AsyncSession, now: datetime, tz: ZoneInfo = PLAN_TZ, rules: DueRules = DEFAULT_DUE
+    session: AsyncSession, now: datetime, tz: ZoneInfo = PLAN_TZ
 ) -> dict[str, int]:
     """County-wide figures: open and overdue cases now, reported and closed this local month.
 
@@ -519,6 +528,7 @@ async def dropout_case_counts(
         rows = await repo.cases_for(session, everything=True, open_only=True)
         reported = await repo.reported_between(session, start, end)
         closed = await repo.closed_between(session, start, end)
+        rules = await dropout_due_rules(session)
     overdue = sum(1 for r in rows if days_overdue(_times(r), now, tz, rules) > 0)
     open_label, overdue_label, reported_label, closed_label = COUNT_LABELS
     return {

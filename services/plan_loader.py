@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.plan import Plan, PlanError, parse_plan
 from domain.roster import ChangeCount
 from storage.models import Campaign, Milestone, ReminderRule, Task
+from storage.plan_settings import save_dropout_due_rules
 
 __all__ = ["LoadSummary", "PlanError", "default_plan_path", "load_plan", "read_plan_file"]
 
@@ -49,6 +50,7 @@ class LoadSummary:
     tasks: ChangeCount = field(default_factory=ChangeCount)
     milestones: ChangeCount = field(default_factory=ChangeCount)
     reminder_rules: ChangeCount = field(default_factory=ChangeCount)
+    settings_changed: bool = False
 
     @property
     def changed(self) -> int:
@@ -65,7 +67,8 @@ class LoadSummary:
             f"campaigns: {self.campaigns}\n"
             f"tasks: {self.tasks}\n"
             f"milestones: {self.milestones}\n"
-            f"reminder rules: {self.reminder_rules}"
+            f"reminder rules: {self.reminder_rules}\n"
+            f"dropout-case due days: {'changed' if self.settings_changed else 'unchanged'}"
         )
 
 
@@ -156,6 +159,7 @@ async def _load(session: AsyncSession, plan: Plan) -> LoadSummary:
                 else:
                     summary.milestones.unchanged += 1
     await _load_reminder_rules(session, plan, summary)
+    summary.settings_changed = await save_dropout_due_rules(session, plan.dropout_due)
     await session.flush()
     return summary
 

@@ -454,3 +454,11 @@ class SchedulerLease(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PlanSetting(Base):
+    """A plan-wide setting from the plan file (e.g. the dropout-case due days), as JSON."""
+
+    __tablename__ = "plan_settings"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

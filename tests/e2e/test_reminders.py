@@ -418,3 +418,20 @@ async def test_fire_days_are_shanghai_days_not_utc_days(quiet_bot: Harness) -> N
     assert result is not None and [d.isoformat() for d in result.days] == ["2027-03-01"]
     rows = [r for r in await _outbox(harness) if r.rule == "household_visit"]
     assert [(r.period, r.occurrence) for r in rows] == [("2027-Q1", "2027-03-01")]
+
+
+async def test_dropout_due_days_come_from_the_plan(quiet_bot: Harness) -> None:
+    """With acknowledge_days = 1 in the plan, a case reported 11-28 is late on 11-30."""
+    from domain.dropouts import DueRules
+    from storage.plan_settings import save_dropout_due_rules
+
+    harness = quiet_bot
+    async with harness.app.sessionmaker() as session, session.begin():
+        await save_dropout_due_rules(session, DueRules(1, 7, 30))
+    school_tg = 1005
+    await harness.register(CADRE_TG, "C1")
+    await harness.register(school_tg, "C3")
+    await harness.say(CADRE_TG, "/dropout H001 小明 贫困")
+    harness.clock.set(datetime(2026, 11, 30, 1, 30, tzinfo=UTC))
+    result = await _scheduler(harness).fire("dropout_overdue")
+    assert result is not None and result.inserted == 1  # with the default 3 days: none yet

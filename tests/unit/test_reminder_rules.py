@@ -112,3 +112,15 @@ def test_plan_file_overrides_and_refusals() -> None:
 def test_the_shipped_plan_file_states_the_defaults() -> None:
     plan = read_plan_file(default_plan_path())
     assert plan.reminders == DEFAULT_RULES
+
+
+def test_dropout_due_days_in_the_plan_file() -> None:
+    from domain.dropouts import DueRules
+    from domain.plan import PlanError, _dropout_due
+
+    assert read_plan_file(default_plan_path()).dropout_due == DueRules(3, 7, 30)
+    assert _dropout_due({"acknowledge_days": 1}) == DueRules(1, 7, 30)
+    assert _dropout_due(None) == DueRules()
+    for bad in ({"verify_days": 0}, {"resolve_days": "30"}, [1, 2]):
+        with pytest.raises(PlanError, match="dropout_cases"):
+            _dropout_due(bad)

@@ -1,0 +1,117 @@
+"""The sender outlives a failing database: a batch that raises is logged and retried, and
+every reminder still arrives once (before, a single locked-database error ended delivery
+until the process restarted)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.reminders import DEFAULT_RULES
+from reminders.rules import RuleContext
+from reminders.scheduler import ReminderScheduler
+from reminders.sender import Sender, SenderSettings
+from storage.models import OutboxMessage, ReminderRule
+from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, Harness, running_bot
+
+# 2026-12-01 09:30 in Shanghai: the household-visit rule (30 days before Q4 ends) has fired.
+DEC_1 = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
+
+
+class FlakySessions(async_sessionmaker[AsyncSession]):
+    """The real sessionmaker, except that the calls numbered in `fail_on` raise as a locked
+    or restarting database would."""
+
+    def __init__(self, real: async_sessionmaker[AsyncSession], fail_on: set[int]) -> None:
+        super().__init__(**real.kw)
+        self.class_ = real.class_
+        self.fail_on = fail_on
+        self.calls = 0
+
+    def __call__(self, **local_kw: Any) -> AsyncSession:
+        self.calls += 1
+        if self.calls in self.fail_on:
+            raise OperationalError("claim", {}, Exception("database is locked"))
+        return super().__call__(**local_kw)
+
+
+@pytest.fixture
+async def bot_with_rules(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with running_bot(
+        f"sqlite+aiosqlite:///{tmp_path}/e2e.sqlite3", CADREBOT_SCHEDULER="off"
+    ) as running:
+        async with running.app.sessionmaker() as session, session.begin():
+            session.add_all(
+                ReminderRule(
+                    name=r.name, spec=r.to_json(), hour=r.hour, minute=r.minute, enabled=True
+                )
+                for r in DEFAULT_RULES
+            )
+        yield running
+
+
+async def test_a_failing_batch_is_retried_and_every_reminder_arrives_once(
+    bot_with_rules: Harness,
+) -> None:
+    harness = bot_with_rules
+    await harness.register(CADRE_TG, "C1")
+    await harness.register(OTHER_CADRE_TG, "C2")
+    harness.clock.set(DEC_1)
+    settings = harness.app.settings
+    context = RuleContext(settings.tz, harness.app.catalogs, settings.ledger_season_opens_month_day)
+    scheduler = ReminderScheduler(harness.app.sessionmaker, harness.clock, context, "test")
+    result = await scheduler.fire("household_visit")
+    assert result is not None and result.inserted == 2
+    # Call 1 releases stuck rows at start; calls 2 and 3 are the first two batch claims.
+    sessions = FlakySessions(harness.app.sessionmaker, fail_on={2, 3})
+    sender = Sender(
+        harness.app.bot,
+        sessions,
+        harness.clock,
+        context,
+        SenderSettings(
+            rate=None, per_chat_interval=0.0, quiet=None, idle_poll=0.02, error_pause=0.05
+        ),
+    )
+    task = asyncio.create_task(sender.run())
+    try:
+        first = await harness.api.wait_for_messages(CADRE_TG, count=1)
+        second = await harness.api.wait_for_messages(OTHER_CADRE_TG, count=1)
+    finally:
+        sender.stop()
+        await asyncio.wait_for(task, timeout=5)  # ends cleanly: the failures did not kill it
+    assert sessions.calls > 3
+    assert sender.sent == 2
+    assert first[0]["reply_markup"]["inline_keyboard"]  # the one-tap visit buttons
+    assert second[0]["reply_markup"]["inline_keyboard"]
+    async with harness.app.sessionmaker() as session:
+        states = Counter((await session.execute(select(OutboxMessage.state))).scalars().all())
+    assert states == Counter({"sent": 2})
+    await asyncio.sleep(0.1)  # nothing more arrives
+    assert len(harness.api.messages_to(CADRE_TG)) == 2  # the registration reply + 1 reminder
+    assert len(harness.api.messages_to(OTHER_CADRE_TG)) == 2
+
+
+async def test_without_the_retry_a_failed_claim_would_be_fatal(bot_with_rules: Harness) -> None:
+    """The failure is real: one batch on its own raises it (so the loop's retry is needed)."""
+    harness = bot_with_rules
+    settings = harness.app.settings
+    context = RuleContext(settings.tz, harness.app.catalogs, settings.ledger_season_opens_month_day)
+    sender = Sender(
+        harness.app.bot,
+        FlakySessions(harness.app.sessionmaker, fail_on={1}),
+        harness.clock,
+        context,
+        SenderSettings(rate=None, quiet=None),
+    )
+    with pytest.raises(OperationalError):
+        await sender.run_once()
