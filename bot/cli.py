@@ -91,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # APScheduler logs every job run at INFO (the lease renewal every 20 s): too chatty.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,7 +37,9 @@ MISFIRE_GRACE = timedelta(hours=12)
 
 
 def default_holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{id(object())}"
+    # A random part: id() of a throw-away object repeats, and two schedulers in one process
+    # (tests, or a restart within the process) must not share the lease by accident.
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 @dataclass

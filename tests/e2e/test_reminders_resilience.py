@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.reminders import DEFAULT_RULES
 from reminders.rules import RuleContext
-from reminders.scheduler import ReminderScheduler
+from reminders.scheduler import ReminderScheduler, ReminderService
 from reminders.sender import Sender, SenderSettings
 from storage.models import OutboxMessage, ReminderRule
 from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, Harness, running_bot
@@ -57,6 +57,13 @@ async def bot_with_rules(tmp_path: Path) -> AsyncIterator[Harness]:
                 for r in DEFAULT_RULES
             )
         yield running
+
+
+async def _outbox(harness: Harness) -> list[OutboxMessage]:
+    async with harness.app.sessionmaker() as session:
+        return list(
+            (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
+        )
 
 
 async def test_a_failing_batch_is_retried_and_every_reminder_arrives_once(
@@ -115,3 +122,46 @@ async def test_without_the_retry_a_failed_claim_would_be_fatal(bot_with_rules: H
     )
     with pytest.raises(OperationalError):
         await sender.run_once()
+
+
+async def test_two_processes_fire_and_send_as_one(bot_with_rules: Harness) -> None:
+    """Two reminder services (as two processes would run them) on one database: one holds
+    the lease, fires and sends; the other stays idle; each reminder arrives once. When the
+    first stops, the second takes over."""
+    harness = bot_with_rules
+    await harness.register(CADRE_TG, "C1")
+    await harness.register(OTHER_CADRE_TG, "C2")
+    harness.clock.set(DEC_1)
+    settings = harness.app.settings
+    context = RuleContext(settings.tz, harness.app.catalogs, settings.ledger_season_opens_month_day)
+    options = SenderSettings(rate=None, per_chat_interval=0.0, quiet=None, idle_poll=0.02)
+    first, second = (
+        ReminderService.build(
+            harness.app.bot, harness.app.sessionmaker, harness.clock, context, options
+        )
+        for _ in range(2)
+    )
+    assert first.scheduler.holder != second.scheduler.holder
+    await first.start()
+    await second.start()
+    try:
+        for _ in range(100):
+            rows = await _outbox(harness)
+            if rows and {r.state for r in rows} == {"sent"}:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        assert first.scheduler.holds_lease() and not second.scheduler.holds_lease()
+        assert {r.rule for r in rows} >= {"household_visit"}
+        assert (first.sender.sent, second.sender.sent) == (len(rows), 0)
+    finally:
+        await first.stop()
+    # The first process is gone (its lease given up): the second renews and takes over.
+    assert await second.scheduler.hold_lease() is True
+    assert second.scheduler.holds_lease()
+    await second.stop()
+    for chat in (CADRE_TG, OTHER_CADRE_TG):
+        owed = sum(1 for r in rows if r.chat_id == chat)
+        received = harness.api.messages_to(chat)[1:]  # after the registration reply
+        assert owed >= 1 and len(received) == owed
+        assert len({m["text"] for m in received}) == owed  # none twice
