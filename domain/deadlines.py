@@ -130,3 +130,18 @@ def nearest_first(deadlines: list[Deadline], limit: int | None = MAX_SHOWN) -> l
     """Open items by distance from today (overdue and upcoming together), done ones last."""
     ordered = sorted(deadlines, key=lambda d: (d.done, abs(d.days_left), d.due_date))
     return ordered if limit is None else ordered[:limit]
+
+
+def units_not_done(
+    selectors: Iterable[str],
+    closed: bool,
+    units: Iterable[UnitRef],
+    latest_by_unit: Mapping[int, ProgressNote],
+) -> list[UnitRef]:
+    """Units a milestone concerns (through these selectors) that have not reported it done."""
+    chosen = tuple(selectors)
+    return [
+        u
+        for u in units
+        if concerns(chosen, u) and not done_for_unit(closed, latest_by_unit.get(u.id))
+    ]

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Catalogs, Translator
 from domain.clock import Clock
-from domain.deadlines import LOOK_AHEAD, LOOK_BACK, UnitRef, concerns, done_for_unit
+from domain.deadlines import LOOK_AHEAD, LOOK_BACK, UnitRef, units_not_done
 from domain.dropouts import CaseTimes, days_overdue
 from domain.periods import Month, Quarter
 from domain.reminders import (
@@ -42,15 +42,14 @@ from handlers.notice import NoticeFiles, render_notice
 from handlers.render import chunks
 from handlers.status import StatusVisit
 from handlers.village import PickVillage
-from services.deadlines import milestone_facts, note_of
+from services.deadlines import milestones_with_progress
 from services.ledgers import incomplete_ledgers, ledger_completion
 from services.notice import monthly_notice
 from storage.dropouts import CaseRow, cases_for
 from storage.households import households_held_by
 from storage.models import OutboxMessage
-from storage.plan_queries import milestone_by_id, milestones_between
+from storage.plan_queries import milestone_by_id
 from storage.plan_settings import dropout_due_rules
-from storage.progress import all_units, latest_reports
 from storage.reminders import (
     Recipient,
     cadres_with_unvisited,
@@ -265,24 +264,20 @@ async def _ledger_owed(
 
 
 async def _milestone_units_behind(
-    session: AsyncSession, first: date, last: date, locale: str
+    session: AsyncSession, first: date, last: date
 ) -> list[tuple[int, date, str, str, list[UnitRef]]]:
     """(milestone id, due, title zh, title en, responsible units not done) due in [first, last]."""
-    rows = await milestones_between(session, first, last)
-    units = [UnitRef(u.id, u.code, u.name, u.kind) for u in await all_units(session)]
-    reports = await latest_reports(session, [r.id for r in rows])
-    latest = {(r.milestone_id, r.unit_id): r for r in reports}
-    found = []
-    for row in rows:
-        facts = milestone_facts(row, locale)
-        behind = []
-        for unit in units:
-            report = latest.get((row.id, unit.id))
-            note_done = report is not None and report.done
-            if concerns(row.responsible, unit) and not (facts.closed or note_done):
-                behind.append(unit)
-        found.append((row.id, row.due_date, row.title_zh, row.title_en, behind))
-    return found
+    progress = await milestones_with_progress(session, first, last, "zh")
+    return [
+        (
+            row.id,
+            row.due_date,
+            row.title_zh,
+            row.title_en,
+            units_not_done(row.responsible, facts.closed, progress.units, latest),
+        )
+        for row, facts, latest in progress.items
+    ]
 
 
 def _heads_first(people: list[Recipient]) -> list[Recipient]:
@@ -303,7 +298,7 @@ async def _milestone(
     for person in people:
         by_unit[person.unit_id].append(person)
     for milestone_id, due, title_zh, title_en, behind in await _milestone_units_behind(
-        session, first, last, "zh"
+        session, first, last
     ):
         days_left = (due - day).days
         if days_left not in offsets:
@@ -337,7 +332,7 @@ async def _milestone_owed(session: AsyncSession, row: OutboxMessage, person: Rec
     if milestone is None:
         return False
     for found_id, _due, _zh, _en, behind in await _milestone_units_behind(
-        session, milestone.due_date, milestone.due_date, "zh"
+        session, milestone.due_date, milestone.due_date
     ):
         if found_id == milestone.id:
             return any(unit.id == person.unit_id for unit in behind)
@@ -349,18 +344,11 @@ async def _milestone_owed(session: AsyncSession, row: OutboxMessage, person: Rec
 
 async def _units_with_open_milestones(session: AsyncSession, day: date) -> dict[int, int]:
     """unit id -> how many milestones near `day` still concern it and are not done."""
-    rows = await milestones_between(session, day - LOOK_BACK, day + LOOK_AHEAD)
-    units = [UnitRef(u.id, u.code, u.name, u.kind) for u in await all_units(session)]
-    reports = await latest_reports(session, [r.id for r in rows])
-    latest = {(r.milestone_id, r.unit_id): r for r in reports}
+    progress = await milestones_with_progress(session, day - LOOK_BACK, day + LOOK_AHEAD, "zh")
     open_count: dict[int, int] = defaultdict(int)
-    for row in rows:
-        facts = milestone_facts(row, "zh")
-        for unit in units:
-            report = latest.get((row.id, unit.id))
-            note = None if report is None else note_of(report)
-            if concerns(facts.selectors, unit) and not done_for_unit(facts.closed, note):
-                open_count[unit.id] += 1
+    for _row, facts, latest in progress.items:
+        for unit in units_not_done(facts.selectors, facts.closed, progress.units, latest):
+            open_count[unit.id] += 1
     return open_count
 
 

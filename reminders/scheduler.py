@@ -66,6 +66,14 @@ class ReminderScheduler:
         keeps its own rate limits, so two senders would together exceed Telegram's)."""
         return self._held_until is not None and self.clock.now() < self._held_until
 
+    async def renew(self) -> None:
+        """The periodic renewal. A standby that has just taken the lease over (the holder
+        stopped or died) catches up at once on what the holder left unfired."""
+        had = self.holds_lease()
+        if await self.hold_lease() and not had:
+            logger.info("scheduler lease taken over by %s; catching up", self.holder)
+            await self.catch_up()
+
     async def fire(self, name: str) -> RunResult | None:
         """A job firing: only under the lease; the run itself is one transaction."""
         if not await self.hold_lease():
@@ -106,7 +114,7 @@ class ReminderScheduler:
             )
             ids.append(job_id)
         self.scheduler.add_job(
-            self.hold_lease,
+            self.renew,
             IntervalTrigger(seconds=RENEW_EVERY.total_seconds()),
             id="reminder-lease",
             replace_existing=True,

@@ -69,14 +69,13 @@ async def unit_deadlines(
 
 async def county_deadlines(session: AsyncSession, today: date, locale: str) -> list[Deadline]:
     """Every milestone in the window with units done / concerned; three queries in all."""
-    rows = await milestones_between(session, today - LOOK_BACK, today + LOOK_AHEAD)
-    facts = [milestone_facts(row, locale) for row in rows]
-    units = [UnitRef(u.id, u.code, u.name, u.kind) for u in await all_units(session)]
-    reports = await latest_reports(session, [f.milestone_id for f in facts])
-    by_milestone: dict[int, dict[int, ProgressNote]] = {}
-    for report in reports:
-        by_milestone.setdefault(report.milestone_id, {})[report.unit_id] = note_of(report)
-    return [county_deadline(f, today, units, by_milestone.get(f.milestone_id, {})) for f in facts]
+    progress = await milestones_with_progress(
+        session, today - LOOK_BACK, today + LOOK_AHEAD, locale
+    )
+    return [
+        county_deadline(facts, today, progress.units, latest)
+        for _row, facts, latest in progress.items
+    ]
 
 
 async def deadlines_for(
@@ -91,3 +90,27 @@ async def deadlines_for(
         ref = UnitRef(unit.id, unit.code, unit.name, unit.kind)
         items = await unit_deadlines(session, ref, today, locale)
     return DeadlineList(unit.name, nearest_first(items))
+
+
+@dataclass(frozen=True)
+class MilestoneProgress:
+    """Milestones due in a window with every unit's latest report: for notices and reminders."""
+
+    units: list[UnitRef]
+    items: list[tuple[MilestoneRow, MilestoneFacts, dict[int, ProgressNote]]]
+
+
+async def milestones_with_progress(
+    session: AsyncSession, first: date, last: date, locale: str
+) -> MilestoneProgress:
+    """Three queries, whatever the number of milestones and units; the caller's transaction."""
+    rows = await milestones_between(session, first, last)
+    units = [UnitRef(u.id, u.code, u.name, u.kind) for u in await all_units(session)]
+    reports = await latest_reports(session, [r.id for r in rows])
+    by_milestone: dict[int, dict[int, ProgressNote]] = {}
+    for report in reports:
+        by_milestone.setdefault(report.milestone_id, {})[report.unit_id] = note_of(report)
+    return MilestoneProgress(
+        units,
+        [(row, milestone_facts(row, locale), by_milestone.get(row.id, {})) for row in rows],
+    )

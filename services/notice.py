@@ -12,19 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, local_today
 from domain.coverage import Coverage, sum_by
-from domain.deadlines import UnitRef, concerns, done_for_unit
+from domain.deadlines import UnitRef, units_not_done
 from domain.errors import InputRefused, PermissionRefused
 from domain.notice import OverdueMilestone, RankedUnit, UnitStanding, overdue_on, rank_units
 from domain.periods import Month, Quarter
 from domain.roles import receives_notice
 from domain.status import ledger_season
 from services.actors import Actor
-from services.deadlines import milestone_facts, note_of
+from services.deadlines import milestones_with_progress
 from services.dropouts import dropout_case_counts
 from services.ledgers import ledger_completion
 from storage.coverage import coverage_cells
-from storage.plan_queries import milestones_between
-from storage.progress import all_units, latest_reports
 from storage.village_visits import village_coverage_rows
 
 # Milestones further back than this are history, not "overdue" news.
@@ -89,30 +87,21 @@ async def monthly_notice(
         ledger_cells = await ledger_completion(
             session, season.year, season.opens, held_at=held_at, tz=tz
         )
-        units = await all_units(session)
-        rows = await milestones_between(session, as_of - OVERDUE_LOOK_BACK, as_of)
-        facts = [milestone_facts(row, locale) for row in rows]
-        reports = await latest_reports(session, [f.milestone_id for f in facts])
+        progress = await milestones_with_progress(session, as_of - OVERDUE_LOOK_BACK, as_of, locale)
         as_of_instant = min(clock.now(), held_at - timedelta(microseconds=1))
         dropout_cases = await dropout_case_counts(session, as_of_instant, tz)
     households = _by_unit((c.unit_code, c.unit_name, c.assigned, c.covered) for c in cells)
     villages = _by_unit((p.unit_code, p.unit_name, 1, int(p.covered)) for p in pairs)
     ledgers = _by_unit((c.unit_code, c.unit_name, c.households, c.complete) for c in ledger_cells)
 
-    refs = [UnitRef(u.id, u.code, u.name, u.kind) for u in units]
-    latest = {(r.milestone_id, r.unit_id): note_of(r) for r in reports}
+    refs = progress.units
     overdue: list[OverdueMilestone] = []
     overdue_count = dict.fromkeys((u.code for u in refs), 0)
-    for fact in facts:
+    for _row, fact, latest in progress.items:
         days = overdue_on(fact.due_date, as_of)
         if days is None:
             continue
-        behind = [
-            u
-            for u in refs
-            if concerns(fact.selectors, u)
-            and not done_for_unit(fact.closed, latest.get((fact.milestone_id, u.id)))
-        ]
+        behind = units_not_done(fact.selectors, fact.closed, refs, latest)
         for unit in behind:
             overdue_count[unit.code] += 1
         if behind:
