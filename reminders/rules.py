@@ -46,7 +46,6 @@ from services.deadlines import milestones_with_progress
 from services.ledgers import incomplete_ledgers, ledger_completion
 from services.notice import monthly_notice
 from storage.dropouts import CaseRow, cases_for
-from storage.households import households_held_by
 from storage.models import OutboxMessage
 from storage.plan_queries import milestone_by_id
 from storage.plan_settings import dropout_due_rules
@@ -55,6 +54,7 @@ from storage.reminders import (
     cadres_with_unvisited,
     reachable_cadres,
     units_reported_in,
+    unvisited_households,
 )
 from storage.village_visits import village_coverage_rows
 
@@ -161,22 +161,14 @@ def _month(text: str) -> Month:
 # ---- household visit --------------------------------------------------------------------
 
 
-async def _unvisited(
-    session: AsyncSession, cadre_id: int, quarter: Quarter
-) -> list[tuple[int, str, str]]:
-    held = await households_held_by(session, cadre_id, quarter.first_day, quarter.last_day)
-    return [(h.id, h.code, h.head_name) for h in held if not h.visited_in_period]
-
-
 async def _household(
     session: AsyncSession, occurrence: Occurrence, context: RuleContext
 ) -> list[Reminder]:
     quarter = Quarter.containing(occurrence.day)
+    unvisited = await unvisited_households(session, quarter.first_day, quarter.last_day)
     reminders = []
-    for person in await reachable_cadres(session):
-        owed = await _unvisited(session, person.cadre_id, quarter)
-        if not owed:
-            continue
+    for person in await reachable_cadres(session, cadre_ids=list(unvisited)):
+        owed = unvisited[person.cadre_id]
         t = _t(context, person)
         listed = "、".join(f"{code} {head}" for _, code, head in owed[:NAMES_LISTED])
         if len(owed) > NAMES_LISTED:
@@ -206,7 +198,11 @@ async def _household(
 
 async def _household_owed(session: AsyncSession, row: OutboxMessage, person: Recipient) -> bool:
     year, number = row.period.split("-Q")
-    return bool(await _unvisited(session, person.cadre_id, Quarter(int(year), int(number))))
+    quarter = Quarter(int(year), int(number))
+    owing = await cadres_with_unvisited(
+        session, [person.cadre_id], quarter.first_day, quarter.last_day
+    )
+    return person.cadre_id in owing
 
 
 # ---- ledger deadline --------------------------------------------------------------------

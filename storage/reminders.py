@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Cadre,
+    Household,
     HouseholdVisit,
     MilestoneReport,
     OutboxMessage,
@@ -52,11 +53,15 @@ def _recipient(row: Row[int, int | None, str, int, str, str | None]) -> Recipien
 
 
 async def reachable_cadres(
-    session: AsyncSession, unit_ids: Sequence[int] | None = None
+    session: AsyncSession,
+    unit_ids: Sequence[int] | None = None,
+    cadre_ids: Sequence[int] | None = None,
 ) -> list[Recipient]:
     statement = _reachable().order_by(Cadre.id)
     if unit_ids is not None:
         statement = statement.where(Cadre.unit_id.in_(list(unit_ids)))
+    if cadre_ids is not None:
+        statement = statement.where(Cadre.id.in_(list(cadre_ids)))
     return [_recipient(row) for row in (await session.execute(statement)).all()]
 
 
@@ -186,6 +191,26 @@ async def cadres_with_unvisited(
         .distinct()
     )
     return set(rows.scalars())
+
+
+async def unvisited_households(
+    session: AsyncSession, first_day: date, last_day: date
+) -> dict[int, list[tuple[int, str, str]]]:
+    """cadre id -> [(household id, code, head)] held now, not visited in the period."""
+    visited = exists().where(
+        HouseholdVisit.household_id == Pairing.household_id,
+        HouseholdVisit.visit_date.between(first_day, last_day),
+    )
+    rows = await session.execute(
+        select(Pairing.cadre_id, Household.id, Household.code, Household.head_name)
+        .join(Household, Household.id == Pairing.household_id)
+        .where(Pairing.until.is_(None), ~visited)
+        .order_by(Pairing.cadre_id, Household.code)
+    )
+    owed: dict[int, list[tuple[int, str, str]]] = {}
+    for cadre_id, household_id, code, head in rows.all():
+        owed.setdefault(cadre_id, []).append((household_id, code, head))
+    return owed
 
 
 async def outbox_counts(session: AsyncSession) -> dict[str, int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from reminders.rules import RuleContext
 from reminders.scheduler import ReminderScheduler, ReminderService
 from reminders.sender import Sender, SenderSettings
 from storage.models import Cadre, OutboxMessage, ReminderRule
+from storage.reminders import take_lease
 from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, Harness, running_bot
 
 # 2026-12-01 09:30 in Shanghai: the household-visit rule (30 days before Q4 ends) has fired.
@@ -185,3 +186,36 @@ async def test_two_processes_fire_and_send_as_one(bot_with_rules: Harness) -> No
         received = harness.api.messages_to(chat)[1:]  # after the registration reply
         assert owed >= 1 and len(received) == owed
         assert len({m["text"] for m in received}) == owed  # none twice
+
+
+async def test_a_standby_takes_over_from_a_dead_holder_and_catches_up(
+    bot_with_rules: Harness,
+) -> None:
+    """A holder that died without giving up the lease: the standby neither fires nor sends
+    while the lease is valid; once it has expired, the standby's renewal takes it, runs the
+    rules left unfired, and its sender delivers them."""
+    harness = bot_with_rules
+    await harness.register(CADRE_TG, "C1")
+    await harness.register(OTHER_CADRE_TG, "C2")
+    harness.clock.set(DEC_1)
+    async with harness.app.sessionmaker() as session, session.begin():
+        assert await take_lease(session, "dead", DEC_1, DEC_1 + timedelta(seconds=60))
+    settings = harness.app.settings
+    context = RuleContext(settings.tz, harness.app.catalogs, settings.ledger_season_opens_month_day)
+    options = SenderSettings(rate=None, per_chat_interval=0.0, quiet=None, idle_poll=0.02)
+    standby = ReminderService.build(
+        harness.app.bot, harness.app.sessionmaker, harness.clock, context, options
+    )
+    await standby.start()
+    try:
+        await standby.scheduler.renew()
+        assert not standby.scheduler.holds_lease()
+        assert await _outbox(harness) == []  # nothing fired under another's lease
+        harness.clock.set(DEC_1 + timedelta(seconds=61))  # the dead holder's lease expired
+        await standby.scheduler.renew()
+        assert standby.scheduler.holds_lease()
+        assert {r.rule for r in await _outbox(harness)} >= {"household_visit"}
+        await harness.api.wait_for_messages(CADRE_TG, count=1)
+        await harness.api.wait_for_messages(OTHER_CADRE_TG, count=1)
+    finally:
+        await standby.stop()
