@@ -55,7 +55,20 @@ LIST_HEADER = [
     "就读学校",
     "年级",
     "状态",
+    "辍学原因",
+    "辍学时间",
 ]
+# The dropout-case reasons (domain.dropouts.REASONS) as the county's forms name them.
+REASON_ZH = {
+    "poverty": "贫困",
+    "learning": "学习困难",
+    "work": "外出务工",
+    "marriage": "婚嫁",
+    "illness": "疾病或残疾",
+    "family": "家庭原因",
+    "distance": "路途遥远",
+    "other": "其他",
+}
 RATES_HEADER = [
     "层级",
     "乡镇编号",
@@ -109,6 +122,8 @@ def _list_rows(children: tuple[ListedChild, ...]) -> list[list[Any]]:
             c.row.school or "",
             c.row.grade or "",
             STATUS_ZH.get(c.row.status or "", c.row.status or "未填"),
+            REASON_ZH.get(c.row.case_reason or "", c.row.case_reason or ""),
+            c.row.case_since,
         ]
         for number, c in enumerate(children, 1)
     ]
@@ -124,8 +139,9 @@ def lists_workbook(lists: TownshipLists) -> bytes:
         (SHEET_DROPOUTS, lists.dropouts),
     ):
         sheet = _sheet(workbook, title, LIST_HEADER, _list_rows(children))
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=8, max_col=8):
-            cell.number_format = "yyyy-mm-dd"
+        for column in (8, len(LIST_HEADER)):
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+                cell.number_format = "yyyy-mm-dd"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Household, Member, Township, Unit, Village
+from storage.models import DropoutCase, Household, Member, Township, Unit, Village
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,9 @@ class ChildRow:
     village_name: str
     township_code: str
     township_name: str
+    # The child's latest dropout case, if any: its reason code and since when.
+    case_reason: str | None = None
+    case_since: date | None = None
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,13 @@ class UnitPlace:
 async def children_born_between(
     session: AsyncSession, after: date, until: date, township_id: int | None = None
 ) -> list[ChildRow]:
-    """One query: members born in (after, until] of households in poor villages."""
+    """One query: members born in (after, until] of households in poor villages, with the
+    reason and start of each one's latest dropout case."""
+    latest_case = (
+        select(DropoutCase.member_id, func.max(DropoutCase.id).label("case_id"))
+        .group_by(DropoutCase.member_id)
+        .subquery()
+    )
     statement = (
         select(
             Member.id,
@@ -61,10 +70,14 @@ async def children_born_between(
             Village.name,
             Township.code,
             Township.name,
+            DropoutCase.reason,
+            DropoutCase.since,
         )
         .join(Household, Household.id == Member.household_id)
         .join(Village, Village.id == Household.village_id)
         .join(Township, Township.id == Village.township_id)
+        .outerjoin(latest_case, latest_case.c.member_id == Member.id)
+        .outerjoin(DropoutCase, DropoutCase.id == latest_case.c.case_id)
         .where(
             Village.poor.is_(True),
             Member.birth_date.is_not(None),

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import main
@@ -26,7 +27,7 @@ from services.schooling import county_rates, schooling_for, township_lists
 from services.schooling_xlsx import lists_workbook
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade_sync
-from storage.models import Household, Member, Township, Unit, Village
+from storage.models import Cadre, DropoutCase, Household, Member, Township, Unit, Village
 
 SHANGHAI_TZ = ZoneInfo("Asia/Shanghai")
 YEAR = 2026
@@ -178,6 +179,31 @@ async def test_township_lists_hold_the_three_lists(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     await _seed(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        # 小刚's dropout case, reported by a cadre of some unit: its reason and start date
+        # go into the lists.
+        child = (await session.execute(select(Member).where(Member.name == "小刚"))).scalar_one()
+        unit = Unit(code="RPT", name="报告单位", kind="section")
+        session.add(unit)
+        await session.flush()
+        reporter = Cadre(code="R1", name="报告人", unit_id=unit.id, role="cadre")
+        session.add(reporter)
+        await session.flush()
+        reported = datetime(2026, 9, 20, 2, tzinfo=UTC)
+        session.add(
+            DropoutCase(
+                member_id=child.id,
+                household_id=child.household_id,
+                school_unit_id=None,
+                reporter_id=reporter.id,
+                reason="work",
+                since=date(2026, 9, 15),
+                state="confirmed",
+                reported_at=reported,
+                acknowledged_at=reported,
+                confirmed_at=reported,
+            )
+        )
     async with sessionmaker() as session:
         lists = await township_lists(session, YEAR)
     assert [(t.code, t.name) for t in lists] == [("T1", "栋川镇"), ("T2", "光禄镇")]
@@ -202,7 +228,12 @@ async def test_township_lists_hold_the_three_lists(
     birth = suspected[7]
     assert isinstance(birth, datetime) and birth.date() == date(2017, 3, 1)  # an Excel date
     assert suspected[8] == 9
-    assert suspected[9] == "小学" and suspected[-1] == "疑似辍学"
+    assert suspected[9] == "小学" and suspected[13] == "疑似辍学"
+    assert suspected[14:] == (None, None)  # no dropout case was reported for her
+    [dropout] = list(workbook["辍学"].iter_rows(min_row=2, values_only=True))
+    assert dropout[5] == "小刚" and dropout[14] == "外出务工"
+    since = dropout[15]
+    assert isinstance(since, datetime) and since.date() == date(2026, 9, 15)
 
 
 async def test_who_sees_what(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
