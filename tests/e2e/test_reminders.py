@@ -435,3 +435,34 @@ async def test_dropout_due_days_come_from_the_plan(quiet_bot: Harness) -> None:
     harness.clock.set(datetime(2026, 11, 30, 1, 30, tzinfo=UTC))
     result = await _scheduler(harness).fire("dropout_overdue")
     assert result is not None and result.inserted == 1  # with the default 3 days: none yet
+
+
+async def test_ledger_deadline_and_progress_request_on_november_30(quiet_bot: Harness) -> None:
+    """2026-11-30 is a ledger date and the month's last working day (a Monday)."""
+    harness = quiet_bot
+    await _registered(harness)
+    await harness.register(HEAD_TG, "H1")
+    harness.clock.set(datetime(2026, 11, 30, 1, 30, tzinfo=UTC))  # 09:30 local
+    ledgers = await _scheduler(harness).fire("ledger_deadline")
+    assert ledgers is not None and ledgers.inserted == 2  # C1 and C2; H1 holds no household
+    early = await _scheduler(harness).fire("progress_request")
+    assert early is not None and early.inserted == 0 and early.days == ()  # fires at 15:00
+    harness.clock.set(datetime(2026, 11, 30, 7, 30, tzinfo=UTC))  # 15:30 local
+    progress = await _scheduler(harness).fire("progress_request")
+    assert progress is not None and progress.inserted == 1  # the unit head of 教育股 only
+    # The head reports before the sender runs: the request is dropped, the ledgers are sent.
+    [listing] = await harness.say(HEAD_TG, "/progress")
+    harness.api.get_user(HEAD_TG).press(
+        listing, listing["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    )
+    await harness.api.wait_for_edit(HEAD_TG, listing["message_id"])
+    [question] = await harness.say(HEAD_TG, "台账收集中")
+    harness.api.get_user(HEAD_TG).press_button(question, harness.zh("Not yet"))
+    await harness.api.wait_for_edit(HEAD_TG, question["message_id"])
+    await _sender(harness).run_once()
+    states = {(r.rule, r.state) for r in await _outbox(harness)}
+    assert states == {("ledger_deadline", "sent"), ("progress_request", "dropped")}
+    [ledger] = await harness.api.wait_for_messages(CADRE_TG)
+    assert "2026-11-30" in ledger["text"] and "H004" in ledger["text"]
+    labels = [b["text"] for row in ledger["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels[0] == harness.zh("\U0001f4d2 Ledger {code} {head}", code="H001", head="户主1")
