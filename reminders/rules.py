@@ -43,7 +43,7 @@ from handlers.render import chunks
 from handlers.status import StatusVisit
 from handlers.village import PickVillage
 from services.deadlines import milestones_with_progress
-from services.ledgers import incomplete_ledgers, ledger_completion
+from services.ledgers import incomplete_ledgers, incomplete_ledgers_by_cadre, ledger_completion
 from services.notice import monthly_notice
 from storage.dropouts import CaseRow, cases_for
 from storage.models import OutboxMessage
@@ -214,13 +214,12 @@ async def _ledger(
     season = ledger_season(occurrence.day, context.ledger_opens)
     if not season.opens <= occurrence.day <= season.deadline:
         return []
+    incomplete = await incomplete_ledgers_by_cadre(
+        session, season.year, season.opens, tz=context.tz
+    )
     reminders = []
-    for person in await reachable_cadres(session):
-        owed = await incomplete_ledgers(
-            session, person.cadre_id, season.year, season.opens, tz=context.tz
-        )
-        if not owed:
-            continue
+    for person in await reachable_cadres(session, cadre_ids=list(incomplete)):
+        owed = incomplete[person.cadre_id]
         t = _t(context, person)
         listed = "、".join(f"{o.household_code} {o.head_name}" for o in owed[:NAMES_LISTED])
         if len(owed) > NAMES_LISTED:

@@ -212,15 +212,30 @@ async def incomplete_ledgers(
     tz: ZoneInfo = PLAN_TZ,
 ) -> list[IncompleteLedger]:
     """The cadre's currently held households whose ledger of `year` is incomplete, by code."""
+    found = await incomplete_ledgers_by_cadre(session, year, season_opens, tz=tz, cadre_id=cadre_id)
+    return found.get(cadre_id, [])
+
+
+async def incomplete_ledgers_by_cadre(
+    session: AsyncSession,
+    year: int,
+    season_opens: date,
+    *,
+    tz: ZoneInfo = PLAN_TZ,
+    cadre_id: int | None = None,
+) -> dict[int, list[IncompleteLedger]]:
+    """Every holder's incomplete ledgers of `year` (or one holder's), three queries in all."""
     async with _reading(session):
         rows = await _missing_by_household(
             session, year, season_start(season_opens, tz), held_at=None, cadre_id=cadre_id
         )
-    return [
-        IncompleteLedger(h.household_id, h.household_code, h.head_name, missing)
-        for h, missing in rows
-        if missing
-    ]
+    found: dict[int, list[IncompleteLedger]] = {}
+    for h, missing in rows:
+        if missing:
+            found.setdefault(h.cadre_id, []).append(
+                IncompleteLedger(h.household_id, h.household_code, h.head_name, missing)
+            )
+    return found
 
 
 # ---- the /ledger flow ------------------------------------------------------------------
