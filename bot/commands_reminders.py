@@ -18,8 +18,10 @@ from storage.db import make_engine, make_sessionmaker
 from storage.reminders import outbox_counts, rules
 
 
-async def run_scheduler(settings: Settings) -> int:
-    """Scheduler and sender without the bot's polling, e.g. for CADREBOT_SCHEDULER=off bots."""
+async def run_scheduler(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """Scheduler and sender without the bot's polling, e.g. for CADREBOT_SCHEDULER=off bots.
+
+    Runs until SIGINT/SIGTERM (or until `stop` is set, for tests)."""
     if settings.bot_token is None:
         print("cadrebot scheduler needs BOT_TOKEN to send reminders", file=sys.stderr)
         return 2
@@ -28,11 +30,12 @@ async def run_scheduler(settings: Settings) -> int:
     service = build_reminders(
         settings, bot, make_sessionmaker(engine), Catalogs.load(settings.locale), SystemClock()
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, stop.set)
     try:
         await service.start()
         print("scheduler running; Ctrl+C to stop", file=sys.stderr)

@@ -466,3 +466,23 @@ async def test_ledger_deadline_and_progress_request_on_november_30(quiet_bot: Ha
     assert "2026-11-30" in ledger["text"] and "H004" in ledger["text"]
     labels = [b["text"] for row in ledger["reply_markup"]["inline_keyboard"] for b in row]
     assert labels[0] == harness.zh("\U0001f4d2 Ledger {code} {head}", code="H001", head="户主1")
+
+
+async def test_cadrebot_scheduler_runs_alone_and_stops(quiet_bot: Harness) -> None:
+    from bot.commands_reminders import run_scheduler
+    from storage.models import SchedulerLease
+
+    settings = quiet_bot.app.settings
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_scheduler(settings, stop))
+    for _ in range(100):
+        async with quiet_bot.app.sessionmaker() as session:
+            lease = await session.get(SchedulerLease, "reminders")
+        if lease is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert lease is not None  # it took the lease, so it is the one firing
+    stop.set()
+    assert await asyncio.wait_for(running, 10) == 0
+    no_token = settings.model_copy(update={"bot_token": None})
+    assert await run_scheduler(no_token) == 2
