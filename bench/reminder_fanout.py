@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 
 from bench.common import bot_for, throwaway_postgres
-from bot.i18n import Catalogs
 from domain.clock import FixedClock
 from fakeapi.server import FakeBotAPI
 from reminders.rules import RuleContext
@@ -39,6 +38,7 @@ from reminders.sender import Sender, SenderSettings
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
 from storage.models import Cadre, Household, OutboxMessage, Pairing, Township, Unit, Village
+from ui.i18n import Catalogs
 
 TOKEN = "424242:bench-reminders"
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, outside quiet hours

@@ -15,7 +15,6 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import publish_commands
-from bot.i18n import Catalogs
 from bot.middlewares import ActorMiddleware, DbSessionMiddleware
 from bot.polling import BatchPoller
 from bot.settings import Settings
@@ -26,9 +25,9 @@ from reminders.rules import RuleContext
 from reminders.scheduler import ReminderService
 from reminders.sender import SenderSettings
 from services.actors import AccountCache
-from services.visits import VisitRules
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
+from ui.i18n import Catalogs
 
 logger = logging.getLogger(__name__)
 
@@ -66,12 +65,8 @@ def build_dispatcher(
         clock=clock,
         catalogs=catalogs,
         settings=settings,
-        visit_rules=VisitRules(
-            tz=settings.tz,
-            backdate_days=settings.backdate_days,
-            far_beyond_m=settings.far_meters,
-            evidence_dir=settings.evidence_dir,
-        ),
+        plan_rules=settings.plan_rules(),
+        quiet_hours=settings.quiet,
         # (month, day) the ledger season opens; services.ledgers takes it with the plan zone.
         ledger_season_opens=settings.ledger_season_opens_month_day,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.types import BotCommand, MenuButtonCommands
 
-from bot.i18n import N_, Catalogs
+from ui.i18n import N_, Catalogs
 
 COMMANDS = (
     ("mystatus", N_("What I still owe")),

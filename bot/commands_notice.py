@@ -8,15 +8,15 @@ import re
 import sys
 from pathlib import Path
 
-from bot.i18n import Catalogs
 from bot.settings import Settings
 from domain.clock import SystemClock, local_today
 from domain.errors import InputRefused
 from domain.periods import Month
-from handlers.notice import render_notice
 from services.notice import monthly_notice
 from services.notice_files import notice_chart, notice_workbook
 from storage.db import make_engine, make_sessionmaker
+from ui.i18n import Catalogs
+from ui.views.notice import render_notice
 
 _TAG = re.compile(r"</?b>")
 

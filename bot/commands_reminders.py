@@ -9,13 +9,13 @@ import sys
 from datetime import datetime
 
 from bot.app import build_bot, build_reminders
-from bot.i18n import Catalogs
 from bot.settings import Settings
 from domain.clock import SystemClock
 from reminders.outbox import preview
 from reminders.rules import RuleContext
 from storage.db import make_engine, make_sessionmaker
 from storage.reminders import outbox_counts, rules
+from ui.i18n import Catalogs
 
 
 async def run_scheduler(settings: Settings, stop: asyncio.Event | None = None) -> int:

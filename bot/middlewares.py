@@ -9,8 +9,8 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import Catalogs
 from services.actors import AccountCache
+from ui.i18n import Catalogs
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 

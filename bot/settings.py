@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.ledgers import parse_month_day
+from domain.plan_rules import PlanRules
 from domain.reminders import QuietHours
 
 DEFAULT_DATA_DIR = Path("data")
@@ -99,6 +100,16 @@ class Settings(BaseSettings):
     @property
     def quiet(self) -> QuietHours | None:
         return parse_quiet_hours(self.quiet_hours)
+
+    def plan_rules(self) -> PlanRules:
+        """The plan's rules as one frozen object, built once in the root and passed down."""
+        return PlanRules(
+            tz=self.tz,
+            backdate_days=self.backdate_days,
+            far_beyond_m=self.far_meters,
+            ledger_season_opens=self.ledger_season_opens_month_day,
+            evidence_dir=self.evidence_dir,
+        )
 
     @property
     def ledger_season_opens_month_day(self) -> tuple[int, int]:

@@ -9,22 +9,38 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 
-from fakeapi.state import ChatState, JsonDict
+from fakeapi.methods import Methods
+from fakeapi.state import ChatState, JsonDict, World
+from fakeapi.users import FakeUser
 
-if TYPE_CHECKING:
-    from fakeapi.server import FakeBotAPI
+
+class SandboxHost(Protocol):
+    """What the page needs of the fake server (FakeBotAPI), without importing it back."""
+
+    @property
+    def world(self) -> World: ...
+
+    @property
+    def methods(self) -> Methods: ...
+
+    @property
+    def personas(self) -> Sequence[JsonDict]: ...
+
+    def get_user(self, user_id: int) -> FakeUser: ...
+
 
 PAGE_PATH = Path(__file__).with_name("sandbox.html")
 MAX_LONG_POLL = 25.0
 
 
-def add_sandbox_routes(app: web.Application, api: FakeBotAPI) -> None:
+def add_sandbox_routes(app: web.Application, api: SandboxHost) -> None:
     """Register GET / and /sandbox/api/* on the fake's application."""
     page = PAGE_PATH.read_bytes()  # once, at construction time
 
@@ -45,7 +61,7 @@ def add_sandbox_routes(app: web.Application, api: FakeBotAPI) -> None:
 class Sandbox:
     """Endpoint handlers; every action goes through the same FakeUser API as tests."""
 
-    def __init__(self, api: FakeBotAPI) -> None:
+    def __init__(self, api: SandboxHost) -> None:
         self.api = api
 
     def _chat(self, user_id: Any) -> ChatState:

@@ -19,6 +19,7 @@ from aiohttp import BodyPartReader, web
 
 from fakeapi.errors import ApiError, Invalid
 from fakeapi.methods import Methods, scope_key
+from fakeapi.sandbox import add_sandbox_routes
 from fakeapi.schema import RawValue, Schema, Upload
 from fakeapi.state import ChatState, JsonDict, World
 from fakeapi.users import FakeUser
@@ -122,8 +123,6 @@ class FakeBotAPI:
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         if self.personas:
-            from fakeapi.sandbox import add_sandbox_routes
-
             add_sandbox_routes(app, self)
         return app
 

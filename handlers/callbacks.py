@@ -1,25 +1,34 @@
-"""Typed callback data: ids only, well under Telegram's 64 bytes."""
+"""Callback data back into actions: an aiogram filter over ui.actions, and keyboards from views."""
 
 from __future__ import annotations
 
-from aiogram.filters.callback_data import CallbackData
+from typing import Any
+
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery
+from magic_filter import MagicFilter
+
+from ui.actions import Action
 
 
-class PickHousehold(CallbackData, prefix="vh"):
-    household_id: int
+class ActionFilter(Filter):
+    """Matches callback data that unpacks to `kind` (and passes `rule`); injects `callback_data`."""
+
+    def __init__(self, kind: type[Action], rule: MagicFilter | None = None) -> None:
+        self.kind = kind
+        self.rule = rule
+
+    async def __call__(self, query: CallbackQuery) -> bool | dict[str, Any]:
+        if not query.data:
+            return False
+        action = self.kind.unpack(query.data)
+        if action is None:
+            return False
+        if self.rule is not None and not self.rule.resolve(action):
+            return False
+        return {"callback_data": action}
 
 
-class HouseholdPage(CallbackData, prefix="vp"):
-    page: int
-
-
-class PickDate(CallbackData, prefix="vd"):
-    """`days_ago` 0 = today, 1 = yesterday, -1 = type another date."""
-
-    days_ago: int
-
-
-class VisitStep(CallbackData, prefix="vs"):
-    """Confirm screen actions: ok, loc, note, cancel."""
-
-    action: str
+def on(kind: type[Action], rule: MagicFilter | None = None) -> ActionFilter:
+    """`router.callback_query.register(handler, on(VisitStep, F.action == "ok"))`."""
+    return ActionFilter(kind, rule)

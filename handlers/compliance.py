@@ -9,15 +9,15 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Translator
 from domain.clock import Clock
 from domain.coverage import Coverage, CoverageReport
 from domain.periods import Quarter
+from domain.plan_rules import PlanRules
 from domain.roles import ComplianceScope
-from handlers.render import chunks, esc
 from services.actors import Actor
 from services.compliance import compliance_for
-from services.visits import VisitRules
+from ui.i18n import Translator
+from ui.render import chunks, esc
 
 # "2026-Q4", "2026q4", "2026-" ...: meant as a period (then parsed strictly); else a code.
 _PERIOD_LIKE = re.compile(r"^\d{4}")
@@ -29,13 +29,13 @@ async def show_compliance(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     ledger_season_opens: tuple[int, int],
     t: Translator,
 ) -> None:
     quarter, focus = parse_compliance_args(command.args or "")
     report = await compliance_for(
-        session, actor, quarter, clock, visit_rules.tz, ledger_season_opens, focus
+        session, actor, quarter, clock, plan_rules.tz, ledger_season_opens, focus
     )
     for part in chunks(render_report(report, t)):
         await message.answer(part)

@@ -7,13 +7,13 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Translator
 from domain.clock import Clock
 from domain.deadlines import Deadline
-from handlers.render import chunks, esc
+from domain.plan_rules import PlanRules
 from services.actors import Actor
 from services.deadlines import deadlines_for
-from services.visits import VisitRules
+from ui.i18n import Translator
+from ui.render import chunks, esc
 
 # Progress notes are shown cut to this many characters under their milestone.
 PROGRESS_SHOWN = 120
@@ -24,10 +24,10 @@ async def show_deadlines(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     t: Translator,
 ) -> None:
-    listing = await deadlines_for(session, actor, clock, visit_rules.tz, t.locale)
+    listing = await deadlines_for(session, actor, clock, plan_rules.tz, t.locale)
     header = (
         t("<b>Deadlines of {unit}</b>", unit=esc(listing.unit_name))
         if listing.unit_name

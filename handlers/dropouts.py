@@ -14,14 +14,12 @@ from typing import Any
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiogram.filters import Command, CommandObject
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, Catalogs, Translator
 from domain.clock import Clock, local_today
 from domain.dropouts import (
     CLOSED,
@@ -33,7 +31,8 @@ from domain.dropouts import (
     steps_in,
 )
 from domain.errors import InputRefused
-from handlers.render import chunks, esc
+from domain.plan_rules import PlanRules
+from handlers.callbacks import on
 from services.actors import Actor
 from services.dropouts import (
     CaseLine,
@@ -51,62 +50,35 @@ from services.dropouts import (
     take_step,
 )
 from services.dropouts import case_view as load_case
-from services.visits import VisitRules
+from ui.actions import (
+    CaseOpen,
+    CaseStep,
+    DropoutChild,
+    DropoutConfirm,
+    DropoutFromLedger,
+    DropoutHousehold,
+    DropoutNewChild,
+    DropoutPage,
+    DropoutReason,
+    DropoutSince,
+    DropoutSkip,
+)
+from ui.i18n import Catalogs, Translator
+from ui.render import chunks, esc
+from ui.views.dropouts import (
+    CLOSING_NAMES,
+    EVENT_NAMES,
+    REASON_NAMES,
+    STATE_NAMES,
+    STEP_BUTTONS,
+    STEP_PROMPTS,
+)
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 8
 CASES_SHOWN = 30
 RETRY_WAIT_MAX = 5
 NOT_A_COMMAND = ~F.text.startswith("/")
-
-
-class DropoutPage(CallbackData, prefix="drp"):
-    page: int
-
-
-class DropoutHousehold(CallbackData, prefix="drh"):
-    household_id: int
-
-
-class DropoutChild(CallbackData, prefix="drc"):
-    member_id: int
-
-
-class DropoutNewChild(CallbackData, prefix="drn"):
-    household_id: int
-
-
-class DropoutReason(CallbackData, prefix="drr"):
-    reason: str
-
-
-class DropoutSince(CallbackData, prefix="drs"):
-    """`typed` 0 = today, 1 = type another date."""
-
-    typed: int
-
-
-class DropoutSkip(CallbackData, prefix="drk"):
-    """Skip an optional answer: `birth` or `note`."""
-
-    what: str
-
-
-class DropoutConfirm(CallbackData, prefix="dro"):
-    ok: int
-
-
-class DropoutFromLedger(CallbackData, prefix="drl"):
-    member_id: int
-
-
-class CaseStep(CallbackData, prefix="dcs"):
-    case_id: int
-    step: str
-
-
-class CaseOpen(CallbackData, prefix="dco"):
-    case_id: int
 
 
 class DropoutFlow(StatesGroup):
@@ -120,61 +92,6 @@ class DropoutFlow(StatesGroup):
 
 class CaseFlow(StatesGroup):
     text = State()
-
-
-REASON_NAMES = {
-    "poverty": N_("poverty"),
-    "learning": N_("learning difficulty"),
-    "work": N_("work"),
-    "marriage": N_("marriage"),
-    "illness": N_("illness or disability"),
-    "family": N_("family"),
-    "distance": N_("distance"),
-    "other": N_("other"),
-}
-STATE_NAMES = {
-    "reported": N_("reported, waiting for the school to acknowledge"),
-    "acknowledged": N_("acknowledged, to be verified"),
-    "confirmed": N_("confirmed dropout, persuasion under way"),
-}
-CLOSING_NAMES = {
-    "not_a_dropout": N_("closed: not a dropout"),
-    "returned": N_("closed: returned to school"),
-    "transferred": N_("closed: transferred"),
-    "exempted": N_("closed: exempted"),
-    "still_out": N_("closed: still out of school"),
-}
-STEP_BUTTONS = {
-    "acknowledge": N_("\u2714 Acknowledge"),
-    "not_a_dropout": N_("Not a dropout"),
-    "confirm": N_("Confirmed dropout"),
-    "persuade": N_("Persuasion attempt"),
-    "returned": N_("Returned to school"),
-    "transferred": N_("Transferred"),
-    "exempted": N_("Exempted"),
-    "still_out": N_("Still out of school"),
-}
-EVENT_NAMES = {
-    "report": N_("reported"),
-    "rereport": N_("reported again"),
-    "acknowledge": N_("acknowledged"),
-    "not_a_dropout": N_("verified: not a dropout"),
-    "confirm": N_("verified: confirmed dropout"),
-    "persuade": N_("persuasion attempt"),
-    "returned": N_("returned to school"),
-    "transferred": N_("transferred"),
-    "exempted": N_("exempted"),
-    "still_out": N_("still out of school"),
-}
-STEP_PROMPTS = {
-    "persuade": N_(
-        "Case #{case}: type the outcome of the persuasion attempt (who went, what was said), "
-        "optionally starting with its date YYYY-MM-DD; without a date it counts as today."
-    ),
-    "transferred": N_("Case #{case}: type the name of the school the child transferred to."),
-    "exempted": N_("Case #{case}: type the reason for the exemption, for example illness."),
-    "still_out": N_("Case #{case}: type why the child is still out of school."),
-}
 
 
 def _source(event: Message | CallbackQuery) -> str:
@@ -194,7 +111,7 @@ def state_text(view_state: str, closing: str | None, t: Translator) -> str:
     return t(STATE_NAMES.get(view_state, view_state))
 
 
-def case_text(view: CaseView, visit_rules: VisitRules, t: Translator) -> str:
+def case_text(view: CaseView, plan_rules: PlanRules, t: Translator) -> str:
     """A case with its whole history, in the reader's language."""
     row = view.row
     lines = [
@@ -231,7 +148,7 @@ def case_text(view: CaseView, visit_rules: VisitRules, t: Translator) -> str:
             lines.append(t("Next step due by {date}.", date=view.due.isoformat()))
     lines.append(t("<b>History</b>"))
     for event in view.events:
-        when = event.at.astimezone(visit_rules.tz).strftime("%Y-%m-%d %H:%M")
+        when = event.at.astimezone(plan_rules.tz).strftime("%Y-%m-%d %H:%M")
         what = t(EVENT_NAMES.get(event.kind, event.kind))
         line = f"\u2022 {when} {what} \u2014 {esc(event.actor_name)}"
         if event.kind == "persuade" and event.on_date is not None:
@@ -250,7 +167,7 @@ def steps_keyboard(
     builder = InlineKeyboardBuilder()
     for step in steps:
         builder.button(
-            text=t(STEP_BUTTONS[step]), callback_data=CaseStep(case_id=case_id, step=step)
+            text=t(STEP_BUTTONS[step]), callback_data=CaseStep(case_id=case_id, step=step).pack()
         )
     builder.adjust(2)
     return builder.as_markup()
@@ -289,7 +206,7 @@ async def notify(
     catalogs: Catalogs,
     outcome: CaseOutcome,
     actor: Actor,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
 ) -> None:
     """Tell the reporter and the school about a change, after the commit.
 
@@ -297,7 +214,7 @@ async def notify(
     """
     for tell in outcome.tell:
         t = catalogs.translator(tell.account.locale)
-        text = _headline(outcome, actor, t) + "\n\n" + case_text(outcome.view, visit_rules, t)
+        text = _headline(outcome, actor, t) + "\n\n" + case_text(outcome.view, plan_rules, t)
         steps = steps_in(outcome.view.row.state) if tell.with_steps else ()
         markup = steps_keyboard(outcome.view.row.id, steps, t)
         try:
@@ -322,7 +239,7 @@ async def _deliver(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMark
         await bot.send_message(chat_id, text, reply_markup=markup)
 
 
-def _report_reply(outcome: CaseOutcome, visit_rules: VisitRules, t: Translator) -> str:
+def _report_reply(outcome: CaseOutcome, plan_rules: PlanRules, t: Translator) -> str:
     row = outcome.view.row
     if outcome.duplicate:
         head = t("This was already recorded; nothing was added.")
@@ -349,7 +266,7 @@ def _report_reply(outcome: CaseOutcome, visit_rules: VisitRules, t: Translator) 
             child=esc(row.child_name),
             case=row.id,
         )
-    return head + "\n\n" + case_text(outcome.view, visit_rules, t)
+    return head + "\n\n" + case_text(outcome.view, plan_rules, t)
 
 
 # ---- /dropout: the report ---------------------------------------------------------------
@@ -361,16 +278,17 @@ def _households_keyboard(items: list[tuple[int, str, str]], page: int) -> Inline
     builder = InlineKeyboardBuilder()
     for household_id, code, head in items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
         builder.button(
-            text=f"{code} {head}"[:60], callback_data=DropoutHousehold(household_id=household_id)
+            text=f"{code} {head}"[:60],
+            callback_data=DropoutHousehold(household_id=household_id).pack(),
         )
     builder.adjust(1)
     if pages > 1:
         nav = InlineKeyboardBuilder()
         if page > 0:
-            nav.button(text="\u2190", callback_data=DropoutPage(page=page - 1))
-        nav.button(text=f"{page + 1}/{pages}", callback_data=DropoutPage(page=page))
+            nav.button(text="\u2190", callback_data=DropoutPage(page=page - 1).pack())
+        nav.button(text=f"{page + 1}/{pages}", callback_data=DropoutPage(page=page).pack())
         if page < pages - 1:
-            nav.button(text="\u2192", callback_data=DropoutPage(page=page + 1))
+            nav.button(text="\u2192", callback_data=DropoutPage(page=page + 1).pack())
         builder.attach(nav)
     return builder.as_markup()
 
@@ -381,7 +299,7 @@ async def dropout_command(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
     bot: Bot,
@@ -393,20 +311,20 @@ async def dropout_command(
         code, name, word = parse_one_line(command.args)
         report = DropoutReport(
             reason=parse_reason(word),
-            since=local_today(clock, visit_rules.tz),
+            since=local_today(clock, plan_rules.tz),
             household_code=code,
             child_name=name,
         )
         outcome = await report_dropout(
-            session, actor, report, clock, visit_rules.tz, source=_source(message)
+            session, actor, report, clock, plan_rules.tz, source=_source(message)
         )
         await _send(
             message,
-            _report_reply(outcome, visit_rules, t),
+            _report_reply(outcome, plan_rules, t),
             steps_keyboard(outcome.view.row.id, outcome.view.steps, t),
         )
         if not outcome.duplicate:
-            await notify(bot, catalogs, outcome, actor, visit_rules)
+            await notify(bot, catalogs, outcome, actor, plan_rules)
         return
     items = await my_households(session, actor)
     if not items:
@@ -449,10 +367,10 @@ async def dropout_household(
     builder = InlineKeyboardBuilder()
     for child in household.children:
         label = child.name + (f" ({child.birth_date.year})" if child.birth_date else "")
-        builder.button(text=label[:60], callback_data=DropoutChild(member_id=child.id))
+        builder.button(text=label[:60], callback_data=DropoutChild(member_id=child.id).pack())
     builder.button(
         text=t("\u2795 Add a child"),
-        callback_data=DropoutNewChild(household_id=household.household_id),
+        callback_data=DropoutNewChild(household_id=household.household_id).pack(),
     )
     builder.adjust(2)
     if isinstance(query.message, Message):
@@ -471,7 +389,9 @@ async def _ask_reason(state: FSMContext, t: Translator) -> tuple[str, InlineKeyb
     data = await state.get_data()
     builder = InlineKeyboardBuilder()
     for reason in REASONS:
-        builder.button(text=t(REASON_NAMES[reason]), callback_data=DropoutReason(reason=reason))
+        builder.button(
+            text=t(REASON_NAMES[reason]), callback_data=DropoutReason(reason=reason).pack()
+        )
     builder.adjust(2)
     text = t(
         "{code}: {child}. Why is the child out of school?",
@@ -550,7 +470,7 @@ async def dropout_typed_name(message: Message, state: FSMContext, t: Translator)
     await state.update_data(child=name)
     await state.set_state(DropoutFlow.child_birth)
     builder = InlineKeyboardBuilder()
-    builder.button(text=t("Skip"), callback_data=DropoutSkip(what="birth"))
+    builder.button(text=t("Skip"), callback_data=DropoutSkip(what="birth").pack())
     await message.answer(
         t("{child}: type the birth date as YYYY-MM-DD, or skip.", child=esc(name)),
         reply_markup=builder.as_markup(),
@@ -558,10 +478,10 @@ async def dropout_typed_name(message: Message, state: FSMContext, t: Translator)
 
 
 async def dropout_typed_birth(
-    message: Message, clock: Clock, visit_rules: VisitRules, state: FSMContext, t: Translator
+    message: Message, clock: Clock, plan_rules: PlanRules, state: FSMContext, t: Translator
 ) -> None:
     await _flow_data(state, "household_id", "child")
-    birth = parse_date_answer(message.text or "", clock, visit_rules.tz)
+    birth = parse_date_answer(message.text or "", clock, plan_rules.tz)
     await state.update_data(birth=birth.isoformat())
     await state.set_state(DropoutFlow.pick)
     text, markup = await _ask_reason(state, t)
@@ -572,7 +492,7 @@ async def dropout_reason(
     query: CallbackQuery,
     callback_data: DropoutReason,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
 ) -> None:
@@ -580,12 +500,13 @@ async def dropout_reason(
     if callback_data.reason not in REASONS:
         raise InputRefused("stale_button")
     await state.update_data(reason=callback_data.reason)
-    today = local_today(clock, visit_rules.tz)
+    today = local_today(clock, plan_rules.tz)
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=t("Today {date}", date=today.strftime("%m-%d")), callback_data=DropoutSince(typed=0)
+        text=t("Today {date}", date=today.strftime("%m-%d")),
+        callback_data=DropoutSince(typed=0).pack(),
     )
-    builder.button(text=t("Another date"), callback_data=DropoutSince(typed=1))
+    builder.button(text=t("Another date"), callback_data=DropoutSince(typed=1).pack())
     builder.adjust(2)
     if isinstance(query.message, Message):
         await query.message.edit_text(
@@ -598,7 +519,7 @@ async def dropout_since(
     query: CallbackQuery,
     callback_data: DropoutSince,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
 ) -> None:
@@ -609,17 +530,17 @@ async def dropout_since(
             await query.message.edit_text(t("Type the date as YYYY-MM-DD."))
         await query.answer()
         return
-    await state.update_data(since=local_today(clock, visit_rules.tz).isoformat())
+    await state.update_data(since=local_today(clock, plan_rules.tz).isoformat())
     if isinstance(query.message, Message):
         await _ask_note(query.message, state, t)
     await query.answer()
 
 
 async def dropout_typed_since(
-    message: Message, clock: Clock, visit_rules: VisitRules, state: FSMContext, t: Translator
+    message: Message, clock: Clock, plan_rules: PlanRules, state: FSMContext, t: Translator
 ) -> None:
     await _flow_data(state, "household_id", "child", "reason")
-    since = parse_date_answer(message.text or "", clock, visit_rules.tz)
+    since = parse_date_answer(message.text or "", clock, plan_rules.tz)
     await state.update_data(since=since.isoformat())
     await _ask_note(message, state, t)
 
@@ -627,7 +548,7 @@ async def dropout_typed_since(
 async def _ask_note(message: Message, state: FSMContext, t: Translator) -> None:
     await state.set_state(DropoutFlow.note)
     builder = InlineKeyboardBuilder()
-    builder.button(text=t("Skip"), callback_data=DropoutSkip(what="note"))
+    builder.button(text=t("Skip"), callback_data=DropoutSkip(what="note").pack())
     await message.answer(
         t("Add a note (what you saw, who you spoke to), or skip."), reply_markup=builder.as_markup()
     )
@@ -675,8 +596,8 @@ def _confirm_view(data: dict[str, Any], t: Translator) -> tuple[str, InlineKeybo
     if data.get("note"):
         lines.append(t("Note: {note}", note=esc(data["note"])))
     builder = InlineKeyboardBuilder()
-    builder.button(text=t("\u2705 Report"), callback_data=DropoutConfirm(ok=1))
-    builder.button(text=t("Cancel"), callback_data=DropoutConfirm(ok=0))
+    builder.button(text=t("\u2705 Report"), callback_data=DropoutConfirm(ok=1).pack())
+    builder.button(text=t("Cancel"), callback_data=DropoutConfirm(ok=0).pack())
     builder.adjust(2)
     return "\n".join(lines), builder.as_markup()
 
@@ -687,7 +608,7 @@ async def dropout_confirm(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
     bot: Bot,
@@ -710,19 +631,19 @@ async def dropout_confirm(
         note=str(data["note"]) if data.get("note") else None,
     )
     outcome = await report_dropout(
-        session, actor, report, clock, visit_rules.tz, source=_source(query)
+        session, actor, report, clock, plan_rules.tz, source=_source(query)
     )
     await state.clear()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
         await _send(
             query.message,
-            _report_reply(outcome, visit_rules, t),
+            _report_reply(outcome, plan_rules, t),
             steps_keyboard(outcome.view.row.id, outcome.view.steps, t),
         )
     await query.answer()
     if not outcome.duplicate:
-        await notify(bot, catalogs, outcome, actor, visit_rules)
+        await notify(bot, catalogs, outcome, actor, plan_rules)
 
 
 async def _flow_data(state: FSMContext, *keys: str) -> dict[str, Any]:
@@ -753,13 +674,13 @@ async def cases_command(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
 ) -> None:
     """Open cases I can act on or reported, overdue first."""
     await state.clear()
-    lines = await my_cases(session, actor, clock, visit_rules.tz)
+    lines = await my_cases(session, actor, clock, plan_rules.tz)
     if not lines:
         await message.answer(t("No open dropout cases that concern you."))
         return
@@ -771,7 +692,7 @@ async def cases_command(
     for line in lines[:CASES_SHOWN]:
         builder.button(
             text=f"#{line.row.id} {line.row.child_name}"[:60],
-            callback_data=CaseOpen(case_id=line.row.id),
+            callback_data=CaseOpen(case_id=line.row.id).pack(),
         )
     builder.adjust(3)
     await _send(message, text, builder.as_markup())
@@ -783,14 +704,14 @@ async def case_open(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     t: Translator,
 ) -> None:
-    view = await load_case(session, actor, callback_data.case_id, clock, visit_rules.tz)
+    view = await load_case(session, actor, callback_data.case_id, clock, plan_rules.tz)
     if isinstance(query.message, Message):
         await _send(
             query.message,
-            case_text(view, visit_rules, t),
+            case_text(view, plan_rules, t),
             steps_keyboard(view.row.id, view.steps, t),
         )
     await query.answer()
@@ -802,7 +723,7 @@ async def case_step(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
     bot: Bot,
@@ -818,13 +739,13 @@ async def case_step(
         await query.answer()
         return
     outcome = await take_step(
-        session, actor, case_id, step, clock, visit_rules.tz, source=_source(query)
+        session, actor, case_id, step, clock, plan_rules.tz, source=_source(query)
     )
     await _after_step(
         query.message if isinstance(query.message, Message) else None,
         outcome,
         actor,
-        visit_rules,
+        plan_rules,
         t,
         bot,
         catalogs,
@@ -837,7 +758,7 @@ async def case_typed_text(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
     bot: Bot,
@@ -850,19 +771,19 @@ async def case_typed_text(
         int(data["case_id"]),
         str(data["step"]),
         clock,
-        visit_rules.tz,
+        plan_rules.tz,
         text=message.text or "",
         source=_source(message),
     )
     await state.clear()
-    await _after_step(message, outcome, actor, visit_rules, t, bot, catalogs)
+    await _after_step(message, outcome, actor, plan_rules, t, bot, catalogs)
 
 
 async def _after_step(
     message: Message | None,
     outcome: CaseOutcome,
     actor: Actor,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     t: Translator,
     bot: Bot,
     catalogs: Catalogs,
@@ -876,18 +797,19 @@ async def _after_step(
         )
         await _send(
             message,
-            head + "\n\n" + case_text(view, visit_rules, t),
+            head + "\n\n" + case_text(view, plan_rules, t),
             steps_keyboard(view.row.id, view.steps, t),
         )
     if not outcome.duplicate:
-        await notify(bot, catalogs, outcome, actor, visit_rules)
+        await notify(bot, catalogs, outcome, actor, plan_rules)
 
 
 def ledger_offer(member_id: int, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
     """What the ledger sends after a child is marked "suspected dropout"."""
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=t("Report as a dropout case"), callback_data=DropoutFromLedger(member_id=member_id)
+        text=t("Report as a dropout case"),
+        callback_data=DropoutFromLedger(member_id=member_id).pack(),
     )
     return t(
         "The child's township central school takes up a dropout case: report it?"
@@ -900,17 +822,17 @@ def build_router() -> Router:
     answer = F.text & NOT_A_COMMAND
     router.message.register(dropout_command, Command("dropout"))
     router.message.register(cases_command, Command("cases"))
-    router.callback_query.register(dropout_page, DropoutPage.filter())
-    router.callback_query.register(dropout_household, DropoutHousehold.filter())
-    router.callback_query.register(dropout_child, DropoutChild.filter())
-    router.callback_query.register(dropout_new_child, DropoutNewChild.filter())
-    router.callback_query.register(dropout_from_ledger, DropoutFromLedger.filter())
-    router.callback_query.register(dropout_reason, DropoutReason.filter())
-    router.callback_query.register(dropout_since, DropoutSince.filter())
-    router.callback_query.register(dropout_skip, DropoutSkip.filter())
-    router.callback_query.register(dropout_confirm, DropoutConfirm.filter())
-    router.callback_query.register(case_open, CaseOpen.filter())
-    router.callback_query.register(case_step, CaseStep.filter())
+    router.callback_query.register(dropout_page, on(DropoutPage))
+    router.callback_query.register(dropout_household, on(DropoutHousehold))
+    router.callback_query.register(dropout_child, on(DropoutChild))
+    router.callback_query.register(dropout_new_child, on(DropoutNewChild))
+    router.callback_query.register(dropout_from_ledger, on(DropoutFromLedger))
+    router.callback_query.register(dropout_reason, on(DropoutReason))
+    router.callback_query.register(dropout_since, on(DropoutSince))
+    router.callback_query.register(dropout_skip, on(DropoutSkip))
+    router.callback_query.register(dropout_confirm, on(DropoutConfirm))
+    router.callback_query.register(case_open, on(CaseOpen))
+    router.callback_query.register(case_step, on(CaseStep))
     router.message.register(dropout_typed_name, DropoutFlow.child_name, answer)
     router.message.register(dropout_typed_birth, DropoutFlow.child_birth, answer)
     router.message.register(dropout_typed_since, DropoutFlow.since, answer)

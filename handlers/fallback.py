@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
-from bot.i18n import Translator
-from handlers.refusals import REFUSALS
-from handlers.texts import NOT_ON_ROSTER, help_text
 from services.actors import Actor
+from ui.i18n import Translator
+from ui.refusals import REFUSALS
+from ui.texts import NOT_ON_ROSTER, help_text
 
 
 async def anything_else(message: Message, actor: Actor | None, t: Translator) -> None:

@@ -7,11 +7,12 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Translator
 from domain.clock import Clock
-from handlers.render import chunks, esc
+from domain.plan_rules import PlanRules
 from services.actors import Actor
-from services.visits import VisitRules, my_households
+from services.visits import my_households
+from ui.i18n import Translator
+from ui.render import chunks, esc
 
 
 async def list_households(
@@ -19,10 +20,10 @@ async def list_households(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     t: Translator,
 ) -> None:
-    mine = await my_households(session, actor, clock, visit_rules.tz)
+    mine = await my_households(session, actor, clock, plan_rules.tz)
     if not mine.households:
         await message.answer(t("You have no paired households on the roster."))
         return

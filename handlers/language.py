@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, Catalogs, Translator
 from domain.errors import InputRefused
+from handlers.callbacks import on
 from services.actors import AccountCache, Actor
 from services.registration import set_language
+from ui.actions import PickLanguage
+from ui.i18n import N_, Catalogs, Translator
 
 LANGUAGE_NAMES = {"zh": "\u4e2d\u6587", "en": "English"}
 LANGUAGE_SET = N_("Language set to English.")
-
-
-class PickLanguage(CallbackData, prefix="lg"):
-    code: str
 
 
 async def choose_language(
@@ -34,7 +31,7 @@ async def choose_language(
     if not command.args:
         builder = InlineKeyboardBuilder()
         for code, name in LANGUAGE_NAMES.items():
-            builder.button(text=name, callback_data=PickLanguage(code=code))
+            builder.button(text=name, callback_data=PickLanguage(code=code).pack())
         await message.answer(t("Choose your language:"), reply_markup=builder.as_markup())
         return
     await message.answer(
@@ -70,5 +67,5 @@ def build_router() -> Router:
     """A fresh router per Dispatcher: no module-level state shared between bots."""
     router = Router(name="language")
     router.message.register(choose_language, Command("lang"))
-    router.callback_query.register(picked_language, PickLanguage.filter())
+    router.callback_query.register(picked_language, on(PickLanguage))
     return router

@@ -11,19 +11,18 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, Translator
 from domain.clock import Clock
 from domain.errors import InputRefused
 from domain.ledgers import AID_KINDS, DESTINATIONS, EDITABLE_STATUSES, STAGES, split_missing
+from domain.plan_rules import PlanRules
+from handlers.callbacks import on
 from handlers.dropouts import ledger_offer
-from handlers.render import chunks, esc
 from services.actors import Actor
 from services.ledgers import (
     LedgerRules,
@@ -41,58 +40,25 @@ from services.ledgers import (
     set_member_status,
     set_needs,
 )
-from services.visits import VisitRules
+from ui.actions import (
+    Action,
+    LedgerAidKind,
+    LedgerAidMenu,
+    LedgerBirth,
+    LedgerDestination,
+    LedgerMember,
+    LedgerNeeds,
+    LedgerOpen,
+    LedgerPage,
+    LedgerReviewed,
+    LedgerStage,
+    LedgerStatus,
+)
+from ui.i18n import N_, Translator
+from ui.render import chunks, esc
 
 PAGE_SIZE = 8
 BUTTON_TEXT = 60
-
-
-class LedgerPage(CallbackData, prefix="ldp"):
-    page: int
-
-
-class LedgerOpen(CallbackData, prefix="ldo"):
-    household_id: int
-
-
-class LedgerMember(CallbackData, prefix="ldm"):
-    member_id: int
-
-
-class LedgerStatus(CallbackData, prefix="lds"):
-    member_id: int
-    status: str
-
-
-class LedgerStage(CallbackData, prefix="ldt"):
-    member_id: int
-    stage: str
-
-
-class LedgerDestination(CallbackData, prefix="ldd"):
-    member_id: int
-    destination: str
-
-
-class LedgerBirth(CallbackData, prefix="ldb"):
-    member_id: int
-
-
-class LedgerNeeds(CallbackData, prefix="ldn"):
-    household_id: int
-
-
-class LedgerAidMenu(CallbackData, prefix="lda"):
-    household_id: int
-
-
-class LedgerAidKind(CallbackData, prefix="ldk"):
-    household_id: int
-    kind: str
-
-
-class LedgerReviewed(CallbackData, prefix="ldr"):
-    household_id: int
 
 
 class LedgerFlow(StatesGroup):
@@ -166,8 +132,8 @@ def missing_text(missing: tuple[str, ...], t: Translator) -> str:
     return ", ".join(words)
 
 
-def _rules(visit_rules: VisitRules, ledger_season_opens: tuple[int, int]) -> LedgerRules:
-    return LedgerRules(tz=visit_rules.tz, season_opens=ledger_season_opens)
+def _rules(plan_rules: PlanRules, ledger_season_opens: tuple[int, int]) -> LedgerRules:
+    return LedgerRules(tz=plan_rules.tz, season_opens=ledger_season_opens)
 
 
 # ---- rendering ------------------------------------------------------------------------
@@ -252,19 +218,20 @@ def _view_keyboard(view: LedgerView, t: Translator) -> InlineKeyboardMarkup | No
         mark = "\u25cb" if member.name in incomplete else "\u270e"
         builder.button(
             text=f"{mark} {member.name}"[:BUTTON_TEXT],
-            callback_data=LedgerMember(member_id=member.id),
+            callback_data=LedgerMember(member_id=member.id).pack(),
         )
     builder.button(
-        text=t("\U0001f4dd Needs"), callback_data=LedgerNeeds(household_id=view.household_id)
+        text=t("\U0001f4dd Needs"), callback_data=LedgerNeeds(household_id=view.household_id).pack()
     )
     builder.button(
-        text=t("\U0001f4b4 Add aid"), callback_data=LedgerAidMenu(household_id=view.household_id)
+        text=t("\U0001f4b4 Add aid"),
+        callback_data=LedgerAidMenu(household_id=view.household_id).pack(),
     )
     builder.button(
         text=t("\u2705 Confirm reviewed"),
-        callback_data=LedgerReviewed(household_id=view.household_id),
+        callback_data=LedgerReviewed(household_id=view.household_id).pack(),
     )
-    builder.button(text=t("\u00ab My ledgers"), callback_data=LedgerPage(page=0))
+    builder.button(text=t("\u00ab My ledgers"), callback_data=LedgerPage(page=0).pack())
     builder.adjust(*([2] * (len(view.members) // 2)), *([1] * (len(view.members) % 2)), 2, 1, 1)
     return builder.as_markup()
 
@@ -295,16 +262,16 @@ def _list_keyboard(mine: MyLedgers, page: int) -> InlineKeyboardMarkup:
         mark = "\u25cb" if item.missing else "\u2713"
         builder.button(
             text=f"{mark} {item.code} {item.head_name}"[:BUTTON_TEXT],
-            callback_data=LedgerOpen(household_id=item.household_id),
+            callback_data=LedgerOpen(household_id=item.household_id).pack(),
         )
     builder.adjust(1)
     if pages > 1:
         nav = InlineKeyboardBuilder()
         if page > 0:
-            nav.button(text="\u2190", callback_data=LedgerPage(page=page - 1))
-        nav.button(text=f"{page + 1}/{pages}", callback_data=LedgerPage(page=page))
+            nav.button(text="\u2190", callback_data=LedgerPage(page=page - 1).pack())
+        nav.button(text=f"{page + 1}/{pages}", callback_data=LedgerPage(page=page).pack())
         if page < pages - 1:
-            nav.button(text="\u2192", callback_data=LedgerPage(page=page + 1))
+            nav.button(text="\u2192", callback_data=LedgerPage(page=page + 1).pack())
         builder.attach(nav)
     return builder.as_markup()
 
@@ -313,13 +280,13 @@ def _choices(
     options: tuple[str, ...],
     names: dict[str, str],
     make: Any,
-    back: CallbackData,
+    back: Action,
     t: Translator,
 ) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for option in options:
-        builder.button(text=t(names[option]), callback_data=make(option))
-    builder.button(text=t("\u00ab Back"), callback_data=back)
+        builder.button(text=t(names[option]), callback_data=make(option).pack())
+    builder.button(text=t("\u00ab Back"), callback_data=back.pack())
     builder.adjust(2)
     return builder.as_markup()
 
@@ -333,14 +300,14 @@ async def ledger_command(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     ledger_season_opens: tuple[int, int],
     state: FSMContext,
     t: Translator,
 ) -> None:
     """`/ledger CODE` shows one ledger; `/ledger` lists my households, incomplete first."""
     await state.clear()
-    rules = _rules(visit_rules, ledger_season_opens)
+    rules = _rules(plan_rules, ledger_season_opens)
     code = (command.args or "").strip()
     if code:
         view = await ledger_view(session, actor, clock, rules, code=code.split()[0])
@@ -359,11 +326,11 @@ async def ledger_page(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     ledger_season_opens: tuple[int, int],
     t: Translator,
 ) -> None:
-    mine = await my_ledgers(session, actor, clock, _rules(visit_rules, ledger_season_opens))
+    mine = await my_ledgers(session, actor, clock, _rules(plan_rules, ledger_season_opens))
     if isinstance(query.message, Message):
         await query.message.answer(
             _list_text(mine, t), reply_markup=_list_keyboard(mine, callback_data.page)
@@ -377,7 +344,7 @@ async def ledger_open(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     ledger_season_opens: tuple[int, int],
     state: FSMContext,
     t: Translator,
@@ -387,7 +354,7 @@ async def ledger_open(
         session,
         actor,
         clock,
-        _rules(visit_rules, ledger_season_opens),
+        _rules(plan_rules, ledger_season_opens),
         household_id=callback_data.household_id,
     )
     if isinstance(query.message, Message):
@@ -410,11 +377,13 @@ async def ledger_member(
     for status in EDITABLE_STATUSES:
         builder.button(
             text=t(STATUS_NAMES[status]),
-            callback_data=LedgerStatus(member_id=member.id, status=status),
+            callback_data=LedgerStatus(member_id=member.id, status=status).pack(),
         )
-    builder.button(text=t("\U0001f4c5 Birth date"), callback_data=LedgerBirth(member_id=member.id))
     builder.button(
-        text=t("\u00ab Back"), callback_data=LedgerOpen(household_id=member.household_id)
+        text=t("\U0001f4c5 Birth date"), callback_data=LedgerBirth(member_id=member.id).pack()
+    )
+    builder.button(
+        text=t("\u00ab Back"), callback_data=LedgerOpen(household_id=member.household_id).pack()
     )
     builder.adjust(2)
     text = t(
@@ -434,7 +403,7 @@ async def ledger_status(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     ledger_season_opens: tuple[int, int],
     t: Translator,
 ) -> None:
@@ -470,7 +439,7 @@ async def ledger_status(
         member_id,
         callback_data.status,
         clock,
-        _rules(visit_rules, ledger_season_opens),
+        _rules(plan_rules, ledger_season_opens),
     )
     await _saved(query, view, t)
     if callback_data.status == "suspected_dropout" and isinstance(query.message, Message):
@@ -506,7 +475,7 @@ async def ledger_typed_school(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     ledger_season_opens: tuple[int, int],
     state: FSMContext,
     t: Translator,
@@ -518,7 +487,7 @@ async def ledger_typed_school(
         int(data["member_id"]),
         "enrolled",
         clock,
-        _rules(visit_rules, ledger_season_opens),
+        _rules(plan_rules, ledger_season_opens),
         stage=str(data["stage"]),
         school_grade=message.text or "",
     )
@@ -532,7 +501,7 @@ async def ledger_destination(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     ledger_season_opens: tuple[int, int],
     t: Translator,
 ) -> None:
@@ -542,7 +511,7 @@ async def ledger_destination(
         callback_data.member_id,
         "graduated",
         clock,
-        _rules(visit_rules, ledger_season_opens),
+        _rules(plan_rules, ledger_season_opens),
         destination=callback_data.destination,
     )
     await _saved(query, view, t)
@@ -571,7 +540,7 @@ async def ledger_typed_birth(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     ledger_season_opens: tuple[int, int],
     state: FSMContext,
     t: Translator,
@@ -583,7 +552,7 @@ async def ledger_typed_birth(
         int(data["member_id"]),
         message.text or "",
         clock,
-        _rules(visit_rules, ledger_season_opens),
+        _rules(plan_rules, ledger_season_opens),
     )
     await state.clear()
     await _send_view(message, view, t, t("\u2705 Saved.") + "\n\n")
@@ -615,7 +584,7 @@ async def ledger_typed_needs(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     ledger_season_opens: tuple[int, int],
     state: FSMContext,
     t: Translator,
@@ -627,7 +596,7 @@ async def ledger_typed_needs(
         int(data["household_id"]),
         message.text or "",
         clock,
-        _rules(visit_rules, ledger_season_opens),
+        _rules(plan_rules, ledger_season_opens),
     )
     await state.clear()
     await _send_view(message, view, t, t("\u2705 Saved.") + "\n\n")
@@ -687,7 +656,7 @@ async def ledger_typed_aid(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     ledger_season_opens: tuple[int, int],
     state: FSMContext,
     t: Translator,
@@ -700,7 +669,7 @@ async def ledger_typed_aid(
         str(data["kind"]),
         message.text or "",
         clock,
-        _rules(visit_rules, ledger_season_opens),
+        _rules(plan_rules, ledger_season_opens),
     )
     await state.clear()
     await _send_view(message, view, t, t("\u2705 Saved.") + "\n\n")
@@ -712,7 +681,7 @@ async def ledger_reviewed(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     ledger_season_opens: tuple[int, int],
     t: Translator,
 ) -> None:
@@ -721,7 +690,7 @@ async def ledger_reviewed(
         actor,
         callback_data.household_id,
         clock,
-        _rules(visit_rules, ledger_season_opens),
+        _rules(plan_rules, ledger_season_opens),
     )
     await _saved(query, view, t)
 
@@ -746,17 +715,17 @@ def build_router() -> Router:
     router = Router(name="ledger")
     answer = F.text & ~F.text.startswith("/")
     router.message.register(ledger_command, Command("ledger"))
-    router.callback_query.register(ledger_page, LedgerPage.filter())
-    router.callback_query.register(ledger_open, LedgerOpen.filter())
-    router.callback_query.register(ledger_member, LedgerMember.filter())
-    router.callback_query.register(ledger_status, LedgerStatus.filter())
-    router.callback_query.register(ledger_stage, LedgerStage.filter())
-    router.callback_query.register(ledger_destination, LedgerDestination.filter())
-    router.callback_query.register(ledger_birth, LedgerBirth.filter())
-    router.callback_query.register(ledger_needs, LedgerNeeds.filter())
-    router.callback_query.register(ledger_aid_menu, LedgerAidMenu.filter())
-    router.callback_query.register(ledger_aid_kind, LedgerAidKind.filter())
-    router.callback_query.register(ledger_reviewed, LedgerReviewed.filter())
+    router.callback_query.register(ledger_page, on(LedgerPage))
+    router.callback_query.register(ledger_open, on(LedgerOpen))
+    router.callback_query.register(ledger_member, on(LedgerMember))
+    router.callback_query.register(ledger_status, on(LedgerStatus))
+    router.callback_query.register(ledger_stage, on(LedgerStage))
+    router.callback_query.register(ledger_destination, on(LedgerDestination))
+    router.callback_query.register(ledger_birth, on(LedgerBirth))
+    router.callback_query.register(ledger_needs, on(LedgerNeeds))
+    router.callback_query.register(ledger_aid_menu, on(LedgerAidMenu))
+    router.callback_query.register(ledger_aid_kind, on(LedgerAidKind))
+    router.callback_query.register(ledger_reviewed, on(LedgerReviewed))
     router.message.register(ledger_typed_school, LedgerFlow.school, answer)
     router.message.register(ledger_typed_birth, LedgerFlow.birth, answer)
     router.message.register(ledger_typed_needs, LedgerFlow.needs, answer)

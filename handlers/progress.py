@@ -4,31 +4,21 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Translator
 from domain.clock import Clock
 from domain.errors import InputRefused
-from handlers.render import esc
+from domain.plan_rules import PlanRules
+from handlers.callbacks import on
 from services.actors import Actor
 from services.progress import check_text, open_milestones, save_report, start_report
-from services.visits import VisitRules
-
-
-class ProgressPick(CallbackData, prefix="prm"):
-    milestone_id: int
-
-
-class ProgressDone(CallbackData, prefix="prd"):
-    """The answer to "done?" for the milestone being reported (ids only)."""
-
-    milestone_id: int
-    done: bool
+from ui.actions import ProgressDone, ProgressPick
+from ui.i18n import Translator
+from ui.render import esc
 
 
 class ProgressFlow(StatesGroup):
@@ -41,11 +31,11 @@ async def progress_start(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
 ) -> None:
-    listing = await open_milestones(session, actor, clock, visit_rules.tz, t.locale)
+    listing = await open_milestones(session, actor, clock, plan_rules.tz, t.locale)
     await state.clear()
     if not listing.items:
         await message.answer(t("Your unit has no open milestones to report on."))
@@ -54,7 +44,7 @@ async def progress_start(
     for item in listing.items:
         builder.button(
             text=f"{item.due_date.strftime('%m-%d')} {item.title}"[:60],
-            callback_data=ProgressPick(milestone_id=item.milestone_id),
+            callback_data=ProgressPick(milestone_id=item.milestone_id).pack(),
         )
     builder.adjust(1)
     await message.answer(
@@ -74,12 +64,12 @@ async def progress_pick(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
 ) -> None:
     item = await start_report(
-        session, actor, callback_data.milestone_id, clock, visit_rules.tz, t.locale
+        session, actor, callback_data.milestone_id, clock, plan_rules.tz, t.locale
     )
     await state.set_state(ProgressFlow.text)
     await state.set_data({"milestone_id": item.milestone_id, "title": item.title})
@@ -105,10 +95,11 @@ async def progress_text(message: Message, state: FSMContext, t: Translator) -> N
     milestone_id = int(data["milestone_id"])
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=t("\u2705 Mark done"), callback_data=ProgressDone(milestone_id=milestone_id, done=True)
+        text=t("\u2705 Mark done"),
+        callback_data=ProgressDone(milestone_id=milestone_id, done=True).pack(),
     )
     builder.button(
-        text=t("Not yet"), callback_data=ProgressDone(milestone_id=milestone_id, done=False)
+        text=t("Not yet"), callback_data=ProgressDone(milestone_id=milestone_id, done=False).pack()
     )
     builder.adjust(2)
     await message.answer(
@@ -123,7 +114,7 @@ async def progress_done(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
 ) -> None:
@@ -137,7 +128,7 @@ async def progress_done(
         str(data["text"]),
         callback_data.done,
         clock,
-        visit_rules.tz,
+        plan_rules.tz,
         t.locale,
     )
     await state.clear()
@@ -161,7 +152,7 @@ def build_router() -> Router:
     """A fresh router per Dispatcher: no module-level state shared between bots."""
     router = Router(name="progress")
     router.message.register(progress_start, Command("progress"))
-    router.callback_query.register(progress_pick, ProgressPick.filter())
+    router.callback_query.register(progress_pick, on(ProgressPick))
     router.message.register(progress_text, ProgressFlow.text, F.text, ~F.text.startswith("/"))
-    router.callback_query.register(progress_done, ProgressDone.filter())
+    router.callback_query.register(progress_done, on(ProgressDone))
     return router

@@ -7,9 +7,8 @@ from aiogram.filters import Command
 from aiogram.types import ChatMemberUpdated, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, Translator
-from bot.settings import Settings
 from domain.clock import Clock
+from domain.plan_rules import PlanRules
 from domain.reminders import (
     DROPOUT_OVERDUE,
     HOUSEHOLD_VISIT,
@@ -18,11 +17,12 @@ from domain.reminders import (
     MONTHLY_NOTICE,
     PROGRESS_REQUEST,
     VILLAGE_VISIT,
+    QuietHours,
 )
 from services.actors import Actor
 from services.reachability import chat_member_changed
 from services.reminder_overview import ReminderLine, reminder_overview
-from services.visits import VisitRules
+from ui.i18n import N_, Translator
 
 WHAT = {
     VILLAGE_VISIT: N_("Your unit's monthly village visit, if not yet logged"),
@@ -69,21 +69,21 @@ async def show_reminders(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
-    ledger_season_opens: tuple[int, int],
-    settings: Settings,
+    plan_rules: PlanRules,
+    quiet_hours: QuietHours | None,
     t: Translator,
 ) -> None:
-    lines = await reminder_overview(session, actor, clock, visit_rules.tz, ledger_season_opens)
+    lines = await reminder_overview(
+        session, actor, clock, plan_rules.tz, plan_rules.ledger_season_opens
+    )
     if not lines:
         await message.answer(t("No reminders are set up for you."))
         return
     parts = [t("<b>My reminders</b> (sent only while something is still owed)")]
     parts += [_line(line, t) for line in lines]
-    if settings.quiet is not None:
-        parts.append(
-            t("Quiet hours {hours}: reminders wait until they end.", hours=settings.quiet_hours)
-        )
+    if quiet_hours is not None:
+        hours = f"{quiet_hours.start:%H:%M}-{quiet_hours.end:%H:%M}"
+        parts.append(t("Quiet hours {hours}: reminders wait until they end.", hours=hours))
     await message.answer("\n".join(parts))
 
 

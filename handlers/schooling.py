@@ -9,9 +9,9 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, Translator
 from domain.clock import Clock
 from domain.errors import InputRefused
+from domain.plan_rules import PlanRules
 from domain.schooling import (
     COUNTY,
     ENROLMENT,
@@ -22,10 +22,10 @@ from domain.schooling import (
     Shortfall,
     StageFigures,
 )
-from handlers.render import chunks, esc
 from services.actors import Actor
 from services.schooling import ListedChild, SchoolingView, schooling_for
-from services.visits import VisitRules
+from ui.i18n import N_, Translator
+from ui.render import chunks, esc
 
 STAGE_NAMES = {"primary": N_("Primary"), "junior": N_("Junior middle")}
 # Names of suspected dropouts and dropouts shown to a central school; the rest are counted.
@@ -161,12 +161,12 @@ async def show_schooling(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     t: Translator,
 ) -> None:
     if command.args and command.args.strip():
         raise InputRefused("schooling_no_arguments")
-    view = await schooling_for(session, actor, clock, visit_rules.tz)
+    view = await schooling_for(session, actor, clock, plan_rules.tz)
     for part in chunks(render_schooling(view, t)):
         await message.answer(part)
 

@@ -7,14 +7,14 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Translator
 from domain.clock import Clock
-from handlers.render import esc
-from handlers.texts import NOT_ON_ROSTER, ROLE_NAMES, help_text
 from handlers.visits import visit_door_code
 from services.actors import AccountCache, Actor
 from services.door_codes import DEEP_LINK_PREFIX
 from services.registration import redeem_invite
+from ui.i18n import Translator
+from ui.render import esc
+from ui.texts import NOT_ON_ROSTER, ROLE_NAMES, help_text
 
 
 async def start_with_invite(

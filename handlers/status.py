@@ -7,14 +7,13 @@ import contextlib
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Translator
 from domain.clock import Clock
 from domain.deadlines import Deadline
+from domain.plan_rules import PlanRules
 from domain.status import (
     MAX_HOUSEHOLDS_SHOWN,
     MAX_LEDGERS_SHOWN,
@@ -22,20 +21,16 @@ from domain.status import (
     MILESTONE_WINDOW,
     MyStatus,
 )
-from handlers.ledger import LedgerOpen, missing_text
-from handlers.render import MESSAGE_LIMIT, esc
-from handlers.village import PickVillage
+from handlers.callbacks import on
+from handlers.ledger import missing_text
 from services.actors import Actor
 from services.status import my_status, visit_from_status
-from services.visits import VisitOutcome, VisitRules
+from services.visits import VisitOutcome
+from ui.actions import LedgerOpen, PickVillage, StatusVisit
+from ui.i18n import Translator
+from ui.render import MESSAGE_LIMIT, esc
 
 MAX_LEDGER_BUTTONS = 5
-
-
-class StatusVisit(CallbackData, prefix="stv"):
-    """Log a visit dated today to this household (re-checked by the visit service)."""
-
-    household_id: int
 
 
 async def show_status(
@@ -43,11 +38,11 @@ async def show_status(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     ledger_season_opens: tuple[int, int],
     t: Translator,
 ) -> None:
-    status = await my_status(session, actor, clock, visit_rules, t.locale, ledger_season_opens)
+    status = await my_status(session, actor, clock, plan_rules, t.locale, ledger_season_opens)
     await message.answer(_status_text(status, t), reply_markup=_keyboard(status, t))
 
 
@@ -57,7 +52,7 @@ async def status_visit(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     ledger_season_opens: tuple[int, int],
     t: Translator,
 ) -> None:
@@ -66,7 +61,7 @@ async def status_visit(
         actor,
         callback_data.household_id,
         clock,
-        visit_rules,
+        plan_rules,
         t.locale,
         ledger_season_opens,
     )
@@ -221,18 +216,18 @@ def _keyboard(status: MyStatus, t: Translator) -> InlineKeyboardMarkup | None:
                 code=household.code,
                 head=household.head_name,
             )[:60],
-            callback_data=StatusVisit(household_id=household.household_id),
+            callback_data=StatusVisit(household_id=household.household_id).pack(),
         )
     for village in status.villages:
         if not village.covered:
             builder.button(
                 text=t("\U0001f3d8 Log the village visit: {village}", village=village.name)[:60],
-                callback_data=PickVillage(village_id=village.village_id),
+                callback_data=PickVillage(village_id=village.village_id).pack(),
             )
     for ledger in status.ledgers[:MAX_LEDGER_BUTTONS]:
         builder.button(
             text=t("\U0001f4d2 Ledger {code} {head}", code=ledger.code, head=ledger.head_name)[:60],
-            callback_data=LedgerOpen(household_id=ledger.household_id),
+            callback_data=LedgerOpen(household_id=ledger.household_id).pack(),
         )
     builder.adjust(1)
     markup = builder.as_markup()
@@ -243,5 +238,5 @@ def build_router() -> Router:
     """A fresh router per Dispatcher: no module-level state shared between bots."""
     router = Router(name="status")
     router.message.register(show_status, Command("mystatus"))
-    router.callback_query.register(status_visit, StatusVisit.filter())
+    router.callback_query.register(status_visit, on(StatusVisit))
     return router

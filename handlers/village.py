@@ -11,17 +11,16 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Translator
 from domain.clock import Clock
 from domain.errors import InputRefused
-from handlers.render import esc
+from domain.plan_rules import PlanRules
+from handlers.callbacks import on
 from handlers.visits import NOT_A_COMMAND, add_photo, evidence_lines, keep_copies, location_keyboard
 from services.actors import Actor
 from services.village_visits import (
@@ -32,24 +31,10 @@ from services.village_visits import (
     my_unit_villages,
     parse_village_line,
 )
-from services.visits import VisitRules, chosen_visit_date, typed_visit_date
-
-
-class PickVillage(CallbackData, prefix="vv"):
-    village_id: int
-
-
-class VillageDate(CallbackData, prefix="vvd"):
-    """`days_ago` 0 = today, 1 = yesterday, -1 = type another date."""
-
-    village_id: int
-    days_ago: int
-
-
-class VillageStep(CallbackData, prefix="vvs"):
-    """Confirm screen actions: ok, who, talk, loc, photo, cancel."""
-
-    action: str
+from services.visits import chosen_visit_date, typed_visit_date
+from ui.actions import PickVillage, VillageDate, VillageStep
+from ui.i18n import Translator
+from ui.render import esc
 
 
 class VillageFlow(StatesGroup):
@@ -66,12 +51,12 @@ async def village_one_line(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     t: Translator,
 ) -> None:
     """`/village [YYYY-MM-DD] [what was discussed]` for a unit with one village."""
     request = parse_village_line(command.args or "")
-    outcome = await log_village_visit(session, actor, request, clock, visit_rules)
+    outcome = await log_village_visit(session, actor, request, clock, plan_rules)
     await message.answer(_outcome_text(outcome, t))
 
 
@@ -80,15 +65,15 @@ async def village_guided(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     t: Translator,
 ) -> None:
-    villages = await my_unit_villages(session, actor, clock, visit_rules)
+    villages = await my_unit_villages(session, actor, clock, plan_rules)
     if len(villages) == 1:
         [village] = villages
         await message.answer(
             _when_text(village.village_name, village.covered, t),
-            reply_markup=_date_keyboard(village.village_id, clock, visit_rules, t),
+            reply_markup=_date_keyboard(village.village_id, clock, plan_rules, t),
         )
         return
     builder = InlineKeyboardBuilder()
@@ -96,7 +81,7 @@ async def village_guided(
         mark = "\u2713" if village.covered else "\u25cb"
         builder.button(
             text=f"{mark} {village.village_name}"[:60],
-            callback_data=PickVillage(village_id=village.village_id),
+            callback_data=PickVillage(village_id=village.village_id).pack(),
         )
     builder.adjust(1)
     await message.answer(t("Which village did your unit visit?"), reply_markup=builder.as_markup())
@@ -108,14 +93,14 @@ async def village_picked(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     t: Translator,
 ) -> None:
-    village = await my_unit_village(session, actor, callback_data.village_id, clock, visit_rules)
+    village = await my_unit_village(session, actor, callback_data.village_id, clock, plan_rules)
     if isinstance(query.message, Message):
         await query.message.edit_text(
             _when_text(village.village_name, village.covered, t),
-            reply_markup=_date_keyboard(callback_data.village_id, clock, visit_rules, t),
+            reply_markup=_date_keyboard(callback_data.village_id, clock, plan_rules, t),
         )
     await query.answer()
 
@@ -126,12 +111,12 @@ async def village_date_picked(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
 ) -> None:
     """The button's village is re-checked against the unit before the flow goes on."""
-    village = await my_unit_village(session, actor, callback_data.village_id, clock, visit_rules)
+    village = await my_unit_village(session, actor, callback_data.village_id, clock, plan_rules)
     await state.set_data({"village_id": village.village_id, "village": village.village_name})
     if callback_data.days_ago < 0:
         await state.set_state(VillageFlow.typed_date)
@@ -139,7 +124,7 @@ async def village_date_picked(
             await query.message.edit_text(t("Type the date of the visit as YYYY-MM-DD."))
         await query.answer()
         return
-    visit_date = chosen_visit_date(callback_data.days_ago, clock, visit_rules)
+    visit_date = chosen_visit_date(callback_data.days_ago, clock, plan_rules)
     data = await state.update_data(date=visit_date.isoformat())
     await state.set_state(VillageFlow.confirm)
     if isinstance(query.message, Message):
@@ -149,11 +134,11 @@ async def village_date_picked(
 
 
 async def village_typed_date(
-    message: Message, clock: Clock, visit_rules: VisitRules, state: FSMContext, t: Translator
+    message: Message, clock: Clock, plan_rules: PlanRules, state: FSMContext, t: Translator
 ) -> None:
     if "village_id" not in await state.get_data():
         raise InputRefused("stale_button")
-    visit_date = typed_visit_date(message.text or "", clock, visit_rules)
+    visit_date = typed_visit_date(message.text or "", clock, plan_rules)
     data = await state.update_data(date=visit_date.isoformat())
     await state.set_state(VillageFlow.confirm)
     text, markup = _confirm_view(data, t)
@@ -225,7 +210,7 @@ async def village_confirm(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
 ) -> None:
@@ -241,12 +226,12 @@ async def village_confirm(
         accuracy_m=data.get("acc"),
         photos=tuple((file_id, unique_id) for file_id, unique_id in data.get("photos", [])),
     )
-    outcome = await log_village_visit(session, actor, request, clock, visit_rules)
+    outcome = await log_village_visit(session, actor, request, clock, plan_rules)
     await state.clear()
     if isinstance(query.message, Message):
         await query.message.edit_text(_outcome_text(outcome, t))
     await query.answer()
-    await keep_copies(bot, session, visit_rules, outcome.new_photos)
+    await keep_copies(bot, session, plan_rules, outcome.new_photos)
 
 
 async def village_cancel(query: CallbackQuery, state: FSMContext, t: Translator) -> None:
@@ -289,12 +274,12 @@ def _confirm_view(data: dict[str, Any], t: Translator) -> tuple[str, InlineKeybo
     else:
         lines.append(t("(Optional: send photos now to attach them.)"))
     builder = InlineKeyboardBuilder()
-    builder.button(text=t("\u2705 Log visit"), callback_data=VillageStep(action="ok"))
-    builder.button(text=t("\U0001f465 Who went"), callback_data=VillageStep(action="who"))
-    builder.button(text=t("\U0001f4ac Discussed"), callback_data=VillageStep(action="talk"))
-    builder.button(text=t("\U0001f4cd Location"), callback_data=VillageStep(action="loc"))
-    builder.button(text=t("\U0001f4f7 Photo"), callback_data=VillageStep(action="photo"))
-    builder.button(text=t("\u2716 Cancel"), callback_data=VillageStep(action="cancel"))
+    builder.button(text=t("\u2705 Log visit"), callback_data=VillageStep(action="ok").pack())
+    builder.button(text=t("\U0001f465 Who went"), callback_data=VillageStep(action="who").pack())
+    builder.button(text=t("\U0001f4ac Discussed"), callback_data=VillageStep(action="talk").pack())
+    builder.button(text=t("\U0001f4cd Location"), callback_data=VillageStep(action="loc").pack())
+    builder.button(text=t("\U0001f4f7 Photo"), callback_data=VillageStep(action="photo").pack())
+    builder.button(text=t("\u2716 Cancel"), callback_data=VillageStep(action="cancel").pack())
     builder.adjust(1, 2, 2, 1)
     return "\n".join(lines), builder.as_markup()
 
@@ -309,19 +294,19 @@ def _when_text(village_name: str, covered: bool, t: Translator) -> str:
 
 
 def _date_keyboard(
-    village_id: int, clock: Clock, rules: VisitRules, t: Translator
+    village_id: int, clock: Clock, rules: PlanRules, t: Translator
 ) -> InlineKeyboardMarkup:
     today = chosen_visit_date(0, clock, rules)
     builder = InlineKeyboardBuilder()
     builder.button(
         text=t("Today {date}", date=today.strftime("%m-%d")),
-        callback_data=VillageDate(village_id=village_id, days_ago=0),
+        callback_data=VillageDate(village_id=village_id, days_ago=0).pack(),
     )
     builder.button(
-        text=t("Yesterday"), callback_data=VillageDate(village_id=village_id, days_ago=1)
+        text=t("Yesterday"), callback_data=VillageDate(village_id=village_id, days_ago=1).pack()
     )
     builder.button(
-        text=t("Another date"), callback_data=VillageDate(village_id=village_id, days_ago=-1)
+        text=t("Another date"), callback_data=VillageDate(village_id=village_id, days_ago=-1).pack()
     )
     builder.adjust(1, 2)
     return builder.as_markup()
@@ -367,12 +352,12 @@ def build_router() -> Router:
     router = Router(name="village")
     router.message.register(village_one_line, Command("village"), F.text.regexp(r"^\S+\s+\S"))
     router.message.register(village_guided, Command("village"))
-    router.callback_query.register(village_picked, PickVillage.filter())
-    router.callback_query.register(village_date_picked, VillageDate.filter())
+    router.callback_query.register(village_picked, on(PickVillage))
+    router.callback_query.register(village_date_picked, on(VillageDate))
     router.message.register(village_typed_date, VillageFlow.typed_date, F.text, NOT_A_COMMAND)
-    router.callback_query.register(village_confirm, VillageStep.filter(F.action == "ok"))
-    router.callback_query.register(village_cancel, VillageStep.filter(F.action == "cancel"))
-    router.callback_query.register(village_ask, VillageStep.filter())
+    router.callback_query.register(village_confirm, on(VillageStep, F.action == "ok"))
+    router.callback_query.register(village_cancel, on(VillageStep, F.action == "cancel"))
+    router.callback_query.register(village_ask, on(VillageStep))
     router.message.register(village_participants, VillageFlow.participants, F.text, NOT_A_COMMAND)
     router.message.register(village_discussed, VillageFlow.discussed, F.text, NOT_A_COMMAND)
     router.message.register(village_location, VillageFlow.location, F.location)

@@ -20,13 +20,11 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.evidence import telegram_fetch
-from bot.i18n import Translator
 from domain.clock import Clock
 from domain.errors import InputRefused
-from handlers.callbacks import HouseholdPage, PickDate, PickHousehold, VisitStep
-from handlers.render import esc
-from handlers.texts import NOT_ON_ROSTER
+from domain.plan_rules import PlanRules
+from handlers.callbacks import on
+from handlers.evidence import telegram_fetch
 from services.actors import Actor
 from services.door_codes import DEEP_LINK_PREFIX
 from services.evidence import NewPhoto, keep_photo_copies
@@ -34,7 +32,6 @@ from services.visits import (
     MyHouseholds,
     VisitOutcome,
     VisitRequest,
-    VisitRules,
     check_my_household,
     check_my_household_code,
     chosen_visit_date,
@@ -44,6 +41,10 @@ from services.visits import (
     typed_visit_date,
 )
 from storage.households import HouseholdHolder
+from ui.actions import HouseholdPage, PickDate, PickHousehold, VisitStep
+from ui.i18n import Translator
+from ui.render import esc
+from ui.texts import NOT_ON_ROSTER
 
 PAGE_SIZE = 8
 MAX_PHOTOS = 10
@@ -69,12 +70,12 @@ async def visit_one_line(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     t: Translator,
 ) -> None:
     """`/visit CODE [YYYY-MM-DD] [note]`, for cadres who know their codes."""
     request = parse_one_line(command.args or "")
-    outcome = await log_household_visit(session, actor, request, clock, visit_rules)
+    outcome = await log_household_visit(session, actor, request, clock, plan_rules)
     await message.answer(_outcome_text(outcome, t))
 
 
@@ -83,11 +84,11 @@ async def visit_guided(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
 ) -> None:
-    mine = await my_households(session, actor, clock, visit_rules.tz)
+    mine = await my_households(session, actor, clock, plan_rules.tz)
     if not mine.households:
         await message.answer(t("You have no paired households on the roster."))
         return
@@ -101,10 +102,10 @@ async def visit_page(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     t: Translator,
 ) -> None:
-    mine = await my_households(session, actor, clock, visit_rules.tz)
+    mine = await my_households(session, actor, clock, plan_rules.tz)
     if isinstance(query.message, Message):
         await query.message.edit_text(
             _pick_text(mine, t), reply_markup=_household_keyboard(mine, callback_data.page)
@@ -118,7 +119,7 @@ async def visit_door_code(
     session: AsyncSession,
     actor: Actor | None,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
 ) -> None:
@@ -128,7 +129,7 @@ async def visit_door_code(
         return
     code = (command.args or "").removeprefix(DEEP_LINK_PREFIX)
     household = await check_my_household_code(session, actor, code)
-    text, markup = await begin_visit(household, state, clock, visit_rules, t)
+    text, markup = await begin_visit(household, state, clock, plan_rules, t)
     await message.answer(text, reply_markup=markup)
 
 
@@ -136,7 +137,7 @@ async def begin_visit(
     household: HouseholdHolder,
     state: FSMContext,
     clock: Clock,
-    rules: VisitRules,
+    rules: PlanRules,
     t: Translator,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """Remember the chosen household and ask for the date: today, yesterday or another."""
@@ -147,10 +148,11 @@ async def begin_visit(
     today = chosen_visit_date(0, clock, rules)
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=t("Today {date}", date=today.strftime("%m-%d")), callback_data=PickDate(days_ago=0)
+        text=t("Today {date}", date=today.strftime("%m-%d")),
+        callback_data=PickDate(days_ago=0).pack(),
     )
-    builder.button(text=t("Yesterday"), callback_data=PickDate(days_ago=1))
-    builder.button(text=t("Another date"), callback_data=PickDate(days_ago=-1))
+    builder.button(text=t("Yesterday"), callback_data=PickDate(days_ago=1).pack())
+    builder.button(text=t("Another date"), callback_data=PickDate(days_ago=-1).pack())
     builder.adjust(1, 2)
     text = t(
         "Visit to {code} {head}. When was it?",
@@ -166,12 +168,12 @@ async def visit_pick_household(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
 ) -> None:
     household = await check_my_household(session, actor, callback_data.household_id)
-    text, markup = await begin_visit(household, state, clock, visit_rules, t)
+    text, markup = await begin_visit(household, state, clock, plan_rules, t)
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
     await query.answer()
@@ -181,7 +183,7 @@ async def visit_pick_date(
     query: CallbackQuery,
     callback_data: PickDate,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
 ) -> None:
@@ -193,7 +195,7 @@ async def visit_pick_date(
             await query.message.edit_text(t("Type the date of the visit as YYYY-MM-DD."))
         await query.answer()
         return
-    visit_date = chosen_visit_date(callback_data.days_ago, clock, visit_rules)
+    visit_date = chosen_visit_date(callback_data.days_ago, clock, plan_rules)
     await state.update_data(date=visit_date.isoformat())
     if isinstance(query.message, Message):
         text, markup = _confirm_view(await state.get_data(), t)
@@ -202,9 +204,9 @@ async def visit_pick_date(
 
 
 async def visit_typed_date(
-    message: Message, clock: Clock, visit_rules: VisitRules, state: FSMContext, t: Translator
+    message: Message, clock: Clock, plan_rules: PlanRules, state: FSMContext, t: Translator
 ) -> None:
-    visit_date = typed_visit_date(message.text or "", clock, visit_rules)
+    visit_date = typed_visit_date(message.text or "", clock, plan_rules)
     await state.update_data(date=visit_date.isoformat())
     text, markup = _confirm_view(await state.get_data(), t)
     await message.answer(text, reply_markup=markup)
@@ -265,7 +267,7 @@ async def visit_confirm(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    visit_rules: VisitRules,
+    plan_rules: PlanRules,
     state: FSMContext,
     t: Translator,
 ) -> None:
@@ -279,16 +281,16 @@ async def visit_confirm(
         accuracy_m=data.get("acc"),
         photos=tuple((file_id, unique_id) for file_id, unique_id in data.get("photos", [])),
     )
-    outcome = await log_household_visit(session, actor, request, clock, visit_rules)
+    outcome = await log_household_visit(session, actor, request, clock, plan_rules)
     await state.clear()
     if isinstance(query.message, Message):
         await query.message.edit_text(_outcome_text(outcome, t))
     await query.answer()
-    await keep_copies(bot, session, visit_rules, outcome.new_photos)
+    await keep_copies(bot, session, plan_rules, outcome.new_photos)
 
 
 async def keep_copies(
-    bot: Bot, session: AsyncSession, rules: VisitRules, photos: tuple[NewPhoto, ...]
+    bot: Bot, session: AsyncSession, rules: PlanRules, photos: tuple[NewPhoto, ...]
 ) -> None:
     """After the commit and the reply: copy new photos to the evidence folder, if enabled."""
     if rules.evidence_dir is not None and photos:
@@ -370,16 +372,16 @@ def _household_keyboard(mine: MyHouseholds, page: int) -> InlineKeyboardMarkup:
         mark = "\u2713" if household.visited_in_period else "\u25cb"
         builder.button(
             text=f"{mark} {household.code} {household.head_name}"[:60],
-            callback_data=PickHousehold(household_id=household.id),
+            callback_data=PickHousehold(household_id=household.id).pack(),
         )
     builder.adjust(1)
     if pages > 1:
         nav = InlineKeyboardBuilder()
         if page > 0:
-            nav.button(text="\u2190", callback_data=HouseholdPage(page=page - 1))
-        nav.button(text=f"{page + 1}/{pages}", callback_data=HouseholdPage(page=page))
+            nav.button(text="\u2190", callback_data=HouseholdPage(page=page - 1).pack())
+        nav.button(text=f"{page + 1}/{pages}", callback_data=HouseholdPage(page=page).pack())
         if page < pages - 1:
-            nav.button(text="\u2192", callback_data=HouseholdPage(page=page + 1))
+            nav.button(text="\u2192", callback_data=HouseholdPage(page=page + 1).pack())
         builder.attach(nav)
     return builder.as_markup()
 
@@ -399,11 +401,11 @@ def _confirm_view(data: dict[str, Any], t: Translator) -> tuple[str, InlineKeybo
     else:
         lines.append(t("(Optional: send photos now to attach them.)"))
     builder = InlineKeyboardBuilder()
-    builder.button(text=t("\u2705 Log visit"), callback_data=VisitStep(action="ok"))
-    builder.button(text=t("\U0001f4cd Location"), callback_data=VisitStep(action="loc"))
-    builder.button(text=t("\U0001f4dd Note"), callback_data=VisitStep(action="note"))
-    builder.button(text=t("\U0001f4f7 Photo"), callback_data=VisitStep(action="photo"))
-    builder.button(text=t("\u2716 Cancel"), callback_data=VisitStep(action="cancel"))
+    builder.button(text=t("\u2705 Log visit"), callback_data=VisitStep(action="ok").pack())
+    builder.button(text=t("\U0001f4cd Location"), callback_data=VisitStep(action="loc").pack())
+    builder.button(text=t("\U0001f4dd Note"), callback_data=VisitStep(action="note").pack())
+    builder.button(text=t("\U0001f4f7 Photo"), callback_data=VisitStep(action="photo").pack())
+    builder.button(text=t("\u2716 Cancel"), callback_data=VisitStep(action="cancel").pack())
     builder.adjust(1, 3, 1)
     return "\n".join(lines), builder.as_markup()
 
@@ -467,19 +469,19 @@ def build_router() -> Router:
         visit_one_line, Command("visit"), F.text.func(lambda text: len(text.split(maxsplit=1)) > 1)
     )
     router.message.register(visit_guided, Command("visit"))
-    router.callback_query.register(visit_page, HouseholdPage.filter())
-    router.callback_query.register(visit_pick_household, PickHousehold.filter())
-    router.callback_query.register(visit_pick_date, PickDate.filter())
+    router.callback_query.register(visit_page, on(HouseholdPage))
+    router.callback_query.register(visit_pick_household, on(PickHousehold))
+    router.callback_query.register(visit_pick_date, on(PickDate))
     router.message.register(visit_typed_date, VisitFlow.typed_date, F.text, NOT_A_COMMAND)
-    router.callback_query.register(visit_ask_location, VisitStep.filter(F.action == "loc"))
+    router.callback_query.register(visit_ask_location, on(VisitStep, F.action == "loc"))
     router.message.register(visit_location, VisitFlow.location, F.location)
     router.message.register(visit_location_skipped, VisitFlow.location, F.text, NOT_A_COMMAND)
-    router.callback_query.register(visit_ask_note, VisitStep.filter(F.action == "note"))
+    router.callback_query.register(visit_ask_note, on(VisitStep, F.action == "note"))
     router.message.register(visit_note, VisitFlow.note, F.text, NOT_A_COMMAND)
     router.message.register(
         visit_photo, StateFilter(VisitFlow.household, VisitFlow.location, VisitFlow.note), F.photo
     )
-    router.callback_query.register(visit_ask_photo, VisitStep.filter(F.action == "photo"))
-    router.callback_query.register(visit_confirm, VisitStep.filter(F.action == "ok"))
-    router.callback_query.register(visit_cancel, VisitStep.filter(F.action == "cancel"))
+    router.callback_query.register(visit_ask_photo, on(VisitStep, F.action == "photo"))
+    router.callback_query.register(visit_confirm, on(VisitStep, F.action == "ok"))
+    router.callback_query.register(visit_cancel, on(VisitStep, F.action == "cancel"))
     return router

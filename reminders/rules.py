@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from aiogram.filters.callback_data import CallbackData
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Catalogs, Translator
 from domain.clock import Clock
 from domain.deadlines import LOOK_AHEAD, LOOK_BACK, UnitRef, units_not_done
 from domain.dropouts import CaseTimes, days_overdue
@@ -36,12 +34,6 @@ from domain.reminders import (
 )
 from domain.roles import Role, receives_notice
 from domain.status import ledger_season
-from handlers.dropouts import STATE_NAMES, CaseOpen
-from handlers.ledger import LedgerOpen
-from handlers.notice import NoticeFiles, render_notice
-from handlers.render import chunks
-from handlers.status import StatusVisit
-from handlers.village import PickVillage
 from services.deadlines import milestones_with_progress
 from services.ledgers import incomplete_ledgers, incomplete_ledgers_by_cadre, ledger_completion
 from services.notice import monthly_notice
@@ -57,6 +49,11 @@ from storage.reminders import (
     unvisited_households,
 )
 from storage.village_visits import village_coverage_rows
+from ui.actions import Action, CaseOpen, LedgerOpen, NoticeFiles, PickVillage, StatusVisit
+from ui.i18n import Catalogs, Translator
+from ui.render import chunks
+from ui.views.dropouts import STATE_NAMES
+from ui.views.notice import render_notice
 
 NAMES_LISTED = 10
 BUTTONS = 5
@@ -97,7 +94,7 @@ class Reminder:
         }
 
 
-def _button(label: str, data: CallbackData) -> tuple[str, str]:
+def _button(label: str, data: Action) -> tuple[str, str]:
     return label[:LABEL_LIMIT], data.pack()
 
 

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_
 from domain.clock import Clock, local_today
 from domain.dropouts import (
     ACKNOWLEDGED,
@@ -504,12 +503,8 @@ async def my_cases(
 
 # ---- counts for the monthly notice ----------------------------------------------------
 
-COUNT_LABELS = (
-    N_("open"),
-    N_("overdue"),
-    N_("reported this month"),
-    N_("closed this month"),
-)
+# English msgids; ui.views.notice marks them for translation.
+COUNT_LABELS = ("open", "overdue", "reported this month", "closed this month")
 
 
 async def dropout_case_counts(

@@ -48,7 +48,7 @@ from storage import ledgers as repo
 from storage.households import HouseholdHolder
 from storage.ledgers import HeldLedgerHousehold, MemberRow, ReviewRow
 
-# The settings' default zone; callers pass the configured one (visit_rules.tz).
+# The settings' default zone; callers pass the configured one (plan_rules.tz).
 PLAN_TZ = ZoneInfo("Asia/Shanghai")
 LAST_VISITS_SHOWN = 3
 

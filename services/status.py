@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.clock import Clock, local_today
 from domain.deadlines import UnitRef
 from domain.periods import Month, Quarter
+from domain.plan_rules import PlanRules
 from domain.status import (
     MyStatus,
     OwedLedger,
@@ -21,7 +22,7 @@ from services.actors import Actor
 from services.deadlines import unit_deadlines
 from services.ledgers import incomplete_ledgers
 from services.village_visits import unit_village_status
-from services.visits import VisitOutcome, VisitRequest, VisitRules, log_household_visit
+from services.visits import VisitOutcome, VisitRequest, log_household_visit
 from storage import households as household_repo
 from storage.cadres import unit_of
 
@@ -45,7 +46,7 @@ async def my_status(
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
-    rules: VisitRules,
+    rules: PlanRules,
     locale: str,
     ledger_opens: tuple[int, int],
 ) -> MyStatus:
@@ -94,7 +95,7 @@ async def visit_from_status(
     actor: Actor,
     household_id: int,
     clock: Clock,
-    rules: VisitRules,
+    rules: PlanRules,
     locale: str,
     ledger_opens: tuple[int, int],
 ) -> StatusAfterVisit:

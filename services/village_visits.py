@@ -11,9 +11,10 @@ from domain.clock import Clock, local_today
 from domain.errors import InputRefused, PermissionRefused
 from domain.geo import check_location
 from domain.periods import Month
+from domain.plan_rules import PlanRules
 from domain.visits import check_visit_date, looks_like_date, parse_visit_date
 from services.actors import Actor
-from services.visits import MAX_NOTE_LENGTH, VisitRules, reported_location
+from services.visits import MAX_NOTE_LENGTH, reported_location
 from storage import evidence as evidence_repo
 from storage import village_visits as repo
 from storage.evidence import NewPhoto
@@ -111,7 +112,7 @@ async def log_village_visit(
     actor: Actor,
     request: VillageVisitRequest,
     clock: Clock,
-    rules: VisitRules,
+    rules: PlanRules,
 ) -> VillageVisitOutcome:
     """Record the unit's visit; one per unit, village and day, whoever of the unit reports it."""
     now = clock.now()
@@ -191,7 +192,7 @@ def _short_text(text: str | None, limit: int) -> str | None:
 
 
 async def my_unit_villages(
-    session: AsyncSession, actor: Actor, clock: Clock, rules: VisitRules
+    session: AsyncSession, actor: Actor, clock: Clock, rules: PlanRules
 ) -> list[VillageMonthStatus]:
     """The actor's unit's villages with this month's coverage; refused for unpaired units."""
     month = Month.containing(local_today(clock, rules.tz))
@@ -202,7 +203,7 @@ async def my_unit_villages(
 
 
 async def my_unit_village(
-    session: AsyncSession, actor: Actor, village_id: int, clock: Clock, rules: VisitRules
+    session: AsyncSession, actor: Actor, village_id: int, clock: Clock, rules: PlanRules
 ) -> VillageMonthStatus:
     """Re-check a button's village against the actor's unit."""
     for village in await my_unit_villages(session, actor, clock, rules):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +13,7 @@ from domain.clock import Clock, local_today
 from domain.errors import InputRefused, PermissionRefused
 from domain.geo import check_location
 from domain.periods import Quarter
+from domain.plan_rules import PlanRules
 from domain.visits import check_visit_date, looks_like_date, parse_visit_date
 from services.actors import Actor
 from storage import evidence as evidence_repo
@@ -55,20 +55,8 @@ class VisitOutcome:
     located: bool = False
 
 
-@dataclass(frozen=True)
-class VisitRules:
-    """The settings the visit rules depend on."""
-
-    tz: ZoneInfo
-    backdate_days: int
-    # A location farther than this (plus its stated accuracy) is flagged, never refused.
-    far_beyond_m: float = 1500.0
-    # Where copies of visit photos are kept (CADREBOT_EVIDENCE_DIR); None keeps file ids only.
-    evidence_dir: Path | None = None
-
-
 async def log_household_visit(
-    session: AsyncSession, actor: Actor, request: VisitRequest, clock: Clock, rules: VisitRules
+    session: AsyncSession, actor: Actor, request: VisitRequest, clock: Clock, rules: PlanRules
 ) -> VisitOutcome:
     """Record one visit; the same household on the same day is one visit, never two."""
     now = clock.now()
@@ -207,14 +195,14 @@ async def my_households(
     return MyHouseholds(quarter, today, rows)
 
 
-def chosen_visit_date(days_ago: int, clock: Clock, rules: VisitRules) -> date:
+def chosen_visit_date(days_ago: int, clock: Clock, rules: PlanRules) -> date:
     """Today or yesterday in the plan's time zone, as picked from a button."""
     visit_date = local_today(clock, rules.tz) - timedelta(days=days_ago)
     check_visit_date(visit_date, local_today(clock, rules.tz), rules.backdate_days)
     return visit_date
 
 
-def typed_visit_date(text: str, clock: Clock, rules: VisitRules) -> date:
+def typed_visit_date(text: str, clock: Clock, rules: PlanRules) -> date:
     """A date typed by the cadre, checked against the same rules as a one-line /visit."""
     visit_date = parse_visit_date(text)
     check_visit_date(visit_date, local_today(clock, rules.tz), rules.backdate_days)

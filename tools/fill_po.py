@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if __name__ == "__main__":
     locale, source = sys.argv[1], sys.argv[2]
     table: dict[str, str] = runpy.run_path(source)[locale.upper()]
-    path = ROOT / "bot" / "locales" / locale / "LC_MESSAGES" / "messages.po"
+    path = ROOT / "ui" / "locales" / locale / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=locale)
     for message in catalog:

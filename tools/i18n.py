@@ -1,4 +1,4 @@
-"""Extract translatable strings into bot/locales/*/LC_MESSAGES/messages.po (Babel).
+"""Extract translatable strings into ui/locales/*/LC_MESSAGES/messages.po (Babel).
 
 python tools/i18n.py          # update every catalog, keeping existing translations
 python tools/i18n.py --check  # exit 1 if a catalog misses a string or a zh translation
@@ -14,8 +14,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCALES = ROOT / "bot" / "locales"
-SOURCES = ("bot", "handlers", "services", "reminders")
+LOCALES = ROOT / "ui" / "locales"
+SOURCES = ("bot", "ui", "handlers", "services", "reminders")
 KEYWORDS = {"t": None, "N_": None, "_": None}
 
 

@@ -19,7 +19,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App, build_app, run_polling
-from bot.i18n import Catalogs, Translator
 from bot.settings import load_settings
 from domain.clock import FixedClock
 from fakeapi.server import FakeBotAPI
@@ -38,6 +37,7 @@ from storage.models import (
     Unit,
     Village,
 )
+from ui.i18n import Catalogs, Translator
 
 PG_ADMIN_URL = os.environ.get(
     "CADREBOT_TEST_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

@@ -1,7 +1,7 @@
 """Coverage by role, deadlines by unit, and both languages."""
 
-from handlers.refusals import REFUSALS
 from tests.e2e.conftest import CADRE_TG, HEAD_TG, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
+from ui.refusals import REFUSALS
 
 
 async def _log_some_visits(harness: Harness) -> None:

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.commands_impl import compliance_json
-from handlers.refusals import REFUSALS
 from services.compliance import county_compliance
 from storage.models import Household, LedgerReview
 from tests.e2e.conftest import CADRE_TG, HEAD_TG, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
+from ui.refusals import REFUSALS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -13,10 +13,10 @@ import pytest
 from reportlab.graphics.barcode.qr import QrCodeWidget
 
 from bot.cli import main
-from handlers.refusals import REFUSALS
-from handlers.texts import NOT_ON_ROSTER
 from services.door_codes import DoorCode, door_codes_pdf, household_link
 from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, STRANGER_TG, TOKEN, Harness
+from ui.refusals import REFUSALS
+from ui.texts import NOT_ON_ROSTER
 
 
 async def test_door_code_starts_the_visit_at_the_date(harness: Harness) -> None:

@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from handlers.dropouts import (
+from storage.models import (
+    DropoutCase,
+    DropoutEvent,
+    Household,
+    LedgerChange,
+    Member,
+)
+from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
+from ui.actions import (
     CaseOpen,
     CaseStep,
     DropoutChild,
@@ -19,17 +27,10 @@ from handlers.dropouts import (
     DropoutReason,
     DropoutSince,
     DropoutSkip,
+    LedgerMember,
+    LedgerStatus,
 )
-from handlers.ledger import LedgerMember, LedgerStatus
-from handlers.refusals import REFUSALS
-from storage.models import (
-    DropoutCase,
-    DropoutEvent,
-    Household,
-    LedgerChange,
-    Member,
-)
-from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
+from ui.refusals import REFUSALS
 
 SCHOOL_TG = 1005
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handlers.refusals import REFUSALS
 from storage.models import MilestoneReport, VillageVisit
 from tests.e2e.conftest import CADRE_TG, HEAD_TG, OTHER_CADRE_TG, Harness
 from tests.e2e.test_village import _pair
+from ui.refusals import REFUSALS
 
 # Names that come from the roster and the plan, not from the catalogs.
 DATA = [

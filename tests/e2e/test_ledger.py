@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from handlers.ledger import (
+from storage.models import (
+    AidRecord,
+    Household,
+    LedgerChange,
+    LedgerReview,
+    Member,
+    Pairing,
+)
+from tests.e2e.conftest import CADRE_TG, NOW, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
+from ui.actions import (
     LedgerAidKind,
     LedgerAidMenu,
     LedgerBirth,
@@ -21,16 +30,7 @@ from handlers.ledger import (
     LedgerStage,
     LedgerStatus,
 )
-from handlers.refusals import REFUSALS
-from storage.models import (
-    AidRecord,
-    Household,
-    LedgerChange,
-    LedgerReview,
-    Member,
-    Pairing,
-)
-from tests.e2e.conftest import CADRE_TG, NOW, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
+from ui.refusals import REFUSALS
 
 
 def plain(html: str) -> str:

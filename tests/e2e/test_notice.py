@@ -5,8 +5,8 @@ from datetime import date, datetime
 
 from openpyxl import load_workbook
 
-from handlers.refusals import REFUSALS
 from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
+from ui.refusals import REFUSALS
 
 C3_TG = 1005
 

@@ -10,8 +10,8 @@ import pytest
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
 
-from handlers.refusals import REFUSALS
 from tests.e2e.conftest import CADRE_TG, SUPERVISOR_TG, Harness, running_bot
+from ui.refusals import REFUSALS
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from handlers.refusals import REFUSALS
 from storage.models import Milestone, MilestoneReport, Unit
 from tests.e2e.conftest import CADRE_TG, HEAD_TG, SUPERVISOR_TG, Harness
+from ui.refusals import REFUSALS
 
 LEDGERS = "完成挂包农户台账"  # due 2026-11-30, task for "all"
 OCTOBER = "十月核实"  # due 2026-10-31, task for "all"

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers.refusals import REFUSALS
-from handlers.texts import NOT_ON_ROSTER
 from storage.models import Cadre, InviteAttempt
 from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, STRANGER_TG, Harness
+from ui.refusals import REFUSALS
+from ui.texts import NOT_ON_ROSTER
 
 
 async def test_stranger_gets_only_the_roster_notice(harness: Harness) -> None:

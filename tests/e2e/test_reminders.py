@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import select
 
 from domain.reminders import DEFAULT_RULES, QuietHours
-from handlers.refusals import REFUSALS
 from reminders.rules import RuleContext
 from reminders.scheduler import ReminderScheduler
 from reminders.sender import Sender, SenderSettings
@@ -27,6 +26,7 @@ from tests.e2e.conftest import (
     Harness,
     running_bot,
 )
+from ui.refusals import REFUSALS
 
 # 2026-12-01 09:30 in Shanghai: 30 days before Q4 ends, the household-visit rule fires at 09:00.
 DEC_1 = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handlers.refusals import REFUSALS
 from storage.models import Household, Member, Township, Village
 from tests.e2e.conftest import CADRE_TG, HEAD_TG, SUPERVISOR_TG, Harness
 from tests.e2e.test_field_work_in_english import CJK, DATA
+from ui.refusals import REFUSALS
 
 C3_TG = 1005  # 赵强, a cadre of 栋川中心校 (central school of 栋川镇)
 

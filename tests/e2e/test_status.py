@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handlers.refusals import REFUSALS
 from storage.models import Household
 from tests.e2e.conftest import CADRE_TG, HEAD_TG, NOW, STRANGER_TG, Harness
+from ui.refusals import REFUSALS
 
 
 def lines_of(text: str) -> list[str]:

@@ -7,10 +7,10 @@ from datetime import date
 from sqlalchemy import select
 
 from domain.periods import Month
-from handlers.refusals import REFUSALS
 from services.village_visits import village_coverage
 from storage.models import Unit, UnitVillage, Village, VillageVisit
 from tests.e2e.conftest import CADRE_TG, HEAD_TG, SUPERVISOR_TG, Harness
+from ui.refusals import REFUSALS
 
 
 async def _pair(harness: Harness, unit_code: str, *village_codes: str) -> dict[str, int]:

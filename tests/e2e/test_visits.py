@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from handlers.refusals import REFUSALS
 from tests.e2e.conftest import CADRE_TG, NOW, Harness
+from ui.refusals import REFUSALS
 
 TODAY = date(2026, 11, 28)
 

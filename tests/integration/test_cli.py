@@ -12,10 +12,11 @@ import pytest
 from bot.cli import main
 from domain.clock import SystemClock, local_today
 from domain.periods import Quarter
+from domain.plan_rules import PlanRules
 from services.actors import Actor
 from services.registration import redeem_invite
 from services.village_visits import VillageVisitRequest, log_village_visit
-from services.visits import VisitRequest, VisitRules, log_household_visit
+from services.visits import VisitRequest, log_household_visit
 from storage.db import make_engine, make_sessionmaker
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "roster"
@@ -42,7 +43,7 @@ async def _log_visits_as(url: str, codes: dict[str, list[str]]) -> None:
     """Register each cadre through an invite printed by the CLI, then log today's visits."""
     engine = make_engine(url)
     clock = SystemClock()
-    rules = VisitRules(SHANGHAI, 30)
+    rules = PlanRules(SHANGHAI, 30)
     try:
         sessionmaker = make_sessionmaker(engine)
         for account, (invite, households) in enumerate(codes.items(), start=500):

@@ -15,18 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from domain.clock import FixedClock
 from domain.errors import InviteRefused, PermissionRefused
 from domain.periods import Quarter
+from domain.plan_rules import PlanRules
 from domain.roles import Role
 from domain.types import CadreId, UnitId
 from services.actors import Actor, actor_for_account
 from services.compliance import county_compliance
 from services.registration import issue_invite, redeem_invite
 from services.roster_import import import_tables
-from services.visits import VisitRequest, VisitRules, log_household_visit
+from services.visits import VisitRequest, log_household_visit
 from storage.models import Base, Cadre, HouseholdVisit, Village
 
 Maker = async_sessionmaker[AsyncSession]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-RULES = VisitRules(tz=SHANGHAI, backdate_days=30)
+RULES = PlanRules(tz=SHANGHAI, backdate_days=30)
 IMPORTED = datetime(2026, 9, 1, tzinfo=UTC)
 NOW = datetime(2026, 11, 28, 2, tzinfo=UTC)
 

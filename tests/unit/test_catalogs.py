@@ -7,7 +7,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from bot.i18n import Catalogs
+from ui.i18n import Catalogs
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -24,7 +24,7 @@ def test_catalogs_cover_every_extracted_string() -> None:
 
 
 def test_zh_translations_keep_their_placeholders() -> None:
-    with (ROOT / "bot/locales/zh/LC_MESSAGES/messages.po").open("rb") as handle:
+    with (ROOT / "ui/locales/zh/LC_MESSAGES/messages.po").open("rb") as handle:
         catalog = read_po(handle, locale="zh")
     wrong = [
         message.id

@@ -1,6 +1,6 @@
 """Long replies are split under Telegram's 4096-character limit."""
 
-from handlers.render import chunks, esc
+from ui.render import chunks, esc
 
 
 def test_chunks_keep_lines_whole_and_under_limit() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.i18n import N_, Translator
 from domain.roles import Role
+from ui.i18n import N_, Translator
 
 NOT_ON_ROSTER = N_(
     "This bot is only for paired cadres on the county roster. "

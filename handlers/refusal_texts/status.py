@@ -1,7 +1,0 @@
-"""Refusal texts of the status feature (merged into handlers.refusals.REFUSALS)."""
-
-from bot.i18n import N_
-
-REFUSALS: dict[str, str] = {}
-
-__all__ = ["N_", "REFUSALS"]

@@ -1,0 +1,172 @@
+"""Every refusal a rule can give, in words the user understands, naming the rule."""
+
+from __future__ import annotations
+
+from domain.errors import DomainError
+from ui.i18n import N_, Translator
+from ui.render import esc
+
+REFUSALS: dict[str, str] = {
+    "not_your_household": N_(
+        "Household {code} is not paired with you, so nothing was logged. "
+        "(Rule: only your own paired households.)"
+    ),
+    "date_format": N_(
+        "\u201c{text}\u201d is not a date. Write it as YYYY-MM-DD, for example 2026-11-28. "
+        "(Rule: date format.)"
+    ),
+    "date_not_real": N_("{text} is not a real calendar date. (Rule: a real date.)"),
+    "date_future": N_(
+        "{date} is in the future: a visit can only be logged once it has happened. "
+        "(Rule: no future dates.)"
+    ),
+    "date_too_old": N_(
+        "{date} is more than {days} days ago; the earliest date you can log today is {earliest}. "
+        "(Rule: back-dating limit.)"
+    ),
+    "note_too_long": N_("The note is too long: at most {limit} characters. (Rule: note length.)"),
+    "household_missing": N_(
+        "Which household? Send /visit HOUSEHOLD_CODE [YYYY-MM-DD] [note], "
+        "or just /visit to pick from your list."
+    ),
+    "bad_quarter": N_(
+        "\u201c{text}\u201d is not a quarter. Write it as YYYY-Qn, for example 2026-Q4. "
+        "(Rule: period format.)"
+    ),
+    "compliance_unknown_code": N_(
+        "No unit, township or cadre has the code \u201c{code}\u201d. "
+        "Send /compliance [YYYY-Qn] [CODE] with a code from the roster. (Rule: a roster code.)"
+    ),
+    "compliance_focus_forbidden": N_(
+        "You cannot see the coverage of {code}: supervisors see any unit, township or cadre; "
+        "a unit head sees the unit's cadres. (Rule: who sees whose figures.)"
+    ),
+    "invite_unknown": N_(
+        "This invite code is not valid. Check it, or ask your administrator for a new invite. "
+        "(Rule: one-time invite.)"
+    ),
+    "invite_used": N_(
+        "This invite code has already been used. Ask your administrator for a new one. "
+        "(Rule: an invite works once.)"
+    ),
+    "invite_expired": N_(
+        "This invite code has expired. Ask your administrator for a new one. "
+        "(Rule: invites expire.)"
+    ),
+    "invite_throttled": N_(
+        "Too many wrong codes from this account. Try again in an hour. (Rule: wrong-code limit.)"
+    ),
+    "stale_button": N_(
+        "This button is no longer valid. Send the command again. (Rule: forged or stale button.)"
+    ),
+    "bad_language": N_("Choose a language: /lang zh or /lang en."),
+    # village
+    "unit_not_paired": N_(
+        "Your unit is not paired with a poor village, so there is no village visit to log. "
+        "(Rule: only pairing units log village visits.)"
+    ),
+    "not_your_village": N_(
+        "That village is not paired with your unit, so nothing was logged. "
+        "(Rule: only your unit's own village.)"
+    ),
+    "several_villages": N_(
+        "Your unit is paired with several villages: send /village and pick one. "
+        "(Rule: say which village.)"
+    ),
+    # ledger
+    "ledger_needs_empty": N_(
+        "Type what the household needs, or \u201c无\u201d if nothing. "
+        "(Rule: the needs must be filled in.)"
+    ),
+    "ledger_text_too_long": N_(
+        "That answer is too long: {length} characters, at most {limit}. Shorten it and send "
+        "it again. (Rule: ledger answer length.)"
+    ),
+    "ledger_school_grade_format": N_(
+        "Write the school, then the grade, separated by a space, for example: 栋川小学 四年级. "
+        "(Rule: an enrolled child needs a school and a grade.)"
+    ),
+    "ledger_bad_amount": N_(
+        "\u201c{text}\u201d is not an amount. Write a positive number of yuan below 1,000,000 "
+        "with at most 2 decimals, for example 1500 or 1500.50. (Rule: aid amount.)"
+    ),
+    "ledger_bad_birth_date": N_(
+        "{date} cannot be a birth date: it is in the future or more than 120 years ago. "
+        "(Rule: a real birth date.)"
+    ),
+    # progress
+    "progress_unit_head_only": N_(
+        "Only a unit head reports progress for the unit. Ask your unit head. "
+        "(Rule: unit heads report progress.)"
+    ),
+    "progress_not_your_milestone": N_(
+        "This milestone does not concern your unit, so nothing was saved. "
+        "(Rule: only your unit's milestones.)"
+    ),
+    "progress_too_long": N_(
+        "The progress text is too long: {length} characters, at most {limit}. "
+        "Shorten it and send it again. (Rule: progress text length.)"
+    ),
+    "progress_empty": N_(
+        "Type a few words about what your unit has done. (Rule: progress needs a text.)"
+    ),
+    # dropouts
+    "dropout_case_hidden": N_(
+        "Case {case} is not yours to see or change. Only its reporter, the child's township "
+        "central school and supervisors see a case. (Rule: who sees a dropout case.)"
+    ),
+    "dropout_school_only": N_(
+        "Only the child's township central school (its unit head and cadres) or a supervisor "
+        "takes the steps of case {case}; nothing was changed. (Rule: who acts on a dropout case.)"
+    ),
+    "dropout_step_not_now": N_(
+        "This step cannot be taken now: case {case} has moved on or is closed. Nothing was "
+        "changed; send /cases to see where it stands. (Rule: the steps of a case go in order.)"
+    ),
+    "dropout_bad_reason": N_(
+        "\u201c{text}\u201d is not a reason on the list: 贫困 poverty, 学习困难 learning, "
+        "务工 work, 婚嫁 marriage, 疾病 illness, 家庭 family, 路远 distance, 其他 other. "
+        "(Rule: dropout reasons.)"
+    ),
+    "dropout_since_future": N_(
+        "{date} is in the future: record only what has already happened. (Rule: no future dates.)"
+    ),
+    "dropout_text_length": N_(
+        "Type between 1 and {limit} characters (you typed {length}). "
+        "(Rule: length of a case answer.)"
+    ),
+    "dropout_usage": N_(
+        "Send /dropout HOUSEHOLD_CODE CHILD_NAME [reason], or just /dropout to pick from "
+        "your list. (Rule: one-line format.)"
+    ),
+    # schooling
+    "schooling_not_allowed": N_(
+        "Schooling rates are for supervisors (the whole county) and central schools (their "
+        "township). (Rule: rates are seen by supervisors and central schools.)"
+    ),
+    "schooling_no_arguments": N_(
+        "/schooling takes no arguments: it always shows the current school year. "
+        "(Rule: the current school year.)"
+    ),
+    # notice
+    "notice_supervisors_only": N_(
+        "The monthly notice ranks units against each other, so only supervisors receive it. "
+        "(Rule: the notice is for supervisors.)"
+    ),
+    "bad_month": N_(
+        "\u201c{text}\u201d is not a month. Write it as YYYY-MM, for example 2026-11. "
+        "(Rule: month format.)"
+    ),
+    "notice_future_month": N_(
+        "{month} has not started yet, so there is nothing to report. (Rule: no future months.)"
+    ),
+}
+FALLBACK = N_("That was refused. (Rule: {reason}.)")
+
+
+def refusal_text(error: DomainError, t: Translator) -> str:
+    template = REFUSALS.get(error.reason)
+    if template is None:
+        return t(FALLBACK, reason=error.reason)
+    # Parameters echo what the user typed; the reply is HTML, so they are escaped here, once.
+    return t(template, **{key: esc(value) for key, value in error.params.items()})
