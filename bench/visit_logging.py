@@ -37,7 +37,7 @@ from bot.app import build_app
 from bot.settings import load_settings
 from domain.clock import FixedClock
 from fakeapi.server import FakeBotAPI
-from services.demo import load_demo
+from services.demo.county import load_demo
 from services.registration import issue_invite, redeem_invite
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade

@@ -116,7 +116,7 @@ async def _invite(settings: Settings, cadre_code: str, bot_username: str | None)
 async def _qr(
     settings: Settings, village: str | None, output: Path, bot_username: str | None
 ) -> int:
-    from services.door_codes import door_codes, door_codes_pdf
+    from services.files.door_codes import door_codes, door_codes_pdf
 
     username = bot_username or await _bot_username(settings)
     if not username:
@@ -152,7 +152,7 @@ async def _bot_username(settings: Settings) -> str | None:
 
 
 async def _report(settings: Settings, period: str | None, fmt: str) -> int:
-    from services.compliance import county_compliance
+    from services.reports.compliance import county_compliance
 
     if fmt in ("text", "xlsx"):
         print("report compliance: --format json or csv", file=sys.stderr)
@@ -277,8 +277,8 @@ async def _plan(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _demo(settings: Settings, size: str, activity: bool) -> int:
-    from services.demo import load_demo
-    from services.demo_activity import add_demo_activity
+    from services.demo.activity import add_demo_activity
+    from services.demo.county import load_demo
 
     engine = make_engine(settings.database_url)
     try:

@@ -12,8 +12,8 @@ from bot.settings import Settings
 from domain.clock import SystemClock, local_today
 from domain.errors import InputRefused
 from domain.periods import Month
-from services.notice import monthly_notice
-from services.notice_files import notice_chart, notice_workbook
+from services.files.notice import notice_chart, notice_workbook
+from services.reports.notice import monthly_notice
 from storage.db import make_engine, make_sessionmaker
 from ui.i18n import Catalogs
 from ui.views.notice import render_notice

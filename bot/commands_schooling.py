@@ -14,8 +14,8 @@ from pathlib import Path
 from bot.settings import Settings
 from domain.clock import SystemClock, local_today
 from domain.schooling import STAGE_AGES, THRESHOLDS, school_year_of
-from services.schooling import RateRecord, county_rates, rate_records, township_lists
-from services.schooling_xlsx import lists_workbook, rates_workbook
+from services.files.schooling import lists_workbook, rates_workbook
+from services.reports.schooling import RateRecord, county_rates, rate_records, township_lists
 from storage.db import make_engine, make_sessionmaker
 
 CSV_FIELDS = [

@@ -38,7 +38,7 @@ class Persona:
 
 
 def demo_personas() -> list[Persona]:
-    from services.demo import DEMO_PERSONAS
+    from services.demo.county import DEMO_PERSONAS
 
     people = [
         Persona(9001, "cadre", DEMO_PERSONAS["cadre"], "挂包干部 (cadre)"),
@@ -65,8 +65,8 @@ async def bind_personas(
 async def prepare_demo_database(settings: Settings, clock: Clock) -> None:
     """Demo county and this year's plan, loaded through the same code as the CLI."""
     from domain.plan import rebase
-    from services.demo import load_demo
-    from services.demo_activity import add_demo_activity
+    from services.demo.activity import add_demo_activity
+    from services.demo.county import load_demo
     from services.plan_loader import default_plan_path, load_plan, read_plan_file
     from storage.db import make_engine, make_sessionmaker
     from storage.migrate import upgrade

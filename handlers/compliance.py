@@ -15,7 +15,7 @@ from domain.periods import Quarter
 from domain.plan_rules import PlanRules
 from domain.roles import ComplianceScope
 from services.actors import Actor
-from services.compliance import compliance_for
+from services.reports.compliance import compliance_for
 from ui.i18n import Translator
 from ui.render import chunks, esc
 

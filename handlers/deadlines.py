@@ -11,7 +11,7 @@ from domain.clock import Clock
 from domain.deadlines import Deadline
 from domain.plan_rules import PlanRules
 from services.actors import Actor
-from services.deadlines import deadlines_for
+from services.reports.deadlines import deadlines_for
 from ui.i18n import Translator
 from ui.render import chunks, esc
 

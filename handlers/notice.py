@@ -15,8 +15,8 @@ from domain.periods import Month
 from domain.plan_rules import PlanRules
 from handlers.callbacks import on
 from services.actors import Actor
-from services.notice import MonthlyNotice, notice_for
-from services.notice_files import notice_chart, notice_workbook
+from services.files.notice import notice_chart, notice_workbook
+from services.reports.notice import MonthlyNotice, notice_for
 from ui.actions import NoticeFiles
 from ui.i18n import Translator
 from ui.render import chunks

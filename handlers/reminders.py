@@ -21,7 +21,7 @@ from domain.reminders import (
 )
 from services.actors import Actor
 from services.reachability import chat_member_changed
-from services.reminder_overview import ReminderLine, reminder_overview
+from services.reports.reminder_overview import ReminderLine, reminder_overview
 from ui.i18n import N_, Translator
 
 WHAT = {

@@ -23,7 +23,7 @@ from domain.schooling import (
     StageFigures,
 )
 from services.actors import Actor
-from services.schooling import ListedChild, SchoolingView, schooling_for
+from services.reports.schooling import ListedChild, SchoolingView, schooling_for
 from ui.i18n import N_, Translator
 from ui.render import chunks, esc
 

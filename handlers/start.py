@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.clock import Clock
 from handlers.visits import visit_door_code
 from services.actors import AccountCache, Actor
-from services.door_codes import DEEP_LINK_PREFIX
+from services.files.door_codes import DEEP_LINK_PREFIX
 from services.registration import redeem_invite
 from ui.i18n import Translator
 from ui.render import esc

@@ -24,7 +24,7 @@ from domain.status import (
 from handlers.callbacks import on
 from handlers.ledger import missing_text
 from services.actors import Actor
-from services.status import my_status, visit_from_status
+from services.reports.status import my_status, visit_from_status
 from services.visits import VisitOutcome
 from ui.actions import LedgerOpen, PickVillage, StatusVisit
 from ui.i18n import Translator

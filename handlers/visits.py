@@ -26,8 +26,8 @@ from domain.plan_rules import PlanRules
 from handlers.callbacks import on
 from handlers.evidence import telegram_fetch
 from services.actors import Actor
-from services.door_codes import DEEP_LINK_PREFIX
 from services.evidence import NewPhoto, keep_photo_copies
+from services.files.door_codes import DEEP_LINK_PREFIX
 from services.visits import (
     MyHouseholds,
     VisitOutcome,

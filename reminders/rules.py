@@ -34,9 +34,9 @@ from domain.reminders import (
 )
 from domain.roles import Role, receives_notice
 from domain.status import ledger_season
-from services.deadlines import milestones_with_progress
 from services.ledgers import incomplete_ledgers, incomplete_ledgers_by_cadre, ledger_completion
-from services.notice import monthly_notice
+from services.reports.deadlines import milestones_with_progress
+from services.reports.notice import monthly_notice
 from storage.dropouts import CaseRow, cases_for
 from storage.models import OutboxMessage
 from storage.plan_queries import milestone_by_id

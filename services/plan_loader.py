@@ -25,7 +25,7 @@ __all__ = ["LoadSummary", "PlanError", "default_plan_path", "load_plan", "read_p
 
 def default_plan_path() -> Path:
     """The 2017 Yao'an plan that ships with the bot."""
-    return Path(__file__).resolve().parent.parent / "bot" / "data" / "plan_yaoan_2017.toml"
+    return Path(__file__).resolve().parent / "data" / "plan_yaoan_2017.toml"
 
 
 def read_plan_file(path: Path) -> Plan:

@@ -25,7 +25,7 @@ from domain.progress import (
     require_unit_head,
 )
 from services.actors import Actor
-from services.deadlines import milestone_facts, note_of, unit_deadlines
+from services.reports.deadlines import milestone_facts, note_of, unit_deadlines
 from storage.cadres import unit_of
 from storage.plan_queries import milestone_by_id
 from storage.progress import latest_reports, report_exists, upsert_report

@@ -30,7 +30,7 @@ from domain.roster import (
     row_key,
     validate_row,
 )
-from services.roster_files import read_roster_path, tables_from_dicts
+from services.files.roster import read_roster_path, tables_from_dicts
 from storage import roster_repo
 
 __all__ = [

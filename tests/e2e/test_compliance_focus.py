@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.commands_impl import compliance_json
-from services.compliance import county_compliance
+from services.reports.compliance import county_compliance
 from storage.models import Household, LedgerReview
 from tests.e2e.conftest import CADRE_TG, HEAD_TG, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
 from ui.refusals import REFUSALS

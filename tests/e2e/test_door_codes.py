@@ -13,7 +13,7 @@ import pytest
 from reportlab.graphics.barcode.qr import QrCodeWidget
 
 from bot.cli import main
-from services.door_codes import DoorCode, door_codes_pdf, household_link
+from services.files.door_codes import DoorCode, door_codes_pdf, household_link
 from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, STRANGER_TG, TOKEN, Harness
 from ui.refusals import REFUSALS
 from ui.texts import NOT_ON_ROSTER
@@ -52,7 +52,7 @@ async def test_door_code_for_a_stranger_is_the_roster_notice(harness: Harness) -
 def _pdf_texts(pdf: bytes) -> list[str]:
     """The strings drawn on the pages (reportlab: ASCII85 + Flate streams, UTF-16 CID text).
 
-    No PDF reader is installed, so this reads just what services.door_codes writes.
+    No PDF reader is installed, so this reads just what services.files.door_codes writes.
     """
     texts: list[str] = []
     for match in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.S):

@@ -181,7 +181,7 @@ def test_door_codes_pdf(database: str, capsys: pytest.CaptureFixture[str], tmp_p
 
 
 def test_door_code_links_and_pages() -> None:
-    from services.door_codes import DoorCode, door_codes_pdf, household_link
+    from services.files.door_codes import DoorCode, door_codes_pdf, household_link
 
     assert household_link("b_bot", "H1") == "https://t.me/b_bot?start=hh_H1"
     cards = [DoorCode(f"H{n}", "张三", "大村", household_link("b_bot", f"H{n}")) for n in range(9)]

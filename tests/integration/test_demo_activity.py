@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import FixedClock
-from services.demo import DEMO_PERSONAS, PERSONA_HOUSEHOLDS, load_demo
-from services.demo_activity import PERSONA_VISITED, add_demo_activity
+from services.demo.activity import PERSONA_VISITED, add_demo_activity
+from services.demo.county import DEMO_PERSONAS, PERSONA_HOUSEHOLDS, load_demo
 from storage.models import Cadre, HouseholdVisit, LedgerReview, Pairing, VillageVisit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -22,7 +22,7 @@ from services.dropouts import (
     report_dropout,
     take_step,
 )
-from services.notice import monthly_notice
+from services.reports.notice import monthly_notice
 from storage import dropouts as repo
 from storage.models import (
     Cadre,

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import FixedClock
-from services.demo import DEMO_PERSONAS, build_demo_tables, load_demo
+from services.demo.county import DEMO_PERSONAS, build_demo_tables, load_demo
 from services.roster_import import RosterImportError, RowError, import_roster
 from storage.models import (
     Base,

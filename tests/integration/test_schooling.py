@@ -22,9 +22,9 @@ from domain.roles import Role
 from domain.schooling import JUNIOR, PRIMARY
 from domain.types import CadreId, UnitId
 from services.actors import Actor
-from services.demo import load_demo
-from services.schooling import county_rates, schooling_for, township_lists
-from services.schooling_xlsx import lists_workbook
+from services.demo.county import load_demo
+from services.files.schooling import lists_workbook
+from services.reports.schooling import county_rates, schooling_for, township_lists
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade_sync
 from storage.models import Cadre, DropoutCase, Household, Member, Township, Unit, Village
@@ -337,7 +337,7 @@ async def test_the_demo_county_has_cases_and_a_place_below_threshold(
     async with sessionmaker() as session:
         rates = await county_rates(session, YEAR)
     total = rates.total.stages
-    assert sum(f.suspected for f in total.values()) == 3  # SUSPECTED_AT in services.demo
+    assert sum(f.suspected for f in total.values()) == 3  # SUSPECTED_AT in services.demo.county
     assert sum(f.dropouts for f in total.values()) >= 1
     assert any(s.place.level == "village" for s in rates.shortfalls)
     assert total[PRIMARY].children > 20

@@ -19,8 +19,8 @@ from domain.plan_rules import PlanRules
 from domain.roles import Role
 from domain.types import CadreId, UnitId
 from services.actors import Actor, actor_for_account
-from services.compliance import county_compliance
 from services.registration import issue_invite, redeem_invite
+from services.reports.compliance import county_compliance
 from services.roster_import import import_tables
 from services.visits import VisitRequest, log_household_visit
 from storage.models import Base, Cadre, HouseholdVisit, Village
@@ -199,7 +199,7 @@ async def test_rebinding_moves_the_account(roster: Maker) -> None:
 
 async def test_village_month_coverage_by_unit_and_township(roster: Maker) -> None:
     from domain.periods import Month
-    from services.compliance import county_compliance as county
+    from services.reports.compliance import county_compliance as county
     from services.village_visits import VillageVisitRequest, log_village_visit
 
     paired = {
@@ -248,7 +248,7 @@ async def test_village_month_coverage_by_unit_and_township(roster: Maker) -> Non
 
 
 async def test_ledger_completion_in_the_county_report(roster: Maker) -> None:
-    from services.compliance import county_compliance as county
+    from services.reports.compliance import county_compliance as county
     from storage.models import Household, LedgerReview
 
     # H1 (C1) reviewed in season with needs; H2 (C1) reviewed before the season opened;

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from services.demo import DEMO_PERSONAS, build_demo_tables, school_year_of
-from services.roster_files import tables_from_dicts
+from services.demo.county import DEMO_PERSONAS, build_demo_tables, school_year_of
+from services.files.roster import tables_from_dicts
 from services.roster_import import prepare_tables
 
 NINE_TOWNSHIPS = {"栋川镇", "光禄镇", "前场镇", "弥兴镇", "太平镇", "适中乡", "左门乡",

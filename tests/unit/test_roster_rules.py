@@ -16,7 +16,7 @@ from domain.roster import (
     parse_date,
     validate_row,
 )
-from services.roster_files import decode_csv_bytes, read_roster_path
+from services.files.roster import decode_csv_bytes, read_roster_path
 from services.roster_import import RosterImportError, prepare_tables
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "roster"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.coverage import Coverage
 from domain.notice import RankedUnit
-from services.notice import MonthlyNotice
+from services.reports.notice import MonthlyNotice
 from ui.i18n import N_, Translator
 from ui.render import esc
 

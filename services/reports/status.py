@@ -19,8 +19,8 @@ from domain.status import (
     milestones_owed,
 )
 from services.actors import Actor
-from services.deadlines import unit_deadlines
 from services.ledgers import incomplete_ledgers
+from services.reports.deadlines import unit_deadlines
 from services.village_visits import unit_village_status
 from services.visits import VisitOutcome, VisitRequest, log_household_visit
 from storage import households as household_repo

@@ -17,7 +17,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from domain.coverage import Coverage
-from services.notice import MonthlyNotice
+from services.reports.notice import MonthlyNotice
 
 Translate = Callable[..., str]
 

@@ -19,7 +19,7 @@ from domain.clock import Clock, local_today
 from domain.deadlines import UnitRef, concerns
 from domain.periods import Month, Quarter
 from domain.status import ledger_season
-from services.demo import DEMO_PERSONAS
+from services.demo.county import DEMO_PERSONAS
 from storage.models import (
     Cadre,
     HouseholdVisit,

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from services.schooling import ListedChild, RateRecord, TownshipLists
+from services.reports.schooling import ListedChild, RateRecord, TownshipLists
 
 STAGE_ZH = {
     "preschool": "学前",

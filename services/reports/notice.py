@@ -19,9 +19,9 @@ from domain.periods import Month, Quarter
 from domain.roles import receives_notice
 from domain.status import ledger_season
 from services.actors import Actor
-from services.deadlines import milestones_with_progress
 from services.dropouts import dropout_case_counts
 from services.ledgers import ledger_completion
+from services.reports.deadlines import milestones_with_progress
 from storage.coverage import coverage_cells
 from storage.village_visits import village_coverage_rows
 

@@ -1,0 +1,1 @@
+"""File renderers and readers: xlsx, csv, png and pdf, blocking I/O kept off the event loop."""

@@ -1,0 +1,1 @@
+"""Read models: reports computed from the database, for any channel and the CLI."""
