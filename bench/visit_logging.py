@@ -18,6 +18,7 @@ import itertools
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiogram import Dispatcher
 from aiogram.types import Message
@@ -81,7 +82,7 @@ async def prepare_database(url: str) -> list[tuple[int, list[str]]]:
     clock = FixedClock(NOW - timedelta(days=60))
     try:
         sessionmaker = make_sessionmaker(engine)
-        await load_demo(sessionmaker, "medium", clock)
+        await load_demo(sessionmaker, "medium", clock, ZoneInfo("Asia/Shanghai"))
         async with sessionmaker() as session:
             rows = (
                 await session.execute(

@@ -6,10 +6,6 @@ import logging
 from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -18,6 +14,7 @@ from bot.commands import publish_commands
 from bot.middlewares import ActorMiddleware, DbSessionMiddleware
 from bot.polling import BatchPoller
 from bot.settings import Settings
+from bot.telegram import build_bot
 from domain.clock import Clock, SystemClock
 from handlers import build_root_router
 from handlers.refusals import RefusalMiddleware
@@ -26,19 +23,10 @@ from reminders.scheduler import ReminderService
 from reminders.sender import SenderSettings
 from services.actors import AccountCache
 from storage.db import make_engine, make_sessionmaker
-from storage.migrate import upgrade
+from storage.migrate import upgrade_if_behind
 from ui.i18n import Catalogs
 
 logger = logging.getLogger(__name__)
-
-
-def build_bot(settings: Settings, token: str | None = None) -> Bot:
-    """A Bot talking HTTP to the configured Bot API server (public or self-hosted)."""
-    secret = token or (settings.bot_token.get_secret_value() if settings.bot_token else None)
-    if not secret:
-        raise ValueError("BOT_TOKEN is not set")
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(secret, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
 def build_fsm_storage(settings: Settings) -> BaseStorage:
@@ -67,8 +55,6 @@ def build_dispatcher(
         settings=settings,
         plan_rules=settings.plan_rules(),
         quiet_hours=settings.quiet,
-        # (month, day) the ledger season opens; services.ledgers takes it with the plan zone.
-        ledger_season_opens=settings.ledger_season_opens_month_day,
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(ActorMiddleware(catalogs, accounts))
@@ -106,19 +92,22 @@ async def build_app(
     fsm_storage: BaseStorage | None = None,
 ) -> App:
     """Upgrade the schema, then wire the bot; nothing here runs at import time."""
-    await upgrade(settings.database_url)
+    clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
+    try:
+        await upgrade_if_behind(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
     sessionmaker = make_sessionmaker(engine)
     catalogs = Catalogs.load(settings.locale)
     bot = build_bot(settings, token)
-    dispatcher = build_dispatcher(
-        settings, sessionmaker, catalogs, clock or SystemClock(), storage=fsm_storage
-    )
+    dispatcher = build_dispatcher(settings, sessionmaker, catalogs, clock, storage=fsm_storage)
     # SQLite serialises every transaction anyway: chats in parallel only add contention.
     parallel_chats = 1 if engine.dialect.name == "sqlite" else 8
     poller = BatchPoller(bot, dispatcher, parallel_chats=parallel_chats)
     reminders = (
-        build_reminders(settings, bot, sessionmaker, catalogs, clock or SystemClock())
+        build_reminders(settings, bot, sessionmaker, catalogs, clock)
         if settings.scheduler == "inline"
         else None
     )

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_app, run_polling
 from bot.settings import DEFAULT_DATA_DIR, Settings
-from domain.clock import Clock, SystemClock, local_today
+from domain.clock import Clock, local_today
 from domain.errors import DomainError
 from fakeapi.server import FakeBotAPI
 from services.actors import actor_for_account
@@ -68,26 +68,19 @@ async def prepare_demo_database(settings: Settings, clock: Clock) -> None:
     from services.demo.activity import add_demo_activity
     from services.demo.county import load_demo
     from services.plan_loader import default_plan_path, load_plan, read_plan_file
-    from storage.db import make_engine, make_sessionmaker
-    from storage.migrate import upgrade
+    from storage.db import open_database
 
-    await upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        sessionmaker = make_sessionmaker(engine)
-        await load_demo(sessionmaker, "small", clock)
+    async with open_database(settings.database_url) as sessionmaker:
+        await load_demo(sessionmaker, "small", clock, settings.tz)
         plan = await asyncio.to_thread(read_plan_file, default_plan_path())
         async with sessionmaker() as session:
             await load_plan(session, rebase(plan, local_today(clock, settings.tz).year))
         await add_demo_activity(
             sessionmaker, clock, settings.tz, settings.ledger_season_opens_month_day
         )
-    finally:
-        await engine.dispose()
 
 
-async def run_sandbox(settings: Settings) -> None:
-    clock = SystemClock()
+async def run_sandbox(settings: Settings, clock: Clock) -> None:
     personas = demo_personas()
     api = FakeBotAPI(
         token=SANDBOX_TOKEN,

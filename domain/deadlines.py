@@ -88,18 +88,31 @@ def latest_of(notes: Iterable[ProgressNote]) -> ProgressNote | None:
     return ordered[-1] if ordered else None
 
 
-def unit_deadline(facts: MilestoneFacts, today: date, latest: ProgressNote | None) -> Deadline:
-    """One milestone as a unit sees it: its own latest report decides done."""
+def _deadline(
+    facts: MilestoneFacts,
+    today: date,
+    done: bool,
+    latest: ProgressNote | None,
+    units_done: int | None = None,
+    units_concerned: int | None = None,
+) -> Deadline:
     return Deadline(
         milestone_id=facts.milestone_id,
         due_date=facts.due_date,
         title=facts.title,
         task_title=facts.task_title,
         campaign_number=facts.campaign_number,
-        done=done_for_unit(facts.closed, latest),
+        done=done,
         days_left=(facts.due_date - today).days,
         latest=latest,
+        units_done=units_done,
+        units_concerned=units_concerned,
     )
+
+
+def unit_deadline(facts: MilestoneFacts, today: date, latest: ProgressNote | None) -> Deadline:
+    """One milestone as a unit sees it: its own latest report decides done."""
+    return _deadline(facts, today, done_for_unit(facts.closed, latest), latest)
 
 
 def county_deadline(
@@ -112,15 +125,11 @@ def county_deadline(
     concerned = [u for u in units if concerns(facts.selectors, u)]
     done_units = sum(1 for u in concerned if done_for_unit(facts.closed, latest_by_unit.get(u.id)))
     all_done = facts.closed or (bool(concerned) and done_units == len(concerned))
-    return Deadline(
-        milestone_id=facts.milestone_id,
-        due_date=facts.due_date,
-        title=facts.title,
-        task_title=facts.task_title,
-        campaign_number=facts.campaign_number,
-        done=all_done,
-        days_left=(facts.due_date - today).days,
-        latest=latest_of(latest_by_unit.values()),
+    return _deadline(
+        facts,
+        today,
+        all_done,
+        latest_of(latest_by_unit.values()),
         units_done=done_units,
         units_concerned=len(concerned),
     )

@@ -29,7 +29,6 @@ from domain.errors import InputRefused
 COMPULSORY_AGES = (6, 15)
 # Age is counted on the school year's cut-off date, September 1.
 AGE_CUTOFF_MONTH_DAY = (9, 1)
-DEFAULT_SEASON_OPENS = (9, 1)
 
 MAX_NEEDS_LENGTH = 500
 MAX_SCHOOL_LENGTH = 100
@@ -234,6 +233,30 @@ def parse_aid(text: str) -> tuple[Decimal, str | None]:
     if len(note) > MAX_AID_NOTE_LENGTH:
         raise InputRefused("ledger_text_too_long", length=len(note), limit=MAX_AID_NOTE_LENGTH)
     return amount, note or None
+
+
+def schooling_values(
+    status: str,
+    *,
+    stage: str | None = None,
+    school_grade: str | None = None,
+    destination: str | None = None,
+) -> dict[str, str]:
+    """The member columns a schooling status sets: enrolled needs a stage and the typed school
+    and grade, graduated a destination; anything else from a stale button is refused."""
+    if status not in EDITABLE_STATUSES:
+        raise InputRefused("stale_button")
+    values = {"status": status}
+    if status == "enrolled":
+        if stage is None or stage not in STAGES or school_grade is None:
+            raise InputRefused("stale_button")
+        school, grade = parse_school_grade(school_grade)
+        values.update(stage=stage, school=school, grade=grade)
+    elif status == "graduated":
+        if destination is None or destination not in DESTINATIONS:
+            raise InputRefused("stale_button")
+        values["destination"] = destination
+    return values
 
 
 def check_birth_date(birth: date, today: date) -> None:

@@ -12,7 +12,7 @@ so a task can address "all central schools" without listing them:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -180,54 +180,57 @@ def _unique(numbers: list[int], where: str) -> None:
         raise PlanError(f"{where}: numbers must be unique, got {numbers}")
 
 
+def _tables(
+    node: Mapping[str, Any], key: str, where: str
+) -> Iterator[tuple[Mapping[str, Any], str]]:
+    """Each table of the list `key`, with its place for error messages (`tasks[2]`)."""
+    for index, item in enumerate(_list(node, key, where)):
+        place = f"{where}.{key}[{index}]" if where != "plan" else f"{key}[{index}]"
+        if not isinstance(item, dict):
+            raise PlanError(f"{place}: a table is required")
+        yield item, place
+
+
+def _titles(node: Mapping[str, Any], where: str) -> dict[str, str]:
+    """The Chinese and English titles every campaign, task and milestone carries."""
+    return {"title_zh": _text(node, "title_zh", where), "title_en": _text(node, "title_en", where)}
+
+
+def _task(node: Mapping[str, Any], where: str) -> PlanTask:
+    milestones = sorted(
+        (
+            PlanMilestone(due=_date(m, "due", mw), **_titles(m, mw))
+            for m, mw in _tables(node, "milestones", where)
+        ),
+        key=lambda m: m.due,
+    )
+    dues = [m.due for m in milestones]
+    if len(set(dues)) != len(dues):
+        raise PlanError(f"{where}: two milestones share a due date")
+    return PlanTask(
+        number=_int(node, "number", where),
+        **_titles(node, where),
+        responsible=_selectors(node, "responsible", where, required=True),
+        cooperating=_selectors(node, "cooperating", where, required=False),
+        milestones=tuple(milestones),
+    )
+
+
+def _campaign(node: Mapping[str, Any], where: str) -> PlanCampaign:
+    tasks = [_task(t, tw) for t, tw in _tables(node, "tasks", where)]
+    _unique([t.number for t in tasks], f"{where}.tasks")
+    return PlanCampaign(
+        number=_int(node, "number", where),
+        **_titles(node, where),
+        leader=_text(node, "leader", where),
+        tasks=tuple(tasks),
+    )
+
+
 def parse_plan(data: Mapping[str, Any]) -> Plan:
     """Build a Plan from the TOML document; raises PlanError naming the bad field."""
     year = _int(data, "year", "plan")
-    campaigns: list[PlanCampaign] = []
-    for ci, c in enumerate(_list(data, "campaigns", "plan")):
-        cw = f"campaigns[{ci}]"
-        if not isinstance(c, dict):
-            raise PlanError(f"{cw}: a table is required")
-        tasks: list[PlanTask] = []
-        for ti, t in enumerate(_list(c, "tasks", cw)):
-            tw = f"{cw}.tasks[{ti}]"
-            if not isinstance(t, dict):
-                raise PlanError(f"{tw}: a table is required")
-            milestones: list[PlanMilestone] = []
-            for mi, m in enumerate(_list(t, "milestones", tw)):
-                mw = f"{tw}.milestones[{mi}]"
-                if not isinstance(m, dict):
-                    raise PlanError(f"{mw}: a table is required")
-                milestones.append(
-                    PlanMilestone(
-                        due=_date(m, "due", mw),
-                        title_zh=_text(m, "title_zh", mw),
-                        title_en=_text(m, "title_en", mw),
-                    )
-                )
-            dues = [m.due for m in milestones]
-            if len(set(dues)) != len(dues):
-                raise PlanError(f"{tw}: two milestones share a due date")
-            tasks.append(
-                PlanTask(
-                    number=_int(t, "number", tw),
-                    title_zh=_text(t, "title_zh", tw),
-                    title_en=_text(t, "title_en", tw),
-                    responsible=_selectors(t, "responsible", tw, required=True),
-                    cooperating=_selectors(t, "cooperating", tw, required=False),
-                    milestones=tuple(sorted(milestones, key=lambda m: m.due)),
-                )
-            )
-        _unique([t.number for t in tasks], f"{cw}.tasks")
-        campaigns.append(
-            PlanCampaign(
-                number=_int(c, "number", cw),
-                title_zh=_text(c, "title_zh", cw),
-                title_en=_text(c, "title_en", cw),
-                leader=_text(c, "leader", cw),
-                tasks=tuple(tasks),
-            )
-        )
+    campaigns = [_campaign(c, cw) for c, cw in _tables(data, "campaigns", "plan")]
     if not campaigns:
         raise PlanError("plan: at least one [[campaigns]] is required")
     _unique([c.number for c in campaigns], "campaigns")

@@ -24,6 +24,9 @@ MILESTONE = "milestone"
 PROGRESS_REQUEST = "progress_request"
 MONTHLY_NOTICE = "monthly_notice"
 DROPOUT_OVERDUE = "dropout_overdue"
+# Not a scheduled rule: a dropout case changed; the outbox key's period is the case id and
+# its occurrence the event id.
+CASE_EVENT = "case_event"
 RULE_NAMES = (
     VILLAGE_VISIT,
     HOUSEHOLD_VISIT,
@@ -136,6 +139,18 @@ def occurrences_on(spec: RuleSpec, day: date) -> list[Occurrence]:
 def milestone_occurrence(milestone_id: int, days_left: int) -> tuple[str, str]:
     """(period, occurrence) of a milestone reminder: d+7 a week before, d-1 the day after."""
     return f"milestone-{milestone_id}", f"d{days_left:+d}"
+
+
+def milestone_of(period: str) -> int | None:
+    """The milestone id a milestone reminder's period names; None for anything else."""
+    number = period.removeprefix("milestone-")
+    return int(number) if number != period and number.isdigit() else None
+
+
+def case_period(case_id: int, state: str) -> str:
+    """A dropout reminder's period names the case and its state: a case that moves on and
+    falls behind again is reminded again."""
+    return f"case-{case_id}-{state}"
 
 
 def days_to_evaluate(evaluated_through: date | None, today: date) -> list[date]:

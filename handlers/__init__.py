@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import F, Router
 
 from handlers import (
+    cancel,
     compliance,
     deadlines,
     dropouts,
@@ -34,6 +35,7 @@ def build_root_router() -> Router:
     registered.message.filter(Registered())
     registered.callback_query.filter(Registered())
     registered.include_routers(
+        cancel.build_router(),
         visits.build_router(),
         village.build_router(),
         ledger.build_router(),

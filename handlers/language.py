@@ -5,18 +5,17 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import InputRefused
 from handlers.callbacks import on
+from handlers.replies import replace, show
 from services.actors import AccountCache, Actor
 from services.registration import set_language
 from ui.actions import PickLanguage
-from ui.i18n import N_, Catalogs, Translator
-
-LANGUAGE_NAMES = {"zh": "\u4e2d\u6587", "en": "English"}
-LANGUAGE_SET = N_("Language set to English.")
+from ui.i18n import Catalogs, Translator
+from ui.view import View
+from ui.views.language import LANGUAGE_NAMES, choose_language_view, language_set_view
 
 
 async def choose_language(
@@ -28,15 +27,11 @@ async def choose_language(
     accounts: AccountCache,
     t: Translator,
 ) -> None:
-    if not command.args:
-        builder = InlineKeyboardBuilder()
-        for code, name in LANGUAGE_NAMES.items():
-            builder.button(text=name, callback_data=PickLanguage(code=code).pack())
-        await message.answer(t("Choose your language:"), reply_markup=builder.as_markup())
-        return
-    await message.answer(
-        await _switch(session, actor, catalogs, accounts, command.args.strip().lower())
-    )
+    if command.args:
+        view = await _switch(session, actor, catalogs, accounts, command.args.strip().lower())
+    else:
+        view = choose_language_view(t)
+    await show(message, view)
 
 
 async def picked_language(
@@ -47,20 +42,18 @@ async def picked_language(
     catalogs: Catalogs,
     accounts: AccountCache,
 ) -> None:
-    text = await _switch(session, actor, catalogs, accounts, callback_data.code)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text)
-    await query.answer()
+    await replace(query, await _switch(session, actor, catalogs, accounts, callback_data.code))
 
 
 async def _switch(
     session: AsyncSession, actor: Actor, catalogs: Catalogs, accounts: AccountCache, code: str
-) -> str:
+) -> View:
+    """Keep the new language on the roster entry; the reply already speaks it."""
     if code not in LANGUAGE_NAMES or code not in catalogs.locales:
         raise InputRefused("bad_language")
     await set_language(session, actor, code)
     accounts.forget_cadre(actor.cadre_id)
-    return catalogs.translator(code)(LANGUAGE_SET)
+    return language_set_view(catalogs.translator(code))
 
 
 def build_router() -> Router:

@@ -6,20 +6,20 @@ import asyncio
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock
 from domain.periods import Month
 from domain.plan_rules import PlanRules
 from handlers.callbacks import on
+from handlers.replies import show
 from services.actors import Actor
 from services.files.notice import notice_chart, notice_workbook
 from services.reports.notice import MonthlyNotice, notice_for
 from ui.actions import NoticeFiles
 from ui.i18n import Translator
-from ui.render import chunks
+from ui.view import View
 from ui.views.notice import render_notice
 
 
@@ -35,22 +35,6 @@ async def send_notice_files(message: Message, notice: MonthlyNotice, t: Translat
     await message.answer_photo(BufferedInputFile(chart, filename=f"notice-{notice.month}.png"))
 
 
-async def send_notice(message: Message, notice: MonthlyNotice, t: Translator) -> None:
-    """Text first (it arrives even on a poor signal), then the workbook and the chart."""
-    for part in chunks(render_notice(notice, t)):
-        await message.answer(part)
-    await send_notice_files(message, notice, t)
-
-
-def files_button(month: str, t: Translator) -> InlineKeyboardMarkup:
-    """On the scheduled notice: the files come on request, not with every push."""
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=t("\U0001f4ca Workbook and chart"), callback_data=NoticeFiles(month=month).pack()
-    )
-    return builder.as_markup()
-
-
 async def notice_files(
     query: CallbackQuery,
     callback_data: NoticeFiles,
@@ -58,13 +42,11 @@ async def notice_files(
     actor: Actor,
     clock: Clock,
     plan_rules: PlanRules,
-    ledger_season_opens: tuple[int, int],
     t: Translator,
 ) -> None:
+    """The button under the scheduled notice: re-checked (supervisors only), then the files."""
     month = Month.parse(callback_data.month)
-    notice = await notice_for(
-        session, actor, month, clock, plan_rules.tz, ledger_season_opens, t.locale
-    )
+    notice = await notice_for(session, actor, month, clock, plan_rules, t.locale)
     await query.answer()
     if isinstance(query.message, Message):
         await send_notice_files(query.message, notice, t)
@@ -77,17 +59,17 @@ async def show_notice(
     actor: Actor,
     clock: Clock,
     plan_rules: PlanRules,
-    ledger_season_opens: tuple[int, int],
     t: Translator,
 ) -> None:
+    """Text first (it arrives even on a poor signal), then the workbook and the chart."""
     month = Month.parse(command.args) if command.args else None
-    notice = await notice_for(
-        session, actor, month, clock, plan_rules.tz, ledger_season_opens, t.locale
-    )
-    await send_notice(message, notice, t)
+    notice = await notice_for(session, actor, month, clock, plan_rules, t.locale)
+    await show(message, View(render_notice(notice, t)))
+    await send_notice_files(message, notice, t)
 
 
 def build_router() -> Router:
+    """A fresh router per Dispatcher: no module-level state shared between bots."""
     router = Router(name="notice")
     router.message.register(show_notice, Command("notice"))
     router.callback_query.register(notice_files, on(NoticeFiles))

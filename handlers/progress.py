@@ -7,18 +7,18 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock
 from domain.errors import InputRefused
 from domain.plan_rules import PlanRules
 from handlers.callbacks import on
+from handlers.replies import replace, show
 from services.actors import Actor
 from services.progress import check_text, open_milestones, save_report, start_report
 from ui.actions import ProgressDone, ProgressPick
 from ui.i18n import Translator
-from ui.render import esc
+from ui.views.progress import ask_done_view, ask_text_view, open_milestones_view, saved_view
 
 
 class ProgressFlow(StatesGroup):
@@ -28,44 +28,26 @@ class ProgressFlow(StatesGroup):
 
 async def progress_start(
     message: Message,
+    state: FSMContext,
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
     plan_rules: PlanRules,
-    state: FSMContext,
     t: Translator,
 ) -> None:
     listing = await open_milestones(session, actor, clock, plan_rules.tz, t.locale)
     await state.clear()
-    if not listing.items:
-        await message.answer(t("Your unit has no open milestones to report on."))
-        return
-    builder = InlineKeyboardBuilder()
-    for item in listing.items:
-        builder.button(
-            text=f"{item.due_date.strftime('%m-%d')} {item.title}"[:60],
-            callback_data=ProgressPick(milestone_id=item.milestone_id).pack(),
-        )
-    builder.adjust(1)
-    await message.answer(
-        t(
-            "<b>Progress of {unit} for {month}</b>\n"
-            "Pick a milestone, then type what your unit has done.",
-            unit=esc(listing.unit_name),
-            month=listing.month,
-        ),
-        reply_markup=builder.as_markup(),
-    )
+    await show(message, open_milestones_view(listing, t))
 
 
 async def progress_pick(
     query: CallbackQuery,
     callback_data: ProgressPick,
+    state: FSMContext,
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
     plan_rules: PlanRules,
-    state: FSMContext,
     t: Translator,
 ) -> None:
     item = await start_report(
@@ -73,16 +55,7 @@ async def progress_pick(
     )
     await state.set_state(ProgressFlow.text)
     await state.set_data({"milestone_id": item.milestone_id, "title": item.title})
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            t(
-                "Progress on \u201c{title}\u201d (due {date}). "
-                "Type what your unit has done this month.",
-                title=esc(item.title),
-                date=item.due_date.isoformat(),
-            )
-        )
-    await query.answer()
+    await replace(query, ask_text_view(item, t))
 
 
 async def progress_text(message: Message, state: FSMContext, t: Translator) -> None:
@@ -92,30 +65,17 @@ async def progress_text(message: Message, state: FSMContext, t: Translator) -> N
     text = check_text(message.text)
     await state.set_state(ProgressFlow.done)
     await state.update_data(text=text)
-    milestone_id = int(data["milestone_id"])
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=t("\u2705 Mark done"),
-        callback_data=ProgressDone(milestone_id=milestone_id, done=True).pack(),
-    )
-    builder.button(
-        text=t("Not yet"), callback_data=ProgressDone(milestone_id=milestone_id, done=False).pack()
-    )
-    builder.adjust(2)
-    await message.answer(
-        t("Is \u201c{title}\u201d done for your unit?", title=esc(str(data.get("title", "")))),
-        reply_markup=builder.as_markup(),
-    )
+    await show(message, ask_done_view(int(data["milestone_id"]), str(data.get("title", "")), t))
 
 
 async def progress_done(
     query: CallbackQuery,
     callback_data: ProgressDone,
+    state: FSMContext,
     session: AsyncSession,
     actor: Actor,
     clock: Clock,
     plan_rules: PlanRules,
-    state: FSMContext,
     t: Translator,
 ) -> None:
     data = await state.get_data()
@@ -132,20 +92,7 @@ async def progress_done(
         t.locale,
     )
     await state.clear()
-    lines = [
-        t(
-            "\u2705 Progress saved for {month}: \u201c{title}\u201d \u2014 {state}.",
-            month=saved.month,
-            title=esc(saved.milestone.title),
-            state=t("done") if saved.done else t("not done yet"),
-        ),
-        esc(saved.text),
-    ]
-    if saved.replaced:
-        lines.append(t("This replaces your unit's earlier report for {month}.", month=saved.month))
-    if isinstance(query.message, Message):
-        await query.message.edit_text("\n".join(lines))
-    await query.answer()
+    await replace(query, saved_view(saved, t))
 
 
 def build_router() -> Router:

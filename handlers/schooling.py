@@ -2,176 +2,22 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.clock import Clock
 from domain.errors import InputRefused
-from domain.plan_rules import PlanRules
-from domain.schooling import (
-    COUNTY,
-    ENROLMENT,
-    STAGES,
-    THRESHOLDS,
-    Place,
-    PlaceFigures,
-    Shortfall,
-    StageFigures,
-)
-from services.actors import Actor
-from services.reports.schooling import ListedChild, SchoolingView, schooling_for
-from ui.i18n import N_, Translator
-from ui.render import chunks, esc
-
-STAGE_NAMES = {"primary": N_("Primary"), "junior": N_("Junior middle")}
-# Names of suspected dropouts and dropouts shown to a central school; the rest are counted.
-NAMES_SHOWN = 30
+from handlers.reports import Asked, report_router
+from services.reports.schooling import schooling_for
+from ui.view import View
+from ui.views.schooling import schooling_view
 
 
-def _pct(value: Decimal | None) -> str:
-    return "–" if value is None else f"{value}%"
-
-
-def stage_line(figures: StageFigures, t: Translator) -> str:
-    """One stage in one place, with a warning sign when an indicator is below threshold."""
-    stage = t(STAGE_NAMES[figures.stage])
-    if not figures.children and not figures.exempted:
-        return t("{stage}: no children of this age", stage=stage)
-    line = t(
-        "{stage}: enrolled {enrolment} ({in_school}/{children}), dropout {dropout} "
-        "({dropouts}/{base})",
-        stage=stage,
-        enrolment=_pct(figures.enrolment_percent),
-        in_school=figures.in_school,
-        children=figures.children,
-        dropout=_pct(figures.dropout_percent),
-        dropouts=figures.dropouts,
-        base=figures.dropout_base,
-    )
-    return f"{line} ⚠️" if figures.failing() else line
-
-
-def _place_block(item: PlaceFigures, t: Translator) -> list[str]:
-    lines = [f"<b>{esc(item.place.name)}</b>"]
-    lines += [stage_line(item.stages[stage], t) for stage in STAGES]
-    return lines
-
-
-def _label(place: Place, t: Translator) -> str:
-    return t("county") if place.level == COUNTY else esc(place.label)
-
-
-def _shortfall_line(shortfall: Shortfall, t: Translator) -> str:
-    stage = t(STAGE_NAMES[shortfall.stage])
-    if shortfall.indicator == ENROLMENT:
-        return t(
-            "{place}: {stage} enrolment {rate}, below {limit}%",
-            place=_label(shortfall.place, t),
-            stage=stage,
-            rate=_pct(shortfall.shown),
-            limit=shortfall.limit,
-        )
-    return t(
-        "{place}: {stage} dropout {rate}, above {limit}%",
-        place=_label(shortfall.place, t),
-        stage=stage,
-        rate=_pct(shortfall.shown),
-        limit=shortfall.limit,
-    )
-
-
-def _child_line(child: ListedChild, t: Translator) -> str:
-    row = child.row
-    return t(
-        "{village} {household} {name}, {age} years ({stage})",
-        village=esc(row.village_name),
-        household=esc(row.household_code),
-        name=esc(row.name),
-        age=child.age,
-        stage=t(STAGE_NAMES[child.expected_stage]),
-    )
-
-
-def _names(title: str, children: tuple[ListedChild, ...], t: Translator) -> list[str]:
-    if not children:
-        return []
-    lines = ["", t("<b>{title}</b>: {count}", title=title, count=len(children))]
-    lines += [_child_line(c, t) for c in children[:NAMES_SHOWN]]
-    if len(children) > NAMES_SHOWN:
-        lines.append(t("… and {count} more children", count=len(children) - NAMES_SHOWN))
-    return lines
-
-
-def render_schooling(view: SchoolingView, t: Translator) -> str:
-    rates = view.rates
-    total = rates.total
-    year = rates.school_year
-    lines = [
-        t(
-            "<b>Schooling, {place}, school year {year}-{next}</b> (as of {date})",
-            place=_label(total.place, t),
-            year=year,
-            next=year + 1,
-            date=view.as_of.isoformat(),
-        ),
-        t("Stage by age on September 1: 6-11 primary, 12-14 junior middle."),
-    ]
-    lines += [stage_line(total.stages[stage], t) for stage in STAGES]
-    suspected = sum(f.suspected for f in total.stages.values())
-    exempted = sum(f.exempted for f in total.stages.values())
-    lines.append(
-        t(
-            "Suspected dropouts: {suspected} (in school until verified); exempted: {exempted} "
-            "(not counted)",
-            suspected=suspected,
-            exempted=exempted,
-        )
-    )
-    parts = rates.townships if view.scope == COUNTY else rates.villages
-    lines += ["", t("<b>By township</b>") if view.scope == COUNTY else t("<b>By village</b>")]
-    for item in parts:
-        lines += _place_block(item, t)
-    lines += ["", t("<b>Below threshold</b>")]
-    lines += [
-        t(
-            "Thresholds: {stage} enrolment ≥ {enrolment}%, dropout ≤ {dropout}%",
-            stage=t(STAGE_NAMES[stage]),
-            enrolment=THRESHOLDS[stage].enrolment_min,
-            dropout=THRESHOLDS[stage].dropout_max,
-        )
-        for stage in STAGES
-    ]
-    if rates.shortfalls:
-        lines += [_shortfall_line(s, t) for s in rates.shortfalls]
-    else:
-        lines.append(t("None: every place meets the thresholds."))
-    if view.scope != COUNTY:
-        lines += _names(t("Suspected dropouts"), view.suspected, t)
-        lines += _names(t("Dropouts"), view.dropouts, t)
-    return "\n".join(lines)
-
-
-async def show_schooling(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    t: Translator,
-) -> None:
-    if command.args and command.args.strip():
+async def schooling_report(asked: Asked) -> View:
+    if asked.args.strip():
         raise InputRefused("schooling_no_arguments")
-    view = await schooling_for(session, actor, clock, plan_rules.tz)
-    for part in chunks(render_schooling(view, t)):
-        await message.answer(part)
+    view = await schooling_for(asked.session, asked.actor, asked.clock, asked.rules.tz)
+    return schooling_view(view, asked.t)
 
 
 def build_router() -> Router:
-    router = Router(name="schooling")
-    router.message.register(show_schooling, Command("schooling"))
-    return router
+    """A fresh router per Dispatcher: no module-level state shared between bots."""
+    return report_router("schooling", schooling_report)

@@ -1,4 +1,9 @@
-"""The outbox sender: delivers pending reminders within Telegram's limits, each once.
+"""The outbox sender: delivers pending reminders and case notifications within Telegram's
+limits, each once.
+
+Case notifications (rule `case_event`) tell of something a person just did, and a child's
+schooling waits on them: they are always still owed, and during quiet hours they go out at
+once but silently (no sound), while reminders are held until the quiet hours end.
 
 Crash safety: a row is claimed ('sending') in one transaction, sent, and marked 'sent' in
 the next. A sender stopped on purpose finishes the sends in flight first (they are shielded
@@ -30,10 +35,11 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import Clock
-from domain.reminders import QuietHours
+from domain.reminders import CASE_EVENT, QuietHours
 from reminders.rules import RuleContext, still_owed_many
 from storage.models import OutboxMessage
 from storage.reminders import (
+    Recipient,
     claim_due,
     finish,
     finish_many,
@@ -49,6 +55,8 @@ logger = logging.getLogger(__name__)
 STUCK_AFTER = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(minutes=10)
+# Rows that answer a person's action: never held by quiet hours, never dropped as no longer owed.
+EVENT_RULES = (CASE_EVENT,)
 
 
 @dataclass
@@ -80,12 +88,15 @@ class SenderSettings:
 
 
 def markup(buttons_json: str) -> InlineKeyboardMarkup | None:
-    buttons = json.loads(buttons_json or "[]")
-    if not buttons:
+    """Each item is a row: a [label, data] pair alone, or a list of such pairs."""
+    items = json.loads(buttons_json or "[]")
+    if not items:
         return None
+    rows = [[item] if isinstance(item[0], str) else item for item in items]
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text=label, callback_data=data)] for label, data in buttons
+            [InlineKeyboardButton(text=label, callback_data=data) for label, data in row]
+            for row in rows
         ]
     )
 
@@ -183,12 +194,22 @@ class Sender:
             if not delivered:
                 await self._sleep(self.settings.idle_poll)
 
-    def _quiet_wait(self) -> float:
+    def _quiet(self) -> bool:
         quiet = self.settings.quiet
         if quiet is None:
-            return 0.0
+            return False
         now = self.clock.now()
-        return (quiet.next_allowed(now, self.context.tz) - now).total_seconds()
+        return quiet.next_allowed(now, self.context.tz) > now
+
+    async def _owed(
+        self, session: AsyncSession, rows: list[OutboxMessage], people: dict[int, Recipient]
+    ) -> set[int]:
+        """Rows to send: case notifications to reachable people, reminders still owed."""
+        events = {r.id for r in rows if r.rule in EVENT_RULES and r.cadre_id in people}
+        reminders = [r for r in rows if r.rule not in EVENT_RULES]
+        if not reminders:
+            return events
+        return events | await still_owed_many(session, reminders, people, self.context, self.clock)
 
     async def run_once(self) -> int:
         """Claim one batch and deliver it; returns how many rows were handled."""
@@ -196,15 +217,20 @@ class Sender:
             return 0  # another process holds the lease and sends
         if not self._released:
             await self._release_stuck()
-        if self._quiet_wait() > 0:
-            return 0  # held until the morning: the rows stay pending
+        # In quiet hours reminders stay pending until the morning; case notifications go.
+        silent = self._quiet()
         async with self.sessionmaker() as session, session.begin():
-            rows = await claim_due(session, self.clock.now(), self.settings.batch)
+            rows = await claim_due(
+                session,
+                self.clock.now(),
+                self.settings.batch,
+                only_rules=EVENT_RULES if silent else None,
+            )
             if not rows:
                 return 0
             # Just before sending: is the person reachable, and is the reason still there?
             people = await recipients(session, sorted({r.cadre_id for r in rows}))
-            owed = await still_owed_many(session, rows, people, self.context, self.clock)
+            owed = await self._owed(session, rows, people)
             await finish_many(
                 session, [r.id for r in rows if r.cadre_id not in people], "unreachable"
             )
@@ -220,7 +246,7 @@ class Sender:
         # Every chat's deliveries finish (with their marks) before a failure is raised, so a
         # failed batch never overlaps the next one.
         outcomes = await asyncio.gather(
-            *(self._deliver_chat(chat_rows) for chat_rows in by_chat.values()),
+            *(self._deliver_chat(chat_rows, silent) for chat_rows in by_chat.values()),
             return_exceptions=True,
         )
         for outcome in outcomes:
@@ -228,10 +254,10 @@ class Sender:
                 raise outcome
         return len(rows)
 
-    async def _deliver_chat(self, rows: Iterable[OutboxMessage]) -> None:
+    async def _deliver_chat(self, rows: Iterable[OutboxMessage], silent: bool) -> None:
         for row in rows:
             # Shielded: a stop or cancel lets the send and its mark finish together.
-            await asyncio.shield(self._deliver(row))
+            await asyncio.shield(self._deliver(row, silent))
 
     async def _wait_turn(self, chat_id: int) -> None:
         while True:
@@ -246,11 +272,16 @@ class Sender:
         await self._limiter.wait()
         self._last_to_chat[chat_id] = time.monotonic()
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+    async def _deliver(self, row: OutboxMessage, silent: bool) -> None:
         while True:
             await self._wait_turn(row.chat_id)
             try:
-                await self.bot.send_message(row.chat_id, row.text, reply_markup=markup(row.buttons))
+                await self.bot.send_message(
+                    row.chat_id,
+                    row.text,
+                    reply_markup=markup(row.buttons),
+                    disable_notification=True if silent else None,
+                )
             except TelegramRetryAfter as error:
                 # Telegram's own number: everyone waits, then this message is tried again.
                 self._paused_until = time.monotonic() + error.retry_after

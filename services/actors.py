@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.roles import Role
 from domain.types import CadreId, UnitId
+from services.transaction import unit_of_work
 from storage.cadres import account_by_telegram_id
 
 
@@ -26,7 +27,7 @@ class Actor:
 
 async def actor_for_account(session: AsyncSession, telegram_user_id: int) -> Actor | None:
     """Look the account up on the roster; a read in its own short transaction."""
-    async with session.begin():
+    async with unit_of_work(session):
         cadre = await account_by_telegram_id(session, telegram_user_id)
     if cadre is None:
         return None

@@ -1,16 +1,16 @@
 """Dropout cases: report a child out of school, walk the case to a close, list and count cases.
 
 Every write runs in one transaction: the case, its event row (the history), the member's
-schooling status and its ledger_changes row move together. Who must be told is returned to
-the caller, which sends the messages after the commit.
+schooling status and its ledger_changes row, and the outbox rows that tell the reporter and
+the school, move together. The caller supplies how a change reads in each recipient's
+language (services import no presentation); the outbox sender delivers it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,30 +34,23 @@ from domain.dropouts import (
     days_overdue,
     due_date,
     may_see,
+    parse_reason,
     steps_in,
 )
 from domain.errors import InputRefused, PermissionRefused
+from domain.reminders import CASE_EVENT
 from domain.roles import Role
 from domain.visits import parse_visit_date
 from services.actors import Actor
+from services.transaction import unit_of_work
 from storage import dropouts as repo
 from storage import households as household_repo
 from storage import ledgers as ledger_repo
 from storage.dropouts import Account, CaseRow, ChildRow, EventRow
+from storage.notifications import Addressee, Notification, enqueue_notifications
 from storage.plan_settings import dropout_due_rules
 
-PLAN_TZ = ZoneInfo("Asia/Shanghai")
 _LEADING_DATE = re.compile(r"^\s*(\d{4}[-/]\d{1,2}[-/]\d{1,2})\s*(.*)$", re.S)
-
-
-@asynccontextmanager
-async def _transaction(session: AsyncSession) -> AsyncIterator[None]:
-    """Own the transaction, unless the caller already opened one."""
-    if session.in_transaction():
-        yield
-        return
-    async with session.begin():
-        yield
 
 
 @dataclass(frozen=True)
@@ -85,20 +78,37 @@ class CaseView:
 
 
 @dataclass(frozen=True)
-class Tell:
-    """Someone to tell about a change; school members get the next-step buttons."""
-
-    account: Account
-    with_steps: bool
-
-
-@dataclass(frozen=True)
 class CaseOutcome:
     view: CaseView
     kind: str
     new_case: bool = False
     duplicate: bool = False
-    tell: tuple[Tell, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class CaseNews:
+    """A change as one person is told of it: what happened, by whom, and the case now with
+    the steps that person may take next (none for the reporter)."""
+
+    kind: str
+    actor_name: str
+    case: CaseView
+
+
+# How a change reads in a recipient's language (None: the default): one or more messages.
+RenderNews = Callable[[CaseNews, str | None], Sequence[Notification]]
+
+
+@dataclass(frozen=True)
+class CaseWrite:
+    """What every change to a case needs besides its content: the clock, the plan's zone,
+    how the change is told to others, and the Telegram event behind it (a redelivered
+    update finds its own event row and adds nothing)."""
+
+    clock: Clock
+    tz: ZoneInfo
+    render: RenderNews
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,20 +182,61 @@ async def _my_household(
     return household
 
 
-async def _tell_of(
-    session: AsyncSession, actor: Actor, row: CaseRow, *, school: bool = True
-) -> tuple[Tell, ...]:
+async def _told(session: AsyncSession, actor: Actor, row: CaseRow) -> list[tuple[Account, bool]]:
     """The reporter (no buttons) and the school's people (with buttons), never the actor."""
-    tell: list[Tell] = []
+    told: list[tuple[Account, bool]] = []
     if row.reporter_id != actor.cadre_id:
         reporter = await repo.account_of(session, row.reporter_id)
         if reporter is not None:
-            tell.append(Tell(reporter, with_steps=False))
-    if school and row.school_unit_id is not None:
+            told.append((reporter, False))
+    if row.school_unit_id is not None:
         for account in await repo.school_accounts(session, row.school_unit_id):
-            if account.cadre_id != actor.cadre_id and account.cadre_id != row.reporter_id:
-                tell.append(Tell(account, with_steps=row.state != CLOSED))
-    return tuple(tell)
+            if account.cadre_id not in (actor.cadre_id, row.reporter_id):
+                told.append((account, row.state != CLOSED))
+    return told
+
+
+async def _recorded(
+    session: AsyncSession,
+    actor: Actor,
+    case_id: int,
+    event: dict[str, Any],
+    now: datetime,
+    write: CaseWrite,
+) -> CaseView:
+    """Write the event and, in the same transaction, the outbox rows that tell of it (keyed
+    by case and event: written once); returns the case as it is now, as the actor sees it."""
+    event_id = await repo.add_event(
+        session,
+        {
+            **event,
+            "case_id": case_id,
+            "actor_id": actor.cadre_id,
+            "at": now,
+            "source": write.source,
+        },
+    )
+    row = await repo.case_by_id(session, case_id)
+    assert row is not None
+    events = await repo.events_of(session, case_id)
+    view = _view(actor, row, events, now, write.tz, await dropout_due_rules(session))
+    key = (CASE_EVENT, str(case_id), str(event_id))
+    for account, with_steps in await _told(session, actor, row):
+        steps = steps_in(row.state) if with_steps else ()
+        news = CaseNews(event["kind"], actor.name, replace(view, steps=steps))
+        to = Addressee(account.cadre_id, account.telegram_user_id)
+        await enqueue_notifications(session, to, key, write.render(news, account.locale), now)
+    return view
+
+
+async def _seen(
+    session: AsyncSession, actor: Actor, write: CaseWrite, now: datetime
+) -> CaseView | None:
+    """The case a redelivered update already changed (it adds nothing), else None."""
+    if write.source is None:
+        return None
+    case_id = await repo.case_of_source(session, write.source)
+    return None if case_id is None else await _loaded(session, actor, case_id, now, write.tz)
 
 
 async def _set_status(
@@ -228,7 +279,7 @@ async def _set_status(
 
 
 async def my_households(session: AsyncSession, actor: Actor) -> list[tuple[int, str, str]]:
-    async with _transaction(session):
+    async with unit_of_work(session):
         return await repo.held_households(session, actor.cadre_id)
 
 
@@ -236,7 +287,7 @@ async def household_children(
     session: AsyncSession, actor: Actor, household_id: int
 ) -> HouseholdChildren:
     """My household and its members, to pick the child from."""
-    async with _transaction(session):
+    async with unit_of_work(session):
         household = await _my_household(session, actor, household_id=household_id, code=None)
         children = await repo.children_of(session, household.id)
     return HouseholdChildren(household.id, household.code, household.head_name, tuple(children))
@@ -246,7 +297,7 @@ async def child_for_report(
     session: AsyncSession, actor: Actor, member_id: int
 ) -> tuple[int, str, str]:
     """(household id, household code, child name) of a member of my household."""
-    async with _transaction(session):
+    async with unit_of_work(session):
         member = await repo.member_row(session, member_id)
         if member is None:
             raise InputRefused("stale_button")
@@ -262,6 +313,13 @@ def parse_one_line(args: str) -> tuple[str, str, str | None]:
     return parts[0], parts[1], parts[2] if len(parts) == 3 else None
 
 
+def one_line_report(args: str, clock: Clock, tz: ZoneInfo) -> DropoutReport:
+    """`HOUSEHOLD_CODE CHILD_NAME [reason]`: out of school since today (default reason other)."""
+    code, name, word = parse_one_line(args)
+    since = local_today(clock, tz)
+    return DropoutReport(parse_reason(word), since, household_code=code, child_name=name)
+
+
 def parse_date_answer(text: str, clock: Clock, tz: ZoneInfo) -> date:
     """A typed date that has happened (today or before, in the plan zone)."""
     day = parse_visit_date(text)
@@ -269,119 +327,129 @@ def parse_date_answer(text: str, clock: Clock, tz: ZoneInfo) -> date:
     return day
 
 
+async def _child(
+    session: AsyncSession,
+    actor: Actor,
+    household_id: int,
+    report: DropoutReport,
+    now: datetime,
+) -> int:
+    """The reported child's member id: picked from the household, or found or added by name."""
+    if report.member_id is not None:
+        member = await repo.member_row(session, report.member_id)
+        if member is None or member[0] != household_id:
+            raise InputRefused("stale_button")
+        return report.member_id
+    name = clean_child_name(report.child_name or "")
+    found = await repo.member_by_name(session, household_id, name)
+    if found is not None:
+        return found
+    member_id = await repo.add_member(session, household_id, name, report.birth_date)
+    change = {
+        "household_id": household_id,
+        "member_id": member_id,
+        "field": "member",
+        "old_value": None,
+        "new_value": name,
+        "changed_at": now,
+        "changed_by": actor.cadre_id,
+    }
+    await ledger_repo.add_changes(session, [change])
+    return member_id
+
+
+async def _open_case(
+    session: AsyncSession,
+    actor: Actor,
+    household_id: int,
+    member_id: int,
+    report: DropoutReport,
+    now: datetime,
+) -> tuple[int, bool]:
+    """(case id, whether it is new): the child's open case, or a new one."""
+    case_id = await repo.open_case_of(session, member_id)
+    if case_id is not None:
+        return case_id, False
+    case_id = await repo.add_case(
+        session,
+        {
+            "member_id": member_id,
+            "household_id": household_id,
+            "school_unit_id": await repo.central_school_of(session, household_id),
+            "reporter_id": actor.cadre_id,
+            "reason": report.reason,
+            "since": report.since,
+            "state": REPORTED,
+            "reported_at": now,
+        },
+    )
+    if case_id is not None:
+        return case_id, True
+    opened = await repo.open_case_of(session, member_id)  # by someone else a moment ago
+    assert opened is not None
+    return opened, False
+
+
 async def report_dropout(
     session: AsyncSession,
     actor: Actor,
     report: DropoutReport,
-    clock: Clock,
-    tz: ZoneInfo = PLAN_TZ,
-    *,
-    source: str | None = None,
+    write: CaseWrite,
 ) -> CaseOutcome:
     """Open a case for the child, or add a report to its open case (one open case per child)."""
-    now = clock.now()
-    check_since(report.since, local_today(clock, tz))
+    now = write.clock.now()
+    check_since(report.since, local_today(write.clock, write.tz))
     note = clean_text(report.note) if report.note else None
-    async with _transaction(session):
-        if source is not None:
-            seen = await repo.case_of_source(session, source)
-            if seen is not None:
-                view = await _loaded(session, actor, seen, now, tz)
-                return CaseOutcome(view, "report", duplicate=True)
+    async with unit_of_work(session):
+        seen = await _seen(session, actor, write, now)
+        if seen is not None:
+            return CaseOutcome(seen, "report", duplicate=True)
         household = await _my_household(
             session, actor, household_id=report.household_id, code=report.household_code
         )
-        if report.member_id is not None:
-            member = await repo.member_row(session, report.member_id)
-            if member is None or member[0] != household.id:
-                raise InputRefused("stale_button")
-            member_id = report.member_id
-        else:
-            name = clean_child_name(report.child_name or "")
-            member_id = await repo.member_by_name(session, household.id, name) or 0
-            if not member_id:
-                member_id = await repo.add_member(session, household.id, name, report.birth_date)
-                await ledger_repo.add_changes(
-                    session,
-                    [
-                        {
-                            "household_id": household.id,
-                            "member_id": member_id,
-                            "field": "member",
-                            "old_value": None,
-                            "new_value": name,
-                            "changed_at": now,
-                            "changed_by": actor.cadre_id,
-                        }
-                    ],
-                )
-        case_id = await repo.open_case_of(session, member_id)
-        new_case = False
-        if case_id is None:
-            case_id = await repo.add_case(
-                session,
-                {
-                    "member_id": member_id,
-                    "household_id": household.id,
-                    "school_unit_id": await repo.central_school_of(session, household.id),
-                    "reporter_id": actor.cadre_id,
-                    "reason": report.reason,
-                    "since": report.since,
-                    "state": REPORTED,
-                    "reported_at": now,
-                },
-            )
-            new_case = case_id is not None
-            if case_id is None:  # opened by someone else a moment ago
-                case_id = await repo.open_case_of(session, member_id)
-                assert case_id is not None
+        member_id = await _child(session, actor, household.id, report, now)
+        case_id, new_case = await _open_case(session, actor, household.id, member_id, report, now)
+        if new_case:
+            await _set_status(session, actor, now, member_id, STATUS_AFTER["report"])
         kind = "report" if new_case else "rereport"
         # A second report keeps its own reason and date in the history.
         extra = None if new_case else f"{report.reason} {report.since.isoformat()}"
-        await repo.add_event(
-            session,
-            {
-                "case_id": case_id,
-                "kind": kind,
-                "actor_id": actor.cadre_id,
-                "at": now,
-                "on_date": report.since,
-                "note": " ".join(p for p in (extra, note) if p) or None,
-                "source": source,
-            },
-        )
-        if new_case:
-            await _set_status(session, actor, now, member_id, STATUS_AFTER["report"])
-        row = await repo.case_by_id(session, case_id)
-        assert row is not None
+        event = {
+            "kind": kind,
+            "on_date": report.since,
+            "note": " ".join(p for p in (extra, note) if p) or None,
+        }
         # The reporter of a second report may be another cadre: they see what they reported.
-        events = await repo.events_of(session, case_id)
-        view = _view(actor, row, events, now, tz, await dropout_due_rules(session))
-        tell = await _tell_of(session, actor, row)
-    return CaseOutcome(view, kind, new_case=new_case, tell=tell)
+        view = await _recorded(session, actor, case_id, event, now, write)
+    return CaseOutcome(view, kind, new_case=new_case)
 
 
 # ---- the workflow -----------------------------------------------------------------------
 
 
 async def case_view(
-    session: AsyncSession, actor: Actor, case_id: int, clock: Clock, tz: ZoneInfo = PLAN_TZ
+    session: AsyncSession, actor: Actor, case_id: int, clock: Clock, tz: ZoneInfo
 ) -> CaseView:
-    async with _transaction(session):
+    async with unit_of_work(session):
         return await _loaded(session, actor, case_id, clock.now(), tz)
 
 
-async def check_case_step(session: AsyncSession, actor: Actor, case_id: int, step: str) -> CaseRow:
-    """Refuse a step before asking for its typed answer (forged or stale buttons)."""
-    async with _transaction(session):
-        row = await _visible(session, actor, case_id)
-    check_step(
-        case_id,
+def _checked(actor: Actor, row: CaseRow, step: str) -> str:
+    """The state after the step, if this person may take it now (else refused)."""
+    return check_step(
+        row.id,
         row.state,
         step,
         school_member=_is_school(actor, row),
         supervisor=_is_supervisor(actor),
     )
+
+
+async def check_case_step(session: AsyncSession, actor: Actor, case_id: int, step: str) -> CaseRow:
+    """Refuse a step before asking for its typed answer (forged or stale buttons)."""
+    async with unit_of_work(session):
+        row = await _visible(session, actor, case_id)
+    _checked(actor, row, step)
     return row
 
 
@@ -395,73 +463,56 @@ def _split_date(text: str, today: date) -> tuple[date, str]:
     return day, match.group(2)
 
 
+def _answer(step: str, text: str | None, today: date) -> tuple[date, str | None]:
+    """(the step's date, its note): a persuasion attempt may start with its own date."""
+    if step not in NEEDS_TEXT:
+        return today, None
+    if text is None:
+        raise InputRefused("stale_button")
+    on_date = today
+    if step == "persuade":
+        on_date, text = _split_date(text, today)
+    return on_date, clean_text(text)
+
+
+def _moved(row: CaseRow, after: str, step: str, now: datetime) -> dict[str, Any]:
+    """The case's new state and the time it reached it."""
+    values: dict[str, Any] = {"state": after}
+    if after == ACKNOWLEDGED:
+        values["acknowledged_at"] = now
+    elif after == CONFIRMED and row.state != CONFIRMED:
+        values["confirmed_at"] = now
+    elif after == CLOSED:
+        values.update(closed_at=now, closing=step)
+    return values
+
+
 async def take_step(
     session: AsyncSession,
     actor: Actor,
     case_id: int,
     step: str,
-    clock: Clock,
-    tz: ZoneInfo = PLAN_TZ,
-    *,
+    write: CaseWrite,
     text: str | None = None,
-    source: str | None = None,
 ) -> CaseOutcome:
     """Move the case one step (school or supervisor), keep the child's status in step."""
-    now = clock.now()
-    today = local_today(clock, tz)
-    async with _transaction(session):
-        if source is not None:
-            seen = await repo.case_of_source(session, source)
-            if seen is not None:
-                return CaseOutcome(
-                    await _loaded(session, actor, seen, now, tz), step, duplicate=True
-                )
+    now = write.clock.now()
+    today = local_today(write.clock, write.tz)
+    async with unit_of_work(session):
+        seen = await _seen(session, actor, write, now)
+        if seen is not None:
+            return CaseOutcome(seen, step, duplicate=True)
         row = await _visible(session, actor, case_id)
-        after = check_step(
-            case_id,
-            row.state,
-            step,
-            school_member=_is_school(actor, row),
-            supervisor=_is_supervisor(actor),
-        )
-        on_date: date | None = None
-        note: str | None = None
-        if step in NEEDS_TEXT:
-            if text is None:
-                raise InputRefused("stale_button")
-            if step == "persuade":
-                on_date, text = _split_date(text, today)
-            note = clean_text(text)
-        values: dict[str, Any] = {"state": after}
-        if after == ACKNOWLEDGED:
-            values["acknowledged_at"] = now
-        elif after == CONFIRMED and row.state != CONFIRMED:
-            values["confirmed_at"] = now
-        elif after == CLOSED:
-            values.update(closed_at=now, closing=step)
-        if not await repo.move_case(session, case_id, row.state, values):
+        after = _checked(actor, row, step)
+        on_date, note = _answer(step, text, today)
+        if not await repo.move_case(session, case_id, row.state, _moved(row, after, step, now)):
             raise InputRefused("dropout_step_not_now", case=case_id)
-        await repo.add_event(
-            session,
-            {
-                "case_id": case_id,
-                "kind": step,
-                "actor_id": actor.cadre_id,
-                "at": now,
-                "on_date": on_date if on_date is not None else today,
-                "note": note,
-                "source": source,
-            },
-        )
         if step in STATUS_AFTER:
             school = note if step == "transferred" else None
             await _set_status(session, actor, now, row.member_id, STATUS_AFTER[step], school)
-        moved = await repo.case_by_id(session, case_id)
-        assert moved is not None
-        events = await repo.events_of(session, case_id)
-        view = _view(actor, moved, events, now, tz, await dropout_due_rules(session))
-        tell = await _tell_of(session, actor, moved)
-    return CaseOutcome(view, step, tell=tell)
+        event = {"kind": step, "on_date": on_date, "note": note}
+        view = await _recorded(session, actor, case_id, event, now, write)
+    return CaseOutcome(view, step)
 
 
 @dataclass(frozen=True)
@@ -473,12 +524,12 @@ class CaseLine:
 
 
 async def my_cases(
-    session: AsyncSession, actor: Actor, clock: Clock, tz: ZoneInfo = PLAN_TZ
+    session: AsyncSession, actor: Actor, clock: Clock, tz: ZoneInfo
 ) -> list[CaseLine]:
     """Open cases I can act on (my school; county-wide for supervisors) and those I reported;
     overdue first (most days first), then by due date."""
     now = clock.now()
-    async with _transaction(session):
+    async with unit_of_work(session):
         rows = await repo.cases_for(
             session,
             reporter_id=actor.cadre_id,
@@ -507,9 +558,7 @@ async def my_cases(
 COUNT_LABELS = ("open", "overdue", "reported this month", "closed this month")
 
 
-async def dropout_case_counts(
-    session: AsyncSession, now: datetime, tz: ZoneInfo = PLAN_TZ
-) -> dict[str, int]:
+async def dropout_case_counts(session: AsyncSession, now: datetime, tz: ZoneInfo) -> dict[str, int]:
     """County-wide figures: open and overdue cases now, reported and closed this local month.
 
     Keys are English msgids (translate them with t(label) when rendering).
@@ -519,7 +568,7 @@ async def dropout_case_counts(
     following = (first + timedelta(days=32)).replace(day=1)
     start = datetime.combine(first, time.min, tzinfo=tz)
     end = datetime.combine(following, time.min, tzinfo=tz)
-    async with _transaction(session):
+    async with unit_of_work(session):
         rows = await repo.cases_for(session, everything=True, open_only=True)
         reported = await repo.reported_between(session, start, end)
         closed = await repo.closed_between(session, start, end)

@@ -9,16 +9,21 @@ longer mentions are left alone (a milestone may already be marked done).
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.plan import Plan, PlanError, parse_plan
 from domain.roster import ChangeCount
-from storage.models import Campaign, Milestone, ReminderRule, Task
+from services.transaction import unit_of_work
+from storage.models import Base, Campaign, Milestone, ReminderRule, Task
 from storage.plan_settings import save_dropout_due_rules
+
+_Row = TypeVar("_Row", bound=Base)
 
 __all__ = ["LoadSummary", "PlanError", "default_plan_path", "load_plan", "read_plan_file"]
 
@@ -82,11 +87,30 @@ def _assign(row: object, values: dict[str, object]) -> bool:
     return changed
 
 
+async def _upsert(
+    session: AsyncSession,
+    row: _Row | None,
+    make: Callable[..., _Row],
+    values: dict[str, object],
+    count: ChangeCount,
+    **key: object,
+) -> _Row:
+    """Insert a new row (flushed: rows below it need its id) or update the changed values."""
+    if row is None:
+        row = make(**key, **values)
+        session.add(row)
+        await session.flush()
+        count.inserted += 1
+    elif _assign(row, values):
+        count.updated += 1
+    else:
+        count.unchanged += 1
+    return row
+
+
 async def load_plan(session: AsyncSession, plan: Plan) -> LoadSummary:
     """Upsert the plan; opens its own transaction unless the caller already has one."""
-    if session.in_transaction():
-        return await _load(session, plan)
-    async with session.begin():
+    async with unit_of_work(session):
         return await _load(session, plan)
 
 
@@ -114,22 +138,15 @@ async def _load(session: AsyncSession, plan: Plan) -> LoadSummary:
     }
 
     for pc in plan.campaigns:
-        values: dict[str, object] = {
-            "title_zh": pc.title_zh,
-            "title_en": pc.title_en,
-            "leader": pc.leader,
-        }
-        campaign = campaigns.get(pc.number)
-        if campaign is None:
-            campaign = Campaign(plan_year=plan.year, number=pc.number, **values)
-            session.add(campaign)
-            await session.flush()
-            summary.campaigns.inserted += 1
-        elif _assign(campaign, values):
-            summary.campaigns.updated += 1
-        else:
-            summary.campaigns.unchanged += 1
-
+        campaign = await _upsert(
+            session,
+            campaigns.get(pc.number),
+            Campaign,
+            {"title_zh": pc.title_zh, "title_en": pc.title_en, "leader": pc.leader},
+            summary.campaigns,
+            plan_year=plan.year,
+            number=pc.number,
+        )
         for pt in pc.tasks:
             task_values: dict[str, object] = {
                 "title_zh": pt.title_zh,
@@ -137,27 +154,25 @@ async def _load(session: AsyncSession, plan: Plan) -> LoadSummary:
                 "responsible": " ".join(pt.responsible),
                 "cooperating": " ".join(pt.cooperating),
             }
-            task = tasks.get((campaign.id, pt.number))
-            if task is None:
-                task = Task(campaign_id=campaign.id, number=pt.number, **task_values)
-                session.add(task)
-                await session.flush()
-                summary.tasks.inserted += 1
-            elif _assign(task, task_values):
-                summary.tasks.updated += 1
-            else:
-                summary.tasks.unchanged += 1
-
+            task = await _upsert(
+                session,
+                tasks.get((campaign.id, pt.number)),
+                Task,
+                task_values,
+                summary.tasks,
+                campaign_id=campaign.id,
+                number=pt.number,
+            )
             for pm in pt.milestones:
-                m_values: dict[str, object] = {"title_zh": pm.title_zh, "title_en": pm.title_en}
-                milestone = milestones.get((task.id, pm.due))
-                if milestone is None:
-                    session.add(Milestone(task_id=task.id, due_date=pm.due, **m_values))
-                    summary.milestones.inserted += 1
-                elif _assign(milestone, m_values):
-                    summary.milestones.updated += 1
-                else:
-                    summary.milestones.unchanged += 1
+                await _upsert(
+                    session,
+                    milestones.get((task.id, pm.due)),
+                    Milestone,
+                    {"title_zh": pm.title_zh, "title_en": pm.title_en},
+                    summary.milestones,
+                    task_id=task.id,
+                    due_date=pm.due,
+                )
     await _load_reminder_rules(session, plan, summary)
     summary.settings_changed = await save_dropout_due_rules(session, plan.dropout_due)
     await session.flush()
@@ -174,11 +189,11 @@ async def _load_reminder_rules(session: AsyncSession, plan: Plan, summary: LoadS
             "minute": spec.minute,
             "enabled": spec.enabled,
         }
-        row = rows.get(spec.name)
-        if row is None:
-            session.add(ReminderRule(name=spec.name, **values))
-            summary.reminder_rules.inserted += 1
-        elif _assign(row, values):
-            summary.reminder_rules.updated += 1
-        else:
-            summary.reminder_rules.unchanged += 1
+        await _upsert(
+            session,
+            rows.get(spec.name),
+            ReminderRule,
+            values,
+            summary.reminder_rules,
+            name=spec.name,
+        )

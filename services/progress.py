@@ -26,6 +26,7 @@ from domain.progress import (
 )
 from services.actors import Actor
 from services.reports.deadlines import milestone_facts, note_of, unit_deadlines
+from services.transaction import unit_of_work
 from storage.cadres import unit_of
 from storage.plan_queries import milestone_by_id
 from storage.progress import latest_reports, report_exists, upsert_report
@@ -58,7 +59,7 @@ async def open_milestones(
     """The unit's milestones in the deadlines window that its latest report left open."""
     require_unit_head(actor.role)
     today = local_today(clock, tz)
-    async with session.begin():
+    async with unit_of_work(session):
         unit = await _unit(session, actor)
         items = await unit_deadlines(session, unit, today, locale)
     still_open = [d for d in items if not d.done]
@@ -96,7 +97,7 @@ async def start_report(
 ) -> Deadline:
     """The milestone a pressed button names, after every check a forged button could dodge."""
     today = local_today(clock, tz)
-    async with session.begin():
+    async with unit_of_work(session):
         _, deadline = await _open_milestone(session, actor, milestone_id, today, locale)
     return deadline
 
@@ -120,7 +121,7 @@ async def save_report(
     cleaned = clean_progress_text(text)
     today = local_today(clock, tz)
     month = report_month(today)
-    async with session.begin():
+    async with unit_of_work(session):
         unit, deadline = await _open_milestone(session, actor, milestone_id, today, locale)
         replaced = await report_exists(session, milestone_id, unit.id, month)
         await upsert_report(

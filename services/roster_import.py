@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from domain.roster import (
     validate_row,
 )
 from services.files.roster import read_roster_path, tables_from_dicts
+from services.transaction import unit_of_work
 from storage import roster_repo
 
 __all__ = [
@@ -226,7 +227,7 @@ async def _write(
         disable=not (show_progress and total >= PROGRESS_THRESHOLD),
     )
     try:
-        async with sessionmaker() as session, session.begin():
+        async with sessionmaker() as session, unit_of_work(session):
             upsert = _Upsert(session, prepared, named, errors, clock, bar.update)
             return await upsert.run()
     finally:
@@ -319,13 +320,30 @@ class _Upsert:
         return values
 
     async def _upsert_coded(self, table: str) -> ChangeCount:
+        count, inserted = await self._upsert(table, self.existing[table], lambda v: v["code"])
+        if inserted:
+            self.ids[table] = await roster_repo.code_ids(self.session, table)
+        return count
+
+    async def _upsert_members(self) -> ChangeCount:
+        rows = await roster_repo.existing_rows(self.session, "members")
+        existing = {(r["household_id"], r["name"]): r for r in rows}
+        count, _ = await self._upsert("members", existing, lambda v: (v["household_id"], v["name"]))
+        return count
+
+    async def _upsert(
+        self,
+        table: str,
+        existing: Mapping[Any, dict[str, Any]],
+        key: Callable[[dict[str, Any]], Hashable],
+    ) -> tuple[ChangeCount, bool]:
+        """Insert rows new by `key`, update only the changed columns of the others."""
         count = ChangeCount()
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
-        existing = self.existing[table]
         for _, row in self.prepared[table].rows:
             values = self._values(table, row)
-            old = existing.get(values["code"])
+            old = existing.get(key(values))
             if old is None:
                 inserts.append({**INSERT_DEFAULTS.get(table, {}), **values})
                 count.inserted += 1
@@ -339,33 +357,7 @@ class _Upsert:
                 self.progress(1)
         await roster_repo.insert_rows(self.session, table, inserts, self.progress)
         await roster_repo.update_rows(self.session, table, updates, self.progress)
-        if inserts:
-            self.ids[table] = await roster_repo.code_ids(self.session, table)
-        return count
-
-    async def _upsert_members(self) -> ChangeCount:
-        count = ChangeCount()
-        rows = await roster_repo.existing_rows(self.session, "members")
-        existing = {(r["household_id"], r["name"]): r for r in rows}
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        for _, row in self.prepared["members"].rows:
-            values = self._values("members", row)
-            old = existing.get((values["household_id"], values["name"]))
-            if old is None:
-                inserts.append({**INSERT_DEFAULTS["members"], **values})
-                count.inserted += 1
-                continue
-            changed = {k: v for k, v in values.items() if old.get(k) != v}
-            if changed:
-                updates.append({"id": old["id"], **changed})
-                count.updated += 1
-            else:
-                count.unchanged += 1
-                self.progress(1)
-        await roster_repo.insert_rows(self.session, "members", inserts, self.progress)
-        await roster_repo.update_rows(self.session, "members", updates, self.progress)
-        return count
+        return count, bool(inserts)
 
     async def _upsert_pairings(self) -> ChangeCount:
         """A pairing row makes the cadre the holder; a different holder's pairing is closed."""

@@ -10,13 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock
 from domain.turnover import (
-    CadreFacts,
     check_cadres,
     check_reassign_pair,
     households_to_move,
     orphan_reason,
 )
+from services.transaction import unit_of_work
 from storage.turnover import (
+    Holding,
     cadres_by_code,
     households_and_holders,
     move_pairings,
@@ -35,15 +36,9 @@ class Reassignment:
 
 
 @dataclass(frozen=True)
-class Orphan:
-    household_code: str
-    head_name: str
-    village_code: str
-    village_name: str
-    township_code: str
-    township_name: str
-    holder_code: str | None
-    holder_name: str | None
+class Orphan(Holding):
+    """A household no active cadre holds, and why (no pairing, or its holder left)."""
+
     reason: str
 
 
@@ -61,12 +56,9 @@ async def reassign(
     """
     check_reassign_pair(from_code, to_code)
     now = clock.now()
-    async with session.begin():
+    async with unit_of_work(session):
         found = await cadres_by_code(session, [from_code, to_code])
-        facts = {
-            code: CadreFacts(row.id, row.code, row.name, row.active) for code, row in found.items()
-        }
-        old, new = facts.get(from_code), facts.get(to_code)
+        old, new = found.get(from_code), found.get(to_code)
         check_cadres(from_code, old, to_code, new)
         assert old is not None and new is not None
         pairings = await open_pairings_of(session, old.id)
@@ -80,24 +72,10 @@ async def reassign(
 
 async def orphans(session: AsyncSession) -> list[Orphan]:
     """Households with no active cadre: no open pairing, or the holder is inactive."""
-    async with session.begin():
+    async with unit_of_work(session):
         rows = await households_and_holders(session, without_active_holder=True)
-    result: list[Orphan] = []
-    for row in rows:
-        reason = orphan_reason(row.holder_active)
-        if reason is None:
-            continue
-        result.append(
-            Orphan(
-                row.household_code,
-                row.head_name,
-                row.village_code,
-                row.village_name,
-                row.township_code,
-                row.township_name,
-                row.holder_code,
-                row.holder_name,
-                reason,
-            )
-        )
-    return result
+    return [
+        Orphan(**vars(row.holding), reason=reason)
+        for row in rows
+        if (reason := orphan_reason(row.holder_active)) is not None
+    ]

@@ -9,15 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, local_today
 from domain.errors import InputRefused, PermissionRefused
-from domain.geo import check_location
 from domain.periods import Month
 from domain.plan_rules import PlanRules
-from domain.visits import check_visit_date, looks_like_date, parse_visit_date
+from domain.visits import looks_like_date, parse_visit_date
 from services.actors import Actor
-from services.visits import MAX_NOTE_LENGTH, reported_location
-from storage import evidence as evidence_repo
+from services.evidence import Evidence, Recorded, record_visit
+from services.visits import MAX_NOTE_LENGTH, short_text, visit_day
 from storage import village_visits as repo
-from storage.evidence import NewPhoto
 from storage.village_visits import VillageCoverageRow
 
 __all__ = [
@@ -55,25 +53,16 @@ class VillageVisitRequest:
     visit_date: date | None = None
     discussed: str | None = None
     participants: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    accuracy_m: float | None = None
-    # Optional photos as (file_id, file_unique_id); never required.
-    photos: tuple[tuple[str, str], ...] = ()
+    evidence: Evidence = Evidence()
 
 
 @dataclass(frozen=True)
 class VillageVisitOutcome:
     village_code: str
     village_name: str
-    visit_date: date
-    created: bool
     month: Month
-    distance_m: float | None = None
-    # Photos new with this report (also on an already logged visit), for the evidence folder.
-    new_photos: tuple[NewPhoto, ...] = ()
-    visit_id: int | None = None
-    located: bool = False
+    visit_date: date
+    record: Recorded
 
 
 def parse_village_line(args: str) -> VillageVisitRequest:
@@ -115,80 +104,56 @@ async def log_village_visit(
     rules: PlanRules,
 ) -> VillageVisitOutcome:
     """Record the unit's visit; one per unit, village and day, whoever of the unit reports it."""
-    now = clock.now()
-    today = local_today(clock, rules.tz)
-    visit_date = request.visit_date or today
-    check_visit_date(visit_date, today, rules.backdate_days)
-    discussed = _short_text(request.discussed, MAX_NOTE_LENGTH)
-    participants = _short_text(request.participants, MAX_PARTICIPANTS_LENGTH)
+    visit_date = visit_day(request.visit_date, clock, rules)
+    discussed = short_text(request.discussed, MAX_NOTE_LENGTH)
+    participants = short_text(request.participants, MAX_PARTICIPANTS_LENGTH)
     month = Month.containing(visit_date)
     async with session.begin():
-        villages = await repo.village_coverage_rows(
-            session, month.first_day, month.last_day, unit_id=actor.unit_id
+        village = _reported_village(
+            await repo.village_coverage_rows(
+                session, month.first_day, month.last_day, unit_id=actor.unit_id
+            ),
+            request.village_id,
         )
-        if not villages:
-            raise PermissionRefused("unit_not_paired")
-        if request.village_id is None:
-            if len(villages) > 1:
-                raise InputRefused("several_villages")
-            village = villages[0]
-        else:
-            matching = [v for v in villages if v.village_id == request.village_id]
-            if not matching:
-                raise PermissionRefused("not_your_village")
-            village = matching[0]
-        location = check_location(
-            reported_location(request.latitude, request.longitude),
-            request.accuracy_m,
-            await repo.village_position(session, village.village_id),
-            rules.far_beyond_m,
-        )
-        visit_id = await repo.insert_village_visit(
+        record = await record_visit(
             session,
+            "village",
             {
                 "unit_id": actor.unit_id,
                 "village_id": village.village_id,
                 "cadre_id": actor.cadre_id,
                 "visit_date": visit_date,
-                "reported_at": now,
+                "reported_at": clock.now(),
                 "participants": participants,
                 "discussed": discussed,
-                "latitude": request.latitude,
-                "longitude": request.longitude,
-                "accuracy_m": request.accuracy_m,
-                "distance_m": location.distance_m,
-                "far_from_place": location.far,
             },
-        )
-        target = visit_id
-        new_photos: list[NewPhoto] = []
-        if request.photos:
-            # Photos of a visit already logged that day still join it (each photo once).
-            target = target or await repo.village_visit_id_on(
+            request.evidence,
+            await repo.village_position(session, village.village_id),
+            rules,
+            insert=lambda values: repo.insert_village_visit(session, values),
+            that_day=lambda: repo.village_visit_id_on(
                 session, actor.unit_id, village.village_id, visit_date
-            )
-            if target is not None:
-                new_photos = await evidence_repo.attach_photos(
-                    session, "village", target, visit_date, request.photos, now
-                )
+            ),
+        )
     return VillageVisitOutcome(
-        village.village_code,
-        village.village_name,
-        visit_date,
-        visit_id is not None,
-        month,
-        distance_m=location.distance_m if visit_id is not None else None,
-        new_photos=tuple(new_photos),
-        visit_id=target,
-        located=visit_id is not None and request.latitude is not None,
+        village.village_code, village.village_name, month, visit_date, record
     )
 
 
-def _short_text(text: str | None, limit: int) -> str | None:
-    cleaned = (text or "").strip() or None
-    if cleaned is not None and len(cleaned) > limit:
-        raise InputRefused("note_too_long", limit=limit)
-    return cleaned
+def _reported_village(
+    villages: list[VillageCoverageRow], village_id: int | None
+) -> VillageCoverageRow:
+    """The unit's village the report names, or its only one; refused otherwise."""
+    if not villages:
+        raise PermissionRefused("unit_not_paired")
+    if village_id is None:
+        if len(villages) > 1:
+            raise InputRefused("several_villages")
+        return villages[0]
+    for village in villages:
+        if village.village_id == village_id:
+            return village
+    raise PermissionRefused("not_your_village")
 
 
 async def my_unit_villages(

@@ -11,14 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, local_today
 from domain.errors import InputRefused, PermissionRefused
-from domain.geo import check_location
 from domain.periods import Quarter
 from domain.plan_rules import PlanRules
 from domain.visits import check_visit_date, looks_like_date, parse_visit_date
 from services.actors import Actor
-from storage import evidence as evidence_repo
+from services.evidence import Evidence, Recorded, record_visit
 from storage import households as household_repo
-from storage.evidence import NewPhoto
 from storage.households import HeldHousehold, HouseholdHolder
 
 MAX_NOTE_LENGTH = 1000
@@ -34,92 +32,63 @@ class VisitRequest:
     household_id: int | None = None
     visit_date: date | None = None
     note: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    accuracy_m: float | None = None
-    # Optional photos as (file_id, file_unique_id); never required.
-    photos: tuple[tuple[str, str], ...] = ()
+    evidence: Evidence = Evidence()
 
 
 @dataclass(frozen=True)
 class VisitOutcome:
     household_code: str
     head_name: str
-    visit_date: date
-    created: bool
     quarter: Quarter
-    distance_m: float | None = None
-    # Photos new with this report (also on an already logged visit), for the evidence folder.
-    new_photos: tuple[NewPhoto, ...] = ()
-    visit_id: int | None = None
-    located: bool = False
+    visit_date: date
+    record: Recorded
 
 
 async def log_household_visit(
     session: AsyncSession, actor: Actor, request: VisitRequest, clock: Clock, rules: PlanRules
 ) -> VisitOutcome:
     """Record one visit; the same household on the same day is one visit, never two."""
-    now = clock.now()
-    today = local_today(clock, rules.tz)
-    visit_date = request.visit_date or today
-    check_visit_date(visit_date, today, rules.backdate_days)
-    note = (request.note or "").strip() or None
-    if note is not None and len(note) > MAX_NOTE_LENGTH:
-        raise InputRefused("note_too_long", limit=MAX_NOTE_LENGTH)
+    visit_date = visit_day(request.visit_date, clock, rules)
+    note = short_text(request.note, MAX_NOTE_LENGTH)
     async with session.begin():
         household = await _find_household(session, request)
         if household.holder_cadre_id != actor.cadre_id:
             raise PermissionRefused("not_your_household", code=household.code)
-        location = check_location(
-            reported_location(request.latitude, request.longitude),
-            request.accuracy_m,
-            (household.latitude, household.longitude),
-            rules.far_beyond_m,
-        )
-        visit_id = await household_repo.insert_visit(
+        record = await record_visit(
             session,
+            "household",
             {
                 "household_id": household.id,
                 "cadre_id": actor.cadre_id,
                 "visit_date": visit_date,
-                "reported_at": now,
+                "reported_at": clock.now(),
                 "note": note,
-                "latitude": request.latitude,
-                "longitude": request.longitude,
-                "accuracy_m": request.accuracy_m,
-                "distance_m": location.distance_m,
-                "far_from_place": location.far,
             },
+            request.evidence,
+            (household.latitude, household.longitude),
+            rules,
+            insert=lambda values: household_repo.insert_visit(session, values),
+            that_day=lambda: household_repo.visit_id_on(session, household.id, visit_date),
         )
-        new_photos: list[NewPhoto] = []
-        target = visit_id
-        if request.photos:
-            # Photos of a visit already logged that day still join it (each photo once).
-            target = target or await household_repo.visit_id_on(session, household.id, visit_date)
-            if target is not None:
-                new_photos = await evidence_repo.attach_photos(
-                    session, "household", target, visit_date, request.photos, now
-                )
     return VisitOutcome(
-        household_code=household.code,
-        head_name=household.head_name,
-        visit_date=visit_date,
-        created=visit_id is not None,
-        quarter=Quarter.containing(visit_date),
-        distance_m=location.distance_m,
-        new_photos=tuple(new_photos),
-        visit_id=target,
-        located=visit_id is not None and request.latitude is not None,
+        household.code, household.head_name, Quarter.containing(visit_date), visit_date, record
     )
 
 
-def reported_location(
-    latitude: float | None, longitude: float | None
-) -> tuple[float, float] | None:
-    """Both coordinates or nothing: half a location is no location."""
-    if latitude is None or longitude is None:
-        return None
-    return (latitude, longitude)
+def visit_day(requested: date | None, clock: Clock, rules: PlanRules) -> date:
+    """The reported date (today when none), within the back-dating limit and not ahead."""
+    today = local_today(clock, rules.tz)
+    visit_date = requested or today
+    check_visit_date(visit_date, today, rules.backdate_days)
+    return visit_date
+
+
+def short_text(text: str | None, limit: int) -> str | None:
+    """A note or list of names, trimmed; empty is none, too long is refused."""
+    cleaned = (text or "").strip() or None
+    if cleaned is not None and len(cleaned) > limit:
+        raise InputRefused("note_too_long", limit=limit)
+    return cleaned
 
 
 async def _find_household(session: AsyncSession, request: VisitRequest) -> HouseholdHolder:
@@ -197,16 +166,12 @@ async def my_households(
 
 def chosen_visit_date(days_ago: int, clock: Clock, rules: PlanRules) -> date:
     """Today or yesterday in the plan's time zone, as picked from a button."""
-    visit_date = local_today(clock, rules.tz) - timedelta(days=days_ago)
-    check_visit_date(visit_date, local_today(clock, rules.tz), rules.backdate_days)
-    return visit_date
+    return visit_day(local_today(clock, rules.tz) - timedelta(days=days_ago), clock, rules)
 
 
 def typed_visit_date(text: str, clock: Clock, rules: PlanRules) -> date:
     """A date typed by the cadre, checked against the same rules as a one-line /visit."""
-    visit_date = parse_visit_date(text)
-    check_visit_date(visit_date, local_today(clock, rules.tz), rules.backdate_days)
-    return visit_date
+    return visit_day(parse_visit_date(text), clock, rules)
 
 
 def parse_one_line(args: str) -> VisitRequest:

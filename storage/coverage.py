@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Cadre, Household, HouseholdVisit, Pairing, Township, Unit, Village
+from storage.ledgers import CadreTownship
+from storage.models import Cadre, Household, HouseholdVisit, Pairing, Township, Unit
+from storage.places import CADRE_TOWNSHIP, held_at, with_village_township
 
 
 @dataclass(frozen=True)
-class CoverageCell:
+class CoverageCell(CadreTownship):
     """One (cadre, township) cell of the coverage table."""
 
-    cadre_id: int
-    cadre_code: str
-    cadre_name: str
-    unit_id: int
-    unit_code: str
-    unit_name: str
-    township_code: str
-    township_name: str
     assigned: int
     covered: int
 
@@ -31,12 +26,12 @@ async def coverage_cells(
     session: AsyncSession,
     first_day: date,
     last_day: date,
-    held_at: datetime,
+    held_at_instant: datetime,
     *,
     unit_id: int | None = None,
     cadre_id: int | None = None,
 ) -> list[CoverageCell]:
-    """One GROUP BY over pairings held at `held_at` and visits dated in the period.
+    """One GROUP BY over pairings held at `held_at_instant` and visits dated in the period.
 
     A household counts for whoever holds it at the end of the period.
     """
@@ -46,63 +41,26 @@ async def coverage_cells(
         .distinct()
         .subquery()
     )
-    statement = (
+    statement = with_village_township(
         select(
-            Cadre.id,
-            Cadre.code,
-            Cadre.name,
-            Unit.id,
-            Unit.code,
-            Unit.name,
-            Township.code,
-            Township.name,
-            func.count(Pairing.household_id),
-            func.count(visited.c.household_id),
+            *CADRE_TOWNSHIP, func.count(Pairing.household_id), func.count(visited.c.household_id)
         )
         .select_from(Pairing)
         .join(Cadre, Cadre.id == Pairing.cadre_id)
         .join(Unit, Unit.id == Cadre.unit_id)
         .join(Household, Household.id == Pairing.household_id)
-        .join(Village, Village.id == Household.village_id)
-        .join(Township, Township.id == Village.township_id)
-        .outerjoin(visited, visited.c.household_id == Pairing.household_id)
-        .where(
-            and_(
-                Pairing.since <= held_at,
-                or_(Pairing.until.is_(None), Pairing.until > held_at),
-            )
-        )
-        .group_by(
-            Cadre.id,
-            Cadre.code,
-            Cadre.name,
-            Unit.id,
-            Unit.code,
-            Unit.name,
-            Township.code,
-            Township.name,
-        )
+    )
+    statement = (
+        statement.outerjoin(visited, visited.c.household_id == Pairing.household_id)
+        .where(held_at(held_at_instant))
+        .group_by(*CADRE_TOWNSHIP)
     )
     if unit_id is not None:
         statement = statement.where(Cadre.unit_id == unit_id)
     if cadre_id is not None:
         statement = statement.where(Cadre.id == cadre_id)
-    rows = (await session.execute(statement)).all()
-    return [
-        CoverageCell(
-            cadre_id=row[0],
-            cadre_code=row[1],
-            cadre_name=row[2],
-            unit_id=row[3],
-            unit_code=row[4],
-            unit_name=row[5],
-            township_code=row[6],
-            township_name=row[7],
-            assigned=row[8],
-            covered=row[9],
-        )
-        for row in rows
-    ]
+    rows: list[Any] = list((await session.execute(statement)).all())
+    return [CoverageCell(*row) for row in rows]
 
 
 @dataclass(frozen=True)

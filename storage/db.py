@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +17,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.migrate import upgrade_if_behind
+
+sql_logger = logging.getLogger("storage.sql")
 
 
 def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
@@ -44,3 +52,32 @@ def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def open_database(
+    database_url: str, *, upgrade: bool = True, time_statements: bool = False, **kwargs: Any
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The one way a command opens the database: schema at head, engine disposed after."""
+    engine = make_engine(database_url, **kwargs)
+    try:
+        if time_statements:
+            log_statement_durations(engine)
+        if upgrade:
+            await upgrade_if_behind(engine)
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+def log_statement_durations(engine: AsyncEngine) -> None:
+    """Log each statement with its duration at INFO on `storage.sql` (cadrebot --verbose)."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _started(conn: Any, _cursor: Any, _statement: str, *_args: Any) -> None:
+        conn.info.setdefault("statement_started", []).append(time.perf_counter())
+
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def _finished(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        elapsed = time.perf_counter() - conn.info["statement_started"].pop()
+        sql_logger.info("%.1f ms %s", elapsed * 1000, " ".join(statement.split())[:160])

@@ -164,9 +164,12 @@ async def case_of_source(session: AsyncSession, source: str) -> int | None:
     return found
 
 
-async def add_event(session: AsyncSession, values: dict[str, Any]) -> None:
-    session.add(DropoutEvent(**values))
+async def add_event(session: AsyncSession, values: dict[str, Any]) -> int:
+    """The new event's id (it keys the notifications that tell of it)."""
+    event = DropoutEvent(**values)
+    session.add(event)
     await session.flush()
+    return event.id
 
 
 async def move_case(

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import (
     Cadre,
@@ -86,52 +87,58 @@ async def set_photo_path(session: AsyncSession, photo_id: int, path: str) -> Non
     )
 
 
+@dataclass(frozen=True)
+class _Visits:
+    """Where one kind of visit keeps its place and its reporting unit."""
+
+    kind: VisitKind
+    visit: type[HouseholdVisit] | type[VillageVisit]
+    place: type[Household] | type[Village]
+    place_name: InstrumentedAttribute[str]
+    place_id: InstrumentedAttribute[int]
+    unit_id: InstrumentedAttribute[int]
+
+    def far(
+        self, first_day: date, last_day: date
+    ) -> Select[int, date, str, str, str, str, str, float | None, float | None]:
+        """Flagged visits with the place, the cadre and the unit that reported them."""
+        visit, place = self.visit, self.place
+        return (
+            select(
+                visit.id,
+                visit.visit_date,
+                place.code,
+                self.place_name,
+                Cadre.code,
+                Cadre.name,
+                Unit.code,
+                visit.distance_m,
+                visit.accuracy_m,
+            )
+            .join(place, place.id == self.place_id)
+            .join(Cadre, Cadre.id == visit.cadre_id)
+            .join(Unit, Unit.id == self.unit_id)
+            .where(visit.far_from_place.is_(True), visit.visit_date.between(first_day, last_day))
+        )
+
+
+_KINDS = (
+    _Visits("household", HouseholdVisit, Household, Household.head_name,
+            HouseholdVisit.household_id, Cadre.unit_id),
+    _Visits("village", VillageVisit, Village, Village.name,
+            VillageVisit.village_id, VillageVisit.unit_id),
+)  # fmt: skip
+
+
 async def far_visit_rows(
     session: AsyncSession, first_day: date, last_day: date
 ) -> list[FarVisitRow]:
     """Flagged visits of both kinds dated in [first_day, last_day]: one query per kind."""
-    households = (
-        select(
-            HouseholdVisit.id,
-            HouseholdVisit.visit_date,
-            Household.code,
-            Household.head_name,
-            Cadre.code,
-            Cadre.name,
-            Unit.code,
-            HouseholdVisit.distance_m,
-            HouseholdVisit.accuracy_m,
-        )
-        .join(Household, Household.id == HouseholdVisit.household_id)
-        .join(Cadre, Cadre.id == HouseholdVisit.cadre_id)
-        .join(Unit, Unit.id == Cadre.unit_id)
-        .where(
-            HouseholdVisit.far_from_place.is_(True),
-            HouseholdVisit.visit_date.between(first_day, last_day),
-        )
-    )
-    villages = (
-        select(
-            VillageVisit.id,
-            VillageVisit.visit_date,
-            Village.code,
-            Village.name,
-            Cadre.code,
-            Cadre.name,
-            Unit.code,
-            VillageVisit.distance_m,
-            VillageVisit.accuracy_m,
-        )
-        .join(Village, Village.id == VillageVisit.village_id)
-        .join(Cadre, Cadre.id == VillageVisit.cadre_id)
-        .join(Unit, Unit.id == VillageVisit.unit_id)
-        .where(
-            VillageVisit.far_from_place.is_(True),
-            VillageVisit.visit_date.between(first_day, last_day),
-        )
-    )
-    rows = [_far("household", row) for row in await session.execute(households)]
-    rows += [_far("village", row) for row in await session.execute(villages)]
+    rows = [
+        _far(visits.kind, row)
+        for visits in _KINDS
+        for row in await session.execute(visits.far(first_day, last_day))
+    ]
     return sorted(rows, key=lambda r: (r.visit_date, r.kind, r.place_code))
 
 

@@ -6,13 +6,14 @@ Completeness is a domain rule applied in Python, so a report reads three result 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, update
+from sqlalchemy import Row, Select, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.ledgers import MemberFacts
 from storage.models import (
     AidRecord,
     Cadre,
@@ -22,20 +23,16 @@ from storage.models import (
     LedgerReview,
     Member,
     Pairing,
-    Township,
     Unit,
     Village,
 )
+from storage.places import CADRE_TOWNSHIP, held_at, with_village_township
 
 
 @dataclass(frozen=True)
-class HeldLedgerHousehold:
-    """A household and who holds it, with the unit and township the reports group by."""
+class CadreTownship:
+    """The (cadre, township) a held household counts for in reports, with the cadre's unit."""
 
-    household_id: int
-    household_code: str
-    head_name: str
-    village_name: str
     cadre_id: int
     cadre_code: str
     cadre_name: str
@@ -47,17 +44,22 @@ class HeldLedgerHousehold:
 
 
 @dataclass(frozen=True)
-class MemberRow:
+class HeldLedgerHousehold:
+    """A household and the (cadre, township) it counts for."""
+
+    household_id: int
+    household_code: str
+    head_name: str
+    place: CadreTownship
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberRow(MemberFacts):
+    """A member's row: the facts completeness reads, plus ids and sex."""
+
     id: int
     household_id: int
-    name: str
     sex: str | None
-    birth_date: date | None
-    stage: str | None
-    school: str | None
-    grade: str | None
-    status: str | None
-    destination: str | None
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,9 @@ class ReviewRow:
 
 @dataclass(frozen=True)
 class AidRow:
-    id: int
     kind: str
     amount: float | None
     note: str | None
-    recorded_at: datetime
 
 
 @dataclass(frozen=True)
@@ -83,134 +83,83 @@ class VisitRow:
     note: str | None
 
 
+_MEMBER = select(
+    Member.id,
+    Member.household_id,
+    Member.name,
+    Member.sex,
+    Member.birth_date,
+    Member.stage,
+    Member.school,
+    Member.grade,
+    Member.status,
+    Member.destination,
+)
+
+
+def _member(row: Row[*tuple[Any, ...]]) -> MemberRow:
+    return MemberRow(**row._asdict())
+
+
 _Ts = TypeVarTuple("_Ts")
 
 
-def _held(
-    statement: Select[*_Ts],
-    *,
-    held_at: datetime | None,
-    unit_id: int | None,
-    cadre_id: int | None,
-    household_id: int | None,
-    household_column: Any,
-    any_holder: bool = False,
-) -> Select[*_Ts]:
-    """Restrict a statement to households held at `held_at` (None: held now, open pairings).
+@dataclass(frozen=True)
+class Held:
+    """Which households a ledger query reads: those held at `at` (None: now, open pairings),
+    narrowed to one unit, cadre or household; `any_holder` (with a household) skips the
+    pairing, for a supervisor's view of a household nobody may hold."""
 
-    `any_holder` (with a household id) skips the pairing: a supervisor's view of one household.
-    """
-    if any_holder and household_id is not None:
-        return statement.where(household_column == household_id)
-    held: ColumnElement[bool]
-    if held_at is None:
-        held = Pairing.until.is_(None)
-    else:
-        held = and_(Pairing.since <= held_at, or_(Pairing.until.is_(None), Pairing.until > held_at))
-    statement = statement.join(Pairing, and_(Pairing.household_id == household_column, held))
-    if unit_id is not None:
+    at: datetime | None = None
+    unit_id: int | None = None
+    cadre_id: int | None = None
+    household_id: int | None = None
+    any_holder: bool = False
+
+
+def _held(statement: Select[*_Ts], held: Held, household_column: Any) -> Select[*_Ts]:
+    """Restrict a statement to the households `held` names."""
+    if held.household_id is not None:
+        statement = statement.where(household_column == held.household_id)
+        if held.any_holder:
+            return statement
+    pairing = Pairing.until.is_(None) if held.at is None else held_at(held.at)
+    statement = statement.join(Pairing, and_(Pairing.household_id == household_column, pairing))
+    if held.unit_id is not None:
         statement = statement.join(Cadre, Cadre.id == Pairing.cadre_id).where(
-            Cadre.unit_id == unit_id
+            Cadre.unit_id == held.unit_id
         )
-    if cadre_id is not None:
-        statement = statement.where(Pairing.cadre_id == cadre_id)
-    if household_id is not None:
-        statement = statement.where(household_column == household_id)
+    if held.cadre_id is not None:
+        statement = statement.where(Pairing.cadre_id == held.cadre_id)
     return statement
 
 
-async def held_households(
-    session: AsyncSession,
-    *,
-    held_at: datetime | None = None,
-    unit_id: int | None = None,
-    cadre_id: int | None = None,
-    household_id: int | None = None,
-) -> list[HeldLedgerHousehold]:
-    """Households with their holder at `held_at` (None: now), ordered by household code."""
-    statement = (
-        select(
-            Household.id,
-            Household.code,
-            Household.head_name,
-            Village.name,
-            Cadre.id,
-            Cadre.code,
-            Cadre.name,
-            Unit.id,
-            Unit.code,
-            Unit.name,
-            Township.code,
-            Township.name,
+async def held_households(session: AsyncSession, held: Held) -> list[HeldLedgerHousehold]:
+    """Households with their holder at `held.at` (None: now), ordered by household code."""
+    statement = with_village_township(
+        select(Household.id, Household.code, Household.head_name, *CADRE_TOWNSHIP).select_from(
+            Household
         )
-        .select_from(Household)
-        .join(Village, Village.id == Household.village_id)
-        .join(Township, Township.id == Village.township_id)
     )
-    statement = _held(
-        statement,
-        held_at=held_at,
-        unit_id=None,
-        cadre_id=cadre_id,
-        household_id=household_id,
-        household_column=Household.id,
-    )
+    # The cadre is joined here for its name, so the unit filter goes on that join.
+    statement = _held(statement, replace(held, unit_id=None), Household.id)
     statement = statement.join(Cadre, Cadre.id == Pairing.cadre_id).join(
         Unit, Unit.id == Cadre.unit_id
     )
-    if unit_id is not None:
-        statement = statement.where(Cadre.unit_id == unit_id)
-    rows: list[Any] = list((await session.execute(statement.order_by(Household.code))).all())
-    return [HeldLedgerHousehold(*row) for row in rows]
+    if held.unit_id is not None:
+        statement = statement.where(Cadre.unit_id == held.unit_id)
+    rows = (await session.execute(statement.order_by(Household.code))).all()
+    return [HeldLedgerHousehold(*row[:3], CadreTownship(*row[3:])) for row in rows]
 
 
-async def members_of_held(
-    session: AsyncSession,
-    *,
-    held_at: datetime | None = None,
-    unit_id: int | None = None,
-    cadre_id: int | None = None,
-    household_id: int | None = None,
-    any_holder: bool = False,
-) -> list[MemberRow]:
+async def members_of_held(session: AsyncSession, held: Held) -> list[MemberRow]:
     """Every member of the same households as `held_households`, in one query."""
-    statement = select(
-        Member.id,
-        Member.household_id,
-        Member.name,
-        Member.sex,
-        Member.birth_date,
-        Member.stage,
-        Member.school,
-        Member.grade,
-        Member.status,
-        Member.destination,
-    ).select_from(Member)
-    statement = _held(
-        statement,
-        held_at=held_at,
-        unit_id=unit_id,
-        cadre_id=cadre_id,
-        household_id=household_id,
-        household_column=Member.household_id,
-        any_holder=any_holder,
-    )
-    rows: list[Any] = list(
-        (await session.execute(statement.order_by(Member.household_id, Member.id))).all()
-    )
-    return [MemberRow(*row) for row in rows]
+    statement = _held(_MEMBER, held, Member.household_id)
+    rows = (await session.execute(statement.order_by(Member.household_id, Member.id))).all()
+    return [_member(row) for row in rows]
 
 
-async def reviews_of_held(
-    session: AsyncSession,
-    year: int,
-    *,
-    held_at: datetime | None = None,
-    unit_id: int | None = None,
-    cadre_id: int | None = None,
-    household_id: int | None = None,
-    any_holder: bool = False,
-) -> list[ReviewRow]:
+async def reviews_of_held(session: AsyncSession, year: int, held: Held) -> list[ReviewRow]:
     """The year's ledger review (needs, when confirmed, by whom) of the same households."""
     reviewer = select(Cadre.id, Cadre.name).subquery()
     statement = (
@@ -224,16 +173,7 @@ async def reviews_of_held(
         .outerjoin(reviewer, reviewer.c.id == LedgerReview.reviewed_by)
         .where(LedgerReview.year == year)
     )
-    statement = _held(
-        statement,
-        held_at=held_at,
-        unit_id=unit_id,
-        cadre_id=cadre_id,
-        household_id=household_id,
-        household_column=LedgerReview.household_id,
-        any_holder=any_holder,
-    )
-    rows = (await session.execute(statement)).all()
+    rows = (await session.execute(_held(statement, held, LedgerReview.household_id))).all()
     return [ReviewRow(*row) for row in rows]
 
 
@@ -248,9 +188,7 @@ async def village_name_of(session: AsyncSession, household_id: int) -> str:
 
 async def aid_of(session: AsyncSession, household_id: int, year: int) -> list[AidRow]:
     statement = (
-        select(
-            AidRecord.id, AidRecord.kind, AidRecord.amount, AidRecord.note, AidRecord.recorded_at
-        )
+        select(AidRecord.kind, AidRecord.amount, AidRecord.note)
         .where(AidRecord.household_id == household_id, AidRecord.year == year)
         .order_by(AidRecord.recorded_at, AidRecord.id)
     )
@@ -268,24 +206,42 @@ async def last_visits(session: AsyncSession, household_id: int, limit: int) -> l
 
 
 async def member_by_id(session: AsyncSession, member_id: int) -> MemberRow | None:
-    statement = select(
-        Member.id,
-        Member.household_id,
-        Member.name,
-        Member.sex,
-        Member.birth_date,
-        Member.stage,
-        Member.school,
-        Member.grade,
-        Member.status,
-        Member.destination,
-    ).where(Member.id == member_id)
-    row: Any = (await session.execute(statement)).first()
-    return None if row is None else MemberRow(*row)
+    row = (await session.execute(_MEMBER.where(Member.id == member_id))).first()
+    return None if row is None else _member(row)
 
 
 async def update_member(session: AsyncSession, member_id: int, values: dict[str, Any]) -> None:
     await session.execute(update(Member).where(Member.id == member_id).values(**values))
+
+
+async def change_member(
+    session: AsyncSession,
+    member: MemberRow,
+    values: dict[str, Any],
+    *,
+    changed_at: datetime,
+    changed_by: int,
+) -> None:
+    """Write the changed columns and one history row per changed column."""
+    changed = {k: v for k, v in values.items() if getattr(member, k) != v}
+    if not changed:
+        return
+    await update_member(session, member.id, changed)
+    await add_changes(
+        session,
+        [
+            change_row(
+                member.household_id,
+                field,
+                getattr(member, field),
+                value,
+                changed_at=changed_at,
+                changed_by=changed_by,
+                member_id=member.id,
+            )
+            for field, value in changed.items()
+        ],
+    )
 
 
 async def review_row(session: AsyncSession, household_id: int, year: int) -> LedgerReview:
@@ -313,6 +269,28 @@ async def add_aid(session: AsyncSession, values: dict[str, Any]) -> int:
     session.add(record)
     await session.flush()
     return record.id
+
+
+def change_row(
+    household_id: int,
+    field: str,
+    old: object,
+    new: object,
+    *,
+    changed_at: datetime,
+    changed_by: int,
+    member_id: int | None = None,
+) -> dict[str, Any]:
+    """One ledger_changes row: what changed from what to what, who and when."""
+    return {
+        "household_id": household_id,
+        "member_id": member_id,
+        "field": field,
+        "old_value": None if old is None else str(old),
+        "new_value": None if new is None else str(new),
+        "changed_at": changed_at,
+        "changed_by": changed_by,
+    }
 
 
 async def add_changes(session: AsyncSession, changes: list[dict[str, Any]]) -> None:

@@ -47,18 +47,9 @@ def _milestones() -> Select[*tuple[Any, ...]]:
 
 
 def _milestone_row(row: Any) -> MilestoneRow:
-    return MilestoneRow(
-        id=row[0],
-        due_date=row[1],
-        title_zh=row[2],
-        title_en=row[3],
-        task_title_zh=row[4],
-        task_title_en=row[5],
-        campaign_number=row[6],
-        responsible=tuple(row[7].split()),
-        cooperating=tuple((row[8] or "").split()),
-        done_at=row[9],
-    )
+    """Selectors are stored space-separated; a task may have no cooperating units."""
+    values: list[Any] = [*row[:7], tuple(row[7].split()), tuple((row[8] or "").split()), row[9]]
+    return MilestoneRow(*values)
 
 
 async def milestones_between(session: AsyncSession, first: date, last: date) -> list[MilestoneRow]:

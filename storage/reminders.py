@@ -6,20 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Row, Select, exists, func, or_, select, update
+from sqlalchemy import Row, Select, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import (
-    Cadre,
-    Household,
-    HouseholdVisit,
-    MilestoneReport,
-    OutboxMessage,
-    Pairing,
-    ReminderRule,
-    SchedulerLease,
-)
+from storage.models import Cadre, OutboxMessage, ReminderRule, SchedulerLease
 from storage.upsert import insert_ignore_duplicate
 
 LEASE_NAME = "reminders"
@@ -105,8 +96,11 @@ async def release_stuck(session: AsyncSession, claimed_before: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
-    """Mark up to `limit` due pending rows 'sending' and return them, oldest first.
+async def claim_due(
+    session: AsyncSession, now: datetime, limit: int, only_rules: Sequence[str] | None = None
+) -> list[OutboxMessage]:
+    """Mark up to `limit` due pending rows 'sending' (of `only_rules`, when given) and return
+    them, oldest first.
 
     On PostgreSQL, SKIP LOCKED lets two senders share the work without taking a row twice;
     SQLite serialises writers, so the UPDATE by id list is already exclusive there.
@@ -117,6 +111,8 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Ou
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
+    if only_rules is not None:
+        statement = statement.where(OutboxMessage.rule.in_(list(only_rules)))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True)
     rows = list((await session.execute(statement)).scalars())
@@ -177,42 +173,6 @@ async def mark_reachable(session: AsyncSession, telegram_user_id: int) -> None:
     )
 
 
-async def cadres_with_unvisited(
-    session: AsyncSession, cadre_ids: Sequence[int], first_day: date, last_day: date
-) -> set[int]:
-    """Of these cadres, those now holding a household with no visit dated in the period."""
-    visited = exists().where(
-        HouseholdVisit.household_id == Pairing.household_id,
-        HouseholdVisit.visit_date.between(first_day, last_day),
-    )
-    rows = await session.execute(
-        select(Pairing.cadre_id)
-        .where(Pairing.cadre_id.in_(list(cadre_ids)), Pairing.until.is_(None), ~visited)
-        .distinct()
-    )
-    return set(rows.scalars())
-
-
-async def unvisited_households(
-    session: AsyncSession, first_day: date, last_day: date
-) -> dict[int, list[tuple[int, str, str]]]:
-    """cadre id -> [(household id, code, head)] held now, not visited in the period."""
-    visited = exists().where(
-        HouseholdVisit.household_id == Pairing.household_id,
-        HouseholdVisit.visit_date.between(first_day, last_day),
-    )
-    rows = await session.execute(
-        select(Pairing.cadre_id, Household.id, Household.code, Household.head_name)
-        .join(Household, Household.id == Pairing.household_id)
-        .where(Pairing.until.is_(None), ~visited)
-        .order_by(Pairing.cadre_id, Household.code)
-    )
-    owed: dict[int, list[tuple[int, str, str]]] = {}
-    for cadre_id, household_id, code, head in rows.all():
-        owed.setdefault(cadre_id, []).append((household_id, code, head))
-    return owed
-
-
 async def outbox_counts(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(
         select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
@@ -254,11 +214,3 @@ async def set_evaluated_through(session: AsyncSession, name: str, day: date) -> 
     await session.execute(
         update(ReminderRule).where(ReminderRule.name == name).values(evaluated_through=day)
     )
-
-
-async def units_reported_in(session: AsyncSession, month: str) -> set[int]:
-    """Units that sent any progress report for the month."""
-    rows = await session.execute(
-        select(MilestoneReport.unit_id).where(MilestoneReport.month == month).distinct()
-    )
-    return set(rows.scalars())

@@ -6,13 +6,14 @@ writes back in batches. Callers own the transaction; nothing here commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.roster import COLUMNS
 from storage.models import (
     Base,
     Cadre,
@@ -34,27 +35,26 @@ MODELS: dict[str, type[Base]] = {
     "members": Member,
 }
 
+
+def _stored(column: str) -> str:
+    """A reference by roster code is kept as the row's id (`village_code` -> `village_id`)."""
+    return column.removesuffix("_code") + "_id" if column.endswith("_code") else column
+
+
 # Columns the import owns per table (others, like a cadre's Telegram binding, stay untouched).
 OWNED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "townships": ("code", "name"),
-    "villages": ("code", "name", "township_id", "poor", "latitude", "longitude"),
-    "units": ("code", "name", "kind", "township_id"),
-    "cadres": ("code", "name", "unit_id", "role", "phone"),
-    "households": ("code", "village_id", "head_name", "size", "status", "latitude", "longitude"),
-    "members": (
-        "household_id",
-        "name",
-        "sex",
-        "birth_date",
-        "stage",
-        "school",
-        "grade",
-        "status",
-    ),
+    table: tuple(_stored(column) for column in COLUMNS[table]) for table in MODELS
 }
 
 BATCH = 2000
 Progress = Callable[[int], object]
+_T = TypeVar("_T")
+
+
+def _batches(rows: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    """Rows in slices of BATCH, so no single statement grows without bound."""
+    for start in range(0, len(rows), BATCH):
+        yield rows[start : start + BATCH]
 
 
 async def existing_rows(session: AsyncSession, table: str) -> list[dict[str, Any]]:
@@ -80,10 +80,8 @@ async def insert_rows(
     progress: Progress | None = None,
 ) -> None:
     """Bulk INSERT (executemany / insertmanyvalues) in batches."""
-    model = MODELS[table]
-    for start in range(0, len(rows), BATCH):
-        chunk = list(rows[start : start + BATCH])
-        await session.execute(insert(model), chunk)
+    for chunk in _batches(rows):
+        await session.execute(insert(MODELS[table]), list(chunk))
         if progress is not None:
             progress(len(chunk))
 
@@ -101,9 +99,8 @@ async def update_rows(
     for row in rows:
         groups.setdefault(tuple(sorted(row)), []).append(row)
     for group in groups.values():
-        for start in range(0, len(group), BATCH):
-            chunk = group[start : start + BATCH]
-            await session.execute(update(model), chunk)
+        for chunk in _batches(group):
+            await session.execute(update(model), list(chunk))
             if progress is not None:
                 progress(len(chunk))
 
@@ -120,8 +117,7 @@ async def close_pairings(
     session: AsyncSession, pairing_ids: Sequence[int], until: datetime
 ) -> None:
     """End pairings (a household changes holder); history is kept, never deleted."""
-    for start in range(0, len(pairing_ids), BATCH):
-        chunk = pairing_ids[start : start + BATCH]
+    for chunk in _batches(pairing_ids):
         await session.execute(update(Pairing).where(Pairing.id.in_(chunk)).values(until=until))
 
 
@@ -130,8 +126,8 @@ async def open_new_pairings(
 ) -> None:
     """Open (cadre_id, household_id) pairings starting at `since`."""
     rows = [{"cadre_id": c, "household_id": h, "since": since, "until": None} for c, h in pairs]
-    for start in range(0, len(rows), BATCH):
-        await session.execute(insert(Pairing), rows[start : start + BATCH])
+    for chunk in _batches(rows):
+        await session.execute(insert(Pairing), list(chunk))
 
 
 async def unit_village_pairs(session: AsyncSession) -> set[tuple[int, int]]:
@@ -141,5 +137,5 @@ async def unit_village_pairs(session: AsyncSession) -> set[tuple[int, int]]:
 
 async def insert_unit_villages(session: AsyncSession, pairs: Sequence[tuple[int, int]]) -> None:
     rows = [{"unit_id": u, "village_id": v} for u, v in pairs]
-    for start in range(0, len(rows), BATCH):
-        await session.execute(insert(UnitVillage), rows[start : start + BATCH])
+    for chunk in _batches(rows):
+        await session.execute(insert(UnitVillage), list(chunk))

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DropoutCase, Household, Member, Township, Unit, Village
+from storage.places import HOUSEHOLD_PLACE, HouseholdPlace, with_village_township
 
 
 @dataclass(frozen=True)
-class ChildRow:
+class ChildRow(HouseholdPlace):
     """A member of a household in a poor village, born within the asked window."""
 
     member_id: int
@@ -23,12 +25,6 @@ class ChildRow:
     school: str | None
     grade: str | None
     status: str | None
-    household_code: str
-    head_name: str
-    village_code: str
-    village_name: str
-    township_code: str
-    township_name: str
     # The child's latest dropout case, if any: its reason code and since when.
     case_reason: str | None = None
     case_since: date | None = None
@@ -54,8 +50,9 @@ async def children_born_between(
         .group_by(DropoutCase.member_id)
         .subquery()
     )
-    statement = (
+    statement = with_village_township(
         select(
+            *HOUSEHOLD_PLACE,
             Member.id,
             Member.name,
             Member.sex,
@@ -64,19 +61,12 @@ async def children_born_between(
             Member.school,
             Member.grade,
             Member.status,
-            Household.code,
-            Household.head_name,
-            Village.code,
-            Village.name,
-            Township.code,
-            Township.name,
             DropoutCase.reason,
             DropoutCase.since,
-        )
-        .join(Household, Household.id == Member.household_id)
-        .join(Village, Village.id == Household.village_id)
-        .join(Township, Township.id == Village.township_id)
-        .outerjoin(latest_case, latest_case.c.member_id == Member.id)
+        ).join(Household, Household.id == Member.household_id)
+    )
+    statement = (
+        statement.outerjoin(latest_case, latest_case.c.member_id == Member.id)
         .outerjoin(DropoutCase, DropoutCase.id == latest_case.c.case_id)
         .where(
             Village.poor.is_(True),
@@ -88,13 +78,9 @@ async def children_born_between(
     )
     if township_id is not None:
         statement = statement.where(Village.township_id == township_id)
-    rows = await session.execute(statement)
-    children: list[ChildRow] = []
-    for row in rows.all():
-        member_id, name, sex, birth, *rest = row
-        assert birth is not None  # filtered above
-        children.append(ChildRow(member_id, name, sex, birth, *rest))
-    return children
+    # Birth dates are never NULL here (filtered above), as ChildRow.birth_date says.
+    rows: list[Any] = list((await session.execute(statement)).all())
+    return [ChildRow(*row) for row in rows]
 
 
 async def unit_place(session: AsyncSession, unit_id: int) -> UnitPlace:

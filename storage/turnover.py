@@ -9,15 +9,9 @@ from datetime import datetime
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.turnover import CadreFacts
 from storage.models import Cadre, Household, Pairing, Township, Village
-
-
-@dataclass(frozen=True)
-class CadreRow:
-    id: int
-    code: str
-    name: str
-    active: bool
+from storage.places import HOUSEHOLD_PLACE, HouseholdPlace, with_village_township
 
 
 @dataclass(frozen=True)
@@ -28,25 +22,27 @@ class OpenPairingRow:
 
 
 @dataclass(frozen=True)
-class HolderRow:
-    """A household with its open pairing's holder (None when no open pairing); one row each."""
+class Holding(HouseholdPlace):
+    """A household, where it is, and who holds it (None when no open pairing)."""
 
-    household_code: str
-    head_name: str
-    village_code: str
-    village_name: str
-    township_code: str
-    township_name: str
     holder_code: str | None
     holder_name: str | None
+
+
+@dataclass(frozen=True)
+class HolderRow:
+    """A household's holding and whether its holder is active (None: nobody holds it)."""
+
+    holding: Holding
     holder_active: bool | None
 
 
-async def cadres_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, CadreRow]:
+async def cadres_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, CadreFacts]:
+    """The named cadres, active or not, by code (a missing code is not on the roster)."""
     rows = await session.execute(
         select(Cadre.id, Cadre.code, Cadre.name, Cadre.active).where(Cadre.code.in_(codes))
     )
-    return {row[1]: CadreRow(*row) for row in rows.all()}
+    return {row[1]: CadreFacts(*row) for row in rows.all()}
 
 
 async def open_pairings_of(session: AsyncSession, cadre_id: int) -> list[OpenPairingRow]:
@@ -92,19 +88,7 @@ async def households_and_holders(
 ) -> list[HolderRow]:
     """Every household with its current holder, in one query; optionally only orphans."""
     statement = (
-        select(
-            Household.code,
-            Household.head_name,
-            Village.code,
-            Village.name,
-            Township.code,
-            Township.name,
-            Cadre.code,
-            Cadre.name,
-            Cadre.active,
-        )
-        .join(Village, Village.id == Household.village_id)
-        .join(Township, Township.id == Village.township_id)
+        with_village_township(select(*HOUSEHOLD_PLACE, Cadre.code, Cadre.name, Cadre.active))
         .outerjoin(Pairing, and_(Pairing.household_id == Household.id, Pairing.until.is_(None)))
         .outerjoin(Cadre, Cadre.id == Pairing.cadre_id)
         .order_by(Township.code, Village.code, Household.code)
@@ -112,4 +96,4 @@ async def households_and_holders(
     if without_active_holder:
         statement = statement.where((Cadre.id.is_(None)) | (Cadre.active.is_(False)))
     rows = await session.execute(statement)
-    return [HolderRow(*row) for row in rows.all()]
+    return [HolderRow(Holding(*row[:-1]), row[-1]) for row in rows.all()]

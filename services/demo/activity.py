@@ -20,6 +20,7 @@ from domain.deadlines import UnitRef, concerns
 from domain.periods import Month, Quarter
 from domain.status import ledger_season
 from services.demo.county import DEMO_PERSONAS
+from services.transaction import unit_of_work
 from storage.models import (
     Cadre,
     HouseholdVisit,
@@ -76,7 +77,7 @@ async def add_demo_activity(
     month = Month.containing(today)
     season = ledger_season(today, ledger_opens)
     season_start = datetime.combine(season.opens, time(9), tzinfo=tz)
-    async with sessionmaker() as session, session.begin():
+    async with sessionmaker() as session, unit_of_work(session):
         existing = (await session.execute(select(func.count(HouseholdVisit.id)))).scalar_one()
         if existing:
             return ActivitySummary(0, 0, 0)

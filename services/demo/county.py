@@ -21,13 +21,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import Clock, local_today
-from domain.schooling import expected_stage
+from domain.schooling import expected_stage, school_year_of
 from services.roster_import import ImportSummary, import_tables
 
 Row = dict[str, object]
 Tables = dict[str, list[Row]]
 
-PLAN_TZ = ZoneInfo("Asia/Shanghai")
 
 # Fixed roster codes the sandbox logs in as; valid in every size.
 DEMO_PERSONAS: dict[str, str] = {
@@ -420,20 +419,16 @@ def _mark_schooling_cases(
             member["status"] = "dropout"
 
 
-def school_year_of(day: date) -> int:
-    """The school year starts on Sept 1: 2026-03-10 belongs to school year 2025."""
-    return day.year if day.month >= 9 else day.year - 1
-
-
 async def load_demo(
     sessionmaker: async_sessionmaker[AsyncSession],
     size: str,
     clock: Clock,
+    tz: ZoneInfo,
     *,
     seed: int = 2017,
     show_progress: bool = False,
 ) -> ImportSummary:
-    """Build the demo (children's ages fit today's school year) and import it."""
-    school_year = school_year_of(local_today(clock, PLAN_TZ))
+    """Build the demo (children's ages fit today's school year in the plan's zone), import it."""
+    school_year = school_year_of(local_today(clock, tz))
     tables = await asyncio.to_thread(build_demo_tables, size, seed, school_year=school_year)
     return await import_tables(sessionmaker, tables, clock=clock, show_progress=show_progress)

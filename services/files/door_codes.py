@@ -16,6 +16,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.transaction import unit_of_work
 from storage.households import households_with_village
 
 # A Chinese font every PDF reader has (Adobe's CID font), so no font file ships with us.
@@ -41,7 +42,7 @@ async def door_codes(
     session: AsyncSession, bot_username: str, village_code: str | None = None
 ) -> list[DoorCode]:
     """Every household (of one village) with its deep link, by code."""
-    async with session.begin():
+    async with unit_of_work(session):
         rows = await households_with_village(session, village_code)
     return [
         DoorCode(code, head, village, household_link(bot_username, code))

@@ -13,10 +13,9 @@ from importlib import resources
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from domain.coverage import Coverage
+from services.files.sheets import add_sheet
 from services.reports.notice import MonthlyNotice
 
 Translate = Callable[..., str]
@@ -26,19 +25,6 @@ PERCENT = "0%"
 
 def _ratio(coverage: Coverage) -> float | None:
     return coverage.ratio if coverage.assigned else None
-
-
-def _sheet(workbook: Workbook, title: str, header: list[str], rows: list[list[Any]]) -> None:
-    sheet = workbook.create_sheet(title)
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
-    for index, name in enumerate(header, 1):
-        longest = max([len(str(name)), *(len(str(r[index - 1] or "")) for r in rows)])
-        sheet.column_dimensions[get_column_letter(index)].width = min(60, 4 + 1.6 * longest)
 
 
 def notice_workbook(notice: MonthlyNotice, t: Translate) -> bytes:
@@ -62,7 +48,7 @@ def notice_workbook(notice: MonthlyNotice, t: Translate) -> bytes:
         ]
         for ranked in notice.ranking
     ]
-    _sheet(
+    add_sheet(
         workbook,
         t("Ranking"),
         [
@@ -85,7 +71,7 @@ def notice_workbook(notice: MonthlyNotice, t: Translate) -> bytes:
     for column in ("F", "K"):
         for cell in sheet[column][1:]:
             cell.number_format = PERCENT
-    _sheet(
+    add_sheet(
         workbook,
         t("Overdue milestones"),
         [t("Due date"), t("Milestone"), t("Days overdue"), t("Units not done")],
@@ -97,7 +83,7 @@ def notice_workbook(notice: MonthlyNotice, t: Translate) -> bytes:
     for cell in workbook[t("Overdue milestones")]["A"][1:]:
         cell.number_format = "yyyy-mm-dd"
     if notice.dropout_cases:
-        _sheet(
+        add_sheet(
             workbook,
             t("Dropout cases"),
             [t("Cases"), t("Count")],

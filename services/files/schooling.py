@@ -11,9 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
+from services.files.sheets import add_sheet
 from services.reports.schooling import ListedChild, RateRecord, TownshipLists
 
 STAGE_ZH = {
@@ -91,20 +90,6 @@ RATES_HEADER = [
 PERCENT = "0.00%"
 
 
-def _sheet(workbook: Workbook, title: str, header: list[str], rows: list[list[Any]]) -> Any:
-    sheet = workbook.create_sheet(title)
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
-    for index, name in enumerate(header, 1):
-        longest = max([len(str(name)), *(len(str(r[index - 1] or "")) for r in rows)])
-        sheet.column_dimensions[get_column_letter(index)].width = min(40, 4 + 1.8 * longest)
-    return sheet
-
-
 def _list_rows(children: tuple[ListedChild, ...]) -> list[list[Any]]:
     return [
         [
@@ -138,7 +123,9 @@ def lists_workbook(lists: TownshipLists) -> bytes:
         (SHEET_SUSPECTED, lists.suspected),
         (SHEET_DROPOUTS, lists.dropouts),
     ):
-        sheet = _sheet(workbook, title, LIST_HEADER, _list_rows(children))
+        sheet = add_sheet(
+            workbook, title, LIST_HEADER, _list_rows(children), widest=40, per_char=1.8
+        )
         for column in (8, len(LIST_HEADER)):
             for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
                 cell.number_format = "yyyy-mm-dd"
@@ -181,7 +168,7 @@ def rates_workbook(records: list[RateRecord], school_year: int) -> bytes:
         (f"{school_year}学年入学率辍学率", rows),
         ("未达标", [row for row, r in zip(rows, records, strict=True) if r.below]),
     ):
-        sheet = _sheet(workbook, title, RATES_HEADER, chosen)
+        sheet = add_sheet(workbook, title, RATES_HEADER, chosen, widest=40, per_char=1.8)
         for line in sheet.iter_rows(min_row=2, min_col=13, max_col=16):
             for cell in line:
                 cell.number_format = PERCENT

@@ -21,10 +21,12 @@ from domain.coverage import (
 )
 from domain.errors import InputRefused, PermissionRefused
 from domain.periods import Month, Quarter
+from domain.plan_rules import PlanRules
 from domain.roles import ComplianceScope, FocusKind, compliance_scope, may_focus
 from domain.status import ledger_season
 from services.actors import Actor
-from services.ledgers import LedgerCell, ledger_completion
+from services.reports.ledgers import LedgerCell, ledger_completion
+from services.transaction import unit_of_work
 from storage.coverage import CoverageCell, coverage_cells, focus_target
 from storage.evidence import far_visit_rows
 from storage.village_visits import VillageCoverageRow, village_coverage_rows
@@ -132,8 +134,7 @@ async def compliance_for(
     actor: Actor,
     quarter: Quarter | None,
     clock: Clock,
-    tz: ZoneInfo,
-    ledger_opens: tuple[int, int],
+    rules: PlanRules,
     focus: str | None = None,
 ) -> CoverageReport:
     """The actor's view: own households, the unit by cadre, or the county by unit and township.
@@ -141,59 +142,23 @@ async def compliance_for(
     Supervisors may narrow it to a unit, a township or a cadre by code (`focus`); unit heads
     to a cadre of their unit. With no quarter given, the current one in the plan's time zone.
     """
-    today = local_today(clock, tz)
-    quarter = quarter or Quarter.containing(today)
-    month = village_month_for(quarter, today)
-    async with session.begin():
+    async with unit_of_work(session):
         view = await _view_for(session, actor, focus)
-        cells = await coverage_cells(
-            session,
-            quarter.first_day,
-            quarter.last_day,
-            period_end_instant(quarter, tz),
-            unit_id=view.unit_id,
-            cadre_id=view.cadre_id,
-        )
         # A cadre sees the unit's village (the visit is the unit's duty); a report on a
         # named cadre is about their households and ledgers only.
-        pairs = (
-            []
-            if view.cadre_id is not None and view.focus_name
-            else await village_coverage_rows(
-                session,
-                month.first_day,
-                month.last_day,
-                unit_id=actor.unit_id if view.scope is ComplianceScope.OWN else view.unit_id,
-            )
-        )
-        season = ledger_season(min(today, quarter.last_day), ledger_opens)
-        ledger_cells = await ledger_completion(
+        village_unit = actor.unit_id if view.scope is ComplianceScope.OWN else view.unit_id
+        with_villages = not (view.cadre_id is not None and view.focus_name)
+        return await _report(
             session,
-            season.year,
-            season.opens,
-            unit_id=view.unit_id,
-            cadre_id=view.cadre_id,
-            held_at=period_end_instant(quarter, tz),
-            tz=tz,
+            view,
+            village_unit,
+            with_villages,
+            quarter,
+            clock,
+            rules.tz,
+            rules.ledger_season_opens,
+            always_sections=False,
         )
-        far = (
-            await far_visit_rows(session, quarter.first_day, quarter.last_day)
-            if view.scope is ComplianceScope.COUNTY and view.township_code is None
-            else []
-        )
-    if view.township_code is not None:
-        cells = [c for c in cells if c.township_code == view.township_code]
-        pairs = [p for p in pairs if p.township_code == view.township_code]
-        ledger_cells = [c for c in ledger_cells if c.township_code == view.township_code]
-    return build_report(
-        quarter,
-        view.scope,
-        cells,
-        village_section(month, pairs) if pairs else None,
-        ledger_section(season.year, view.scope, ledger_cells) if ledger_cells else None,
-        len(far),
-        focus_name=view.focus_name,
-    )
 
 
 async def county_compliance(
@@ -204,28 +169,80 @@ async def county_compliance(
     ledger_opens: tuple[int, int] = (9, 1),
 ) -> CoverageReport:
     """The whole county with every breakdown, for machine-readable reports."""
+    async with unit_of_work(session):
+        return await _report(
+            session,
+            _View(ComplianceScope.COUNTY),
+            None,
+            True,
+            quarter,
+            clock,
+            tz,
+            ledger_opens,
+            always_sections=True,
+        )
+
+
+async def _report(
+    session: AsyncSession,
+    view: _View,
+    village_unit: int | None,
+    with_villages: bool,
+    quarter: Quarter | None,
+    clock: Clock,
+    tz: ZoneInfo,
+    ledger_opens: tuple[int, int],
+    *,
+    always_sections: bool,
+) -> CoverageReport:
+    """Households, village visits, ledgers and far visits of one view, in the caller's transaction.
+
+    `always_sections` keeps empty village and ledger sections (machine-readable reports).
+    """
     today = local_today(clock, tz)
     quarter = quarter or Quarter.containing(today)
     month = village_month_for(quarter, today)
-    async with session.begin():
-        cells = await coverage_cells(
-            session, quarter.first_day, quarter.last_day, period_end_instant(quarter, tz)
-        )
-        pairs = await village_coverage_rows(session, month.first_day, month.last_day)
-        season = ledger_season(min(today, quarter.last_day), ledger_opens)
-        ledger_cells = await ledger_completion(
-            session,
-            season.year,
-            season.opens,
-            held_at=period_end_instant(quarter, tz),
-            tz=tz,
-        )
-        far = await far_visit_rows(session, quarter.first_day, quarter.last_day)
+    held_at = period_end_instant(quarter, tz)
+    cells = await coverage_cells(
+        session,
+        quarter.first_day,
+        quarter.last_day,
+        held_at,
+        unit_id=view.unit_id,
+        cadre_id=view.cadre_id,
+    )
+    pairs = (
+        await village_coverage_rows(session, month.first_day, month.last_day, unit_id=village_unit)
+        if with_villages
+        else []
+    )
+    season = ledger_season(min(today, quarter.last_day), ledger_opens)
+    ledger_cells = await ledger_completion(
+        session,
+        season.year,
+        season.opens,
+        unit_id=view.unit_id,
+        cadre_id=view.cadre_id,
+        held_at=held_at,
+        tz=tz,
+    )
+    far = (
+        await far_visit_rows(session, quarter.first_day, quarter.last_day)
+        if view.scope is ComplianceScope.COUNTY and view.township_code is None
+        else []
+    )
+    if view.township_code is not None:
+        cells = [c for c in cells if c.township_code == view.township_code]
+        pairs = [p for p in pairs if p.township_code == view.township_code]
+        ledger_cells = [c for c in ledger_cells if c.township_code == view.township_code]
     return build_report(
         quarter,
-        ComplianceScope.COUNTY,
+        view.scope,
         cells,
-        village_section(month, pairs),
-        ledger_section(season.year, ComplianceScope.COUNTY, ledger_cells),
+        village_section(month, pairs) if pairs or always_sections else None,
+        ledger_section(season.year, view.scope, ledger_cells)
+        if ledger_cells or always_sections
+        else None,
         len(far),
+        focus_name=view.focus_name,
     )

@@ -23,6 +23,7 @@ from domain.deadlines import (
 )
 from domain.roles import sees_all_deadlines
 from services.actors import Actor
+from services.transaction import unit_of_work
 from storage.cadres import unit_of
 from storage.plan_queries import MilestoneRow, milestones_between
 from storage.progress import ReportRow, all_units, latest_reports
@@ -83,7 +84,7 @@ async def deadlines_for(
 ) -> DeadlineList:
     """Overdue and upcoming milestones of the actor's unit (or the county), nearest first."""
     today = local_today(clock, tz)
-    async with session.begin():
+    async with unit_of_work(session):
         if sees_all_deadlines(actor.role):
             return DeadlineList(None, nearest_first(await county_deadlines(session, today, locale)))
         unit = await unit_of(session, actor.unit_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -11,17 +10,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, local_today
-from domain.coverage import Coverage, sum_by
+from domain.coverage import Coverage, sum_by, total_of
 from domain.deadlines import UnitRef, units_not_done
 from domain.errors import InputRefused, PermissionRefused
 from domain.notice import OverdueMilestone, RankedUnit, UnitStanding, overdue_on, rank_units
 from domain.periods import Month, Quarter
+from domain.plan_rules import PlanRules
 from domain.roles import receives_notice
 from domain.status import ledger_season
 from services.actors import Actor
 from services.dropouts import dropout_case_counts
-from services.ledgers import ledger_completion
 from services.reports.deadlines import milestones_with_progress
+from services.reports.ledgers import ledger_completion
+from services.transaction import unit_of_work
 from storage.coverage import coverage_cells
 from storage.village_visits import village_coverage_rows
 
@@ -57,9 +58,7 @@ def _empty(code: str, name: str) -> Coverage:
 
 
 def _total(table: dict[str, Coverage]) -> Coverage:
-    return Coverage(
-        "total", "", sum(c.assigned for c in table.values()), sum(c.covered for c in table.values())
-    )
+    return total_of(tuple(table.values()), "total", "")
 
 
 async def monthly_notice(
@@ -80,8 +79,7 @@ async def monthly_notice(
     held_at = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=tz)
     season = ledger_season(as_of, ledger_opens)
     # A scheduled notice is computed inside the rule run's transaction; /notice opens its own.
-    transaction = contextlib.nullcontext() if session.in_transaction() else session.begin()
-    async with transaction:
+    async with unit_of_work(session):
         cells = await coverage_cells(session, quarter.first_day, as_of, held_at)
         pairs = await village_coverage_rows(session, month.first_day, as_of)
         ledger_cells = await ledger_completion(
@@ -145,15 +143,14 @@ async def notice_for(
     actor: Actor,
     month: Month | None,
     clock: Clock,
-    tz: ZoneInfo,
-    ledger_opens: tuple[int, int],
+    rules: PlanRules,
     locale: str,
 ) -> MonthlyNotice:
     """A supervisor's notice for `month` (default: this month so far, in the plan's zone)."""
     if not receives_notice(actor.role):
         raise PermissionRefused("notice_supervisors_only")
-    this_month = Month.containing(local_today(clock, tz))
+    this_month = Month.containing(local_today(clock, rules.tz))
     month = month or this_month
     if month > this_month:
         raise InputRefused("notice_future_month", month=str(month))
-    return await monthly_notice(session, month, clock, tz, ledger_opens, locale)
+    return await monthly_notice(session, month, clock, rules.tz, rules.ledger_season_opens, locale)

@@ -29,6 +29,7 @@ from domain.schooling import (
     schooling_scope,
 )
 from services.actors import Actor
+from services.transaction import unit_of_work
 from storage.schooling import ChildRow, children_born_between, unit_place
 
 
@@ -108,7 +109,7 @@ def _rates(children: list[ListedChild], school_year: int, total: Place) -> Schoo
 
 async def county_rates(session: AsyncSession, school_year: int) -> SchoolingRates:
     """The county's rates for a school year (for the CLI reports)."""
-    async with session.begin():
+    async with unit_of_work(session):
         children = await _school_age_children(session, school_year)
     return _rates(children, school_year, Place(COUNTY, "", ""))
 
@@ -119,7 +120,7 @@ async def schooling_for(
     """The current school year's rates as far as the actor's role reaches."""
     today = local_today(clock, tz)
     school_year = school_year_of(today)
-    async with session.begin():
+    async with unit_of_work(session):
         unit = await unit_place(session, actor.unit_id)
         scope = schooling_scope(actor.role, unit.kind)
         if scope is None or (scope != COUNTY and unit.township_id is None):
@@ -141,7 +142,7 @@ async def schooling_for(
 
 async def township_lists(session: AsyncSession, school_year: int) -> list[TownshipLists]:
     """Every township with school-age children in poor villages, with its three lists."""
-    async with session.begin():
+    async with unit_of_work(session):
         children = await _school_age_children(session, school_year)
     by_township: dict[tuple[str, str], list[ListedChild]] = {}
     for child in children:

@@ -19,8 +19,8 @@ from domain.status import (
     milestones_owed,
 )
 from services.actors import Actor
-from services.ledgers import incomplete_ledgers
 from services.reports.deadlines import unit_deadlines
+from services.reports.ledgers import incomplete_ledgers
 from services.village_visits import unit_village_status
 from services.visits import VisitOutcome, VisitRequest, log_household_visit
 from storage import households as household_repo
@@ -48,7 +48,6 @@ async def my_status(
     clock: Clock,
     rules: PlanRules,
     locale: str,
-    ledger_opens: tuple[int, int],
 ) -> MyStatus:
     """Households not visited this quarter, the unit's village this month, incomplete
     ledgers in their season and the unit's milestones due soon."""
@@ -65,7 +64,7 @@ async def my_status(
         )
     # The other features' services own their transactions, so they run after ours.
     villages = await _villages(session, actor.unit_id, month)
-    season = ledger_season(today, ledger_opens)
+    season = ledger_season(today, rules.ledger_season_opens)
     incomplete = await incomplete_ledgers(
         session, actor.cadre_id, season.year, season.opens, tz=rules.tz
     )
@@ -97,7 +96,6 @@ async def visit_from_status(
     clock: Clock,
     rules: PlanRules,
     locale: str,
-    ledger_opens: tuple[int, int],
 ) -> StatusAfterVisit:
     """One tap on an owed household logs a visit dated today; the visit service re-checks
     that the household is still the actor's."""
@@ -108,5 +106,5 @@ async def visit_from_status(
         clock,
         rules,
     )
-    status = await my_status(session, actor, clock, rules, locale, ledger_opens)
+    status = await my_status(session, actor, clock, rules, locale)
     return StatusAfterVisit(outcome, status)

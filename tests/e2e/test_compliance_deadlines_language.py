@@ -4,6 +4,16 @@ from tests.e2e.conftest import CADRE_TG, HEAD_TG, OTHER_CADRE_TG, SUPERVISOR_TG,
 from ui.refusals import REFUSALS
 
 
+def _visited(harness: Harness, covered: int, assigned: int, percent: str) -> str:
+    """The coverage line as the Chinese reply says it."""
+    return harness.zh(
+        "Households visited: {covered} of {assigned} ({percent})",
+        covered=covered,
+        assigned=assigned,
+        percent=percent,
+    )
+
+
 async def _log_some_visits(harness: Harness) -> None:
     await harness.register(CADRE_TG, "C1")
     await harness.register(OTHER_CADRE_TG, "C2")
@@ -16,15 +26,7 @@ async def test_cadre_sees_own_coverage(harness: Harness) -> None:
     await _log_some_visits(harness)
     [reply] = await harness.say(CADRE_TG, "/compliance")
     assert "2026-Q4" in reply["text"]
-    assert (
-        harness.zh(
-            "Households visited: {covered} of {assigned} ({percent})",
-            covered=2,
-            assigned=4,
-            percent="50%",
-        )
-        in reply["text"]
-    )
+    assert _visited(harness, 2, 4, "50%") in reply["text"]
     assert "王芳" not in reply["text"]
 
 
@@ -36,15 +38,7 @@ async def test_unit_head_sees_unit_by_cadre(harness: Harness) -> None:
     assert "李明: 2/4 (50%)" in text
     assert "王芳: 1/2 (50%)" in text
     assert "赵强" not in text  # another unit's cadre
-    assert (
-        harness.zh(
-            "Households visited: {covered} of {assigned} ({percent})",
-            covered=3,
-            assigned=6,
-            percent="50%",
-        )
-        in text
-    )
+    assert _visited(harness, 3, 6, "50%") in text
 
 
 async def test_supervisor_sees_county_units_and_townships(harness: Harness) -> None:
@@ -52,15 +46,7 @@ async def test_supervisor_sees_county_units_and_townships(harness: Harness) -> N
     await harness.register(SUPERVISOR_TG, "S1")
     [reply] = await harness.say(SUPERVISOR_TG, "/compliance")
     text = reply["text"]
-    assert (
-        harness.zh(
-            "Households visited: {covered} of {assigned} ({percent})",
-            covered=3,
-            assigned=8,
-            percent="38%",
-        )
-        in text
-    )
+    assert _visited(harness, 3, 8, "38%") in text
     assert "教育股: 3/6 (50%)" in text
     assert "栋川中心校: 0/2 (0%)" in text
     # H001, H005 in 栋川镇 visited of H001 H002 H005 H007 H008; H003 of H003 H004 H006.
@@ -82,15 +68,7 @@ async def test_supervisor_sees_county_units_and_townships(harness: Harness) -> N
 async def test_past_quarter_has_no_visits(harness: Harness) -> None:
     await _log_some_visits(harness)
     [reply] = await harness.say(CADRE_TG, "/compliance 2026-Q3")
-    assert (
-        harness.zh(
-            "Households visited: {covered} of {assigned} ({percent})",
-            covered=0,
-            assigned=4,
-            percent="0%",
-        )
-        in reply["text"]
-    )
+    assert _visited(harness, 0, 4, "0%") in reply["text"]
 
 
 async def test_bad_period_is_refused(harness: Harness) -> None:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.commands_impl import compliance_json
+from bot.cli.reports import compliance_json
 from services.reports.compliance import county_compliance
 from storage.models import Household, LedgerReview
 from tests.e2e.conftest import CADRE_TG, HEAD_TG, OTHER_CADRE_TG, SUPERVISOR_TG, Harness

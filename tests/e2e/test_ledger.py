@@ -19,6 +19,7 @@ from storage.models import (
 )
 from tests.e2e.conftest import CADRE_TG, NOW, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
 from ui.actions import (
+    Action,
     LedgerAidKind,
     LedgerAidMenu,
     LedgerBirth,
@@ -92,6 +93,24 @@ async def _open_ledger(cadre: Harness, code: str = "H001") -> dict[str, Any]:
     return view
 
 
+async def _press_through(cadre: Harness, view: dict[str, Any], *actions: Action) -> None:
+    """Press each button in turn on the ledger's message; each press turns it into the next."""
+    user = cadre.api.user(CADRE_TG, "user")
+    message = view
+    for action in actions:
+        user.press(message, action.pack())
+        message = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
+
+
+def _enrolled(member_id: int, stage: str) -> tuple[Action, ...]:
+    """The member's menu, "enrolled", then the stage: the school and grade are asked next."""
+    return (
+        LedgerMember(member_id),
+        LedgerStatus(member_id, "enrolled"),
+        LedgerStage(member_id, stage),
+    )
+
+
 async def test_list_puts_incomplete_ledgers_first(cadre: Harness) -> None:
     [listing] = await cadre.say(CADRE_TG, "/ledger")
     rows = [row[0]["text"] for row in listing["reply_markup"]["inline_keyboard"]]
@@ -136,14 +155,7 @@ async def test_view_shows_members_aid_needs_visits_and_why_incomplete(cadre: Har
 
 async def test_enrolled_takes_stage_school_and_grade_and_keeps_history(cadre: Harness) -> None:
     ids = await _ids(cadre)
-    user = cadre.api.user(CADRE_TG, "user")
-    view = await _open_ledger(cadre)
-    user.press(view, LedgerMember(member_id=ids["小明"]).pack())
-    menu = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
-    user.press(menu, LedgerStatus(member_id=ids["小明"], status="enrolled").pack())
-    stages = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
-    user.press(stages, LedgerStage(member_id=ids["小明"], stage="primary").pack())
-    await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
+    await _press_through(cadre, await _open_ledger(cadre), *_enrolled(ids["小明"], "primary"))
     [saved] = await cadre.say(CADRE_TG, "栋川小学 五年级")
     assert saved["text"].startswith(cadre.zh("\u2705 Saved."))
     member = await _member(cadre, "小明")
@@ -175,13 +187,13 @@ async def test_graduated_takes_a_destination_and_history_keeps_the_old_value(
     cadre: Harness,
 ) -> None:
     ids = await _ids(cadre)
-    user = cadre.api.user(CADRE_TG, "user")
     view = await _open_ledger(cadre)
-    user.press(view, LedgerMember(member_id=ids["小红"]).pack())
-    menu = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
-    user.press(menu, LedgerStatus(member_id=ids["小红"], status="graduated").pack())
-    dests = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
-    user.press(dests, LedgerDestination(member_id=ids["小红"], destination="vocational").pack())
+    await _press_through(
+        cadre, view, LedgerMember(ids["小红"]), LedgerStatus(ids["小红"], "graduated")
+    )
+    cadre.api.user(CADRE_TG, "user").press(
+        view, LedgerDestination(ids["小红"], "vocational").pack()
+    )
     [saved] = await cadre.api.wait_for_messages(CADRE_TG)
     assert "\u2192 " + cadre.zh("vocational school") in saved["text"]
     member = await _member(cadre, "小红")
@@ -199,11 +211,11 @@ async def test_graduated_takes_a_destination_and_history_keeps_the_old_value(
 
 async def test_suspected_dropout_is_one_tap(cadre: Harness) -> None:
     ids = await _ids(cadre)
-    user = cadre.api.user(CADRE_TG, "user")
     view = await _open_ledger(cadre)
-    user.press(view, LedgerMember(member_id=ids["小明"]).pack())
-    menu = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
-    user.press(menu, LedgerStatus(member_id=ids["小明"], status="suspected_dropout").pack())
+    await _press_through(cadre, view, LedgerMember(ids["小明"]))
+    cadre.api.user(CADRE_TG, "user").press(
+        view, LedgerStatus(ids["小明"], "suspected_dropout").pack()
+    )
     [saved] = await cadre.api.wait_for_messages(CADRE_TG)
     assert cadre.zh("suspected dropout") in saved["text"]
     assert (await _member(cadre, "小明")).status == "suspected_dropout"
@@ -211,12 +223,8 @@ async def test_suspected_dropout_is_one_tap(cadre: Harness) -> None:
 
 async def test_birth_date_is_typed(cadre: Harness) -> None:
     ids = await _ids(cadre)
-    user = cadre.api.user(CADRE_TG, "user")
     view = await _open_ledger(cadre)
-    user.press(view, LedgerMember(member_id=ids["老李"]).pack())
-    menu = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
-    user.press(menu, LedgerBirth(member_id=ids["老李"]).pack())
-    await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
+    await _press_through(cadre, view, LedgerMember(ids["老李"]), LedgerBirth(ids["老李"]))
     [refused] = await cadre.say(CADRE_TG, "2030-01-01")
     assert refused["text"] == cadre.zh(REFUSALS["ledger_bad_birth_date"], date="2030-01-01")
     await cadre.say(CADRE_TG, "1976-02-03")
@@ -341,12 +349,7 @@ async def test_oversized_or_malformed_answers_are_refused(cadre: Harness) -> Non
     [refused] = await cadre.say(CADRE_TG, "很" * 600)
     assert refused["text"] == cadre.zh(REFUSALS["ledger_text_too_long"], length=600, limit=500)
 
-    user.press(view, LedgerMember(member_id=ids["小明"]).pack())
-    menu = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
-    user.press(menu, LedgerStatus(member_id=ids["小明"], status="enrolled").pack())
-    stages = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
-    user.press(stages, LedgerStage(member_id=ids["小明"], stage="primary").pack())
-    await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
+    await _press_through(cadre, view, *_enrolled(ids["小明"], "primary"))
     [refused] = await cadre.say(CADRE_TG, "栋川小学")
     assert refused["text"] == cadre.zh(REFUSALS["ledger_school_grade_format"])
     assert await _rows(cadre, LedgerChange) == []

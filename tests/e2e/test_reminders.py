@@ -14,18 +14,18 @@ import pytest
 from sqlalchemy import select
 
 from domain.reminders import DEFAULT_RULES, QuietHours
-from reminders.rules import RuleContext
+from reminders.outbox import RunResult
 from reminders.scheduler import ReminderScheduler
 from reminders.sender import Sender, SenderSettings
-from storage.models import Cadre, OutboxMessage, ReminderRule, Unit, UnitVillage, Village
+from storage.models import Cadre, ReminderRule, Unit, UnitVillage, Village
 from tests.e2e.conftest import (
     CADRE_TG,
     HEAD_TG,
     OTHER_CADRE_TG,
     SUPERVISOR_TG,
     Harness,
-    running_bot,
 )
+from tests.e2e.reminder_helpers import add_pending, bot_without_scheduler, outbox, rule_context
 from ui.refusals import REFUSALS
 
 # 2026-12-01 09:30 in Shanghai: 30 days before Q4 ends, the household-visit rule fires at 09:00.
@@ -35,26 +35,12 @@ DEC_1 = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
 @pytest.fixture
 async def quiet_bot(tmp_path: Path) -> AsyncIterator[Harness]:
     """The bot with no scheduler of its own: each test drives scheduler and sender itself."""
-    async with running_bot(
-        f"sqlite+aiosqlite:///{tmp_path}/e2e.sqlite3", CADREBOT_SCHEDULER="off"
-    ) as running:
-        async with running.app.sessionmaker() as session, session.begin():
-            session.add_all(
-                ReminderRule(
-                    name=r.name, spec=r.to_json(), hour=r.hour, minute=r.minute, enabled=True
-                )
-                for r in DEFAULT_RULES
-            )
+    async with bot_without_scheduler(tmp_path) as running:
         yield running
 
 
-def _context(harness: Harness) -> RuleContext:
-    settings = harness.app.settings
-    return RuleContext(settings.tz, harness.app.catalogs, settings.ledger_season_opens_month_day)
-
-
 def _scheduler(harness: Harness, holder: str = "test") -> ReminderScheduler:
-    return ReminderScheduler(harness.app.sessionmaker, harness.clock, _context(harness), holder)
+    return ReminderScheduler(harness.app.sessionmaker, harness.clock, rule_context(harness), holder)
 
 
 def _sender(harness: Harness, **settings: Any) -> Sender:
@@ -64,16 +50,9 @@ def _sender(harness: Harness, **settings: Any) -> Sender:
         harness.app.bot,
         harness.app.sessionmaker,
         harness.clock,
-        _context(harness),
+        rule_context(harness),
         SenderSettings(**options),
     )
-
-
-async def _outbox(harness: Harness) -> list[OutboxMessage]:
-    async with harness.app.sessionmaker() as session:
-        return list(
-            (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
-        )
 
 
 async def _registered(harness: Harness) -> None:
@@ -82,13 +61,18 @@ async def _registered(harness: Harness) -> None:
     await harness.say(CADRE_TG, "/visit H001 2026-11-20")
 
 
+async def _household_reminders_written(harness: Harness) -> RunResult | None:
+    """C1 and C2 registered, H001 visited; on December 1 the household rule has fired."""
+    await _registered(harness)
+    harness.clock.set(DEC_1)
+    return await _scheduler(harness).fire("household_visit")
+
+
 async def test_household_reminder_lists_what_is_owed_with_working_buttons(
     quiet_bot: Harness,
 ) -> None:
     harness = quiet_bot
-    await _registered(harness)
-    harness.clock.set(DEC_1)
-    result = await _scheduler(harness).fire("household_visit")
+    result = await _household_reminders_written(harness)
     assert result is not None and result.inserted == 2  # C1 (3 owed) and C2 (2 owed)
     again = await _scheduler(harness).fire("household_visit")
     assert again is not None and again.inserted == 0  # the same day twice changes nothing
@@ -105,18 +89,16 @@ async def test_household_reminder_lists_what_is_owed_with_working_buttons(
     assert visit.visit_date.isoformat() == "2026-12-01"
     [other] = await harness.api.wait_for_messages(OTHER_CADRE_TG)
     assert "H005" in other["text"]
-    assert {r.state for r in await _outbox(harness)} == {"sent"}
+    assert {r.state for r in await outbox(harness)} == {"sent"}
 
 
 async def test_a_reason_gone_before_sending_drops_the_reminder(quiet_bot: Harness) -> None:
     harness = quiet_bot
-    await _registered(harness)
-    harness.clock.set(DEC_1)
-    await _scheduler(harness).fire("household_visit")
+    await _household_reminders_written(harness)
     await harness.say(OTHER_CADRE_TG, "/visit H005")
     await harness.say(OTHER_CADRE_TG, "/visit H006")
     await _sender(harness).run_once()
-    states = {r.cadre_id: r.state for r in await _outbox(harness)}
+    states = {r.cadre_id: r.state for r in await outbox(harness)}
     assert sorted(states.values()) == ["dropped", "sent"]
     assert harness.api.unread(OTHER_CADRE_TG) == []
 
@@ -125,9 +107,7 @@ async def test_429_waits_retry_after_and_403_stops_sending_to_that_person(
     quiet_bot: Harness,
 ) -> None:
     harness = quiet_bot
-    await _registered(harness)
-    harness.clock.set(DEC_1)
-    await _scheduler(harness).fire("household_visit")
+    await _household_reminders_written(harness)
     harness.api.fail_next("sendMessage", 429, retry_after=1, chat_id=CADRE_TG)
     harness.api.block(OTHER_CADRE_TG)
     loop = asyncio.get_running_loop()
@@ -136,7 +116,7 @@ async def test_429_waits_retry_after_and_403_stops_sending_to_that_person(
     assert loop.time() - started >= 1.0  # waited Telegram's retry_after
     [reminder] = await harness.api.wait_for_messages(CADRE_TG)
     assert "H002" in reminder["text"]
-    states = sorted(r.state for r in await _outbox(harness))
+    states = sorted(r.state for r in await outbox(harness))
     assert states == ["sent", "unreachable"]
     async with harness.app.sessionmaker() as session:
         blocked = (
@@ -151,13 +131,11 @@ async def test_429_waits_retry_after_and_403_stops_sending_to_that_person(
 
 async def test_quiet_hours_hold_reminders_until_morning(quiet_bot: Harness) -> None:
     harness = quiet_bot
-    await _registered(harness)
-    harness.clock.set(DEC_1)
-    await _scheduler(harness).fire("household_visit")
+    await _household_reminders_written(harness)
     harness.clock.set(datetime(2026, 12, 1, 14, 0, tzinfo=UTC))  # 22:00 in Shanghai
     sender = _sender(harness, quiet=QuietHours())
     assert await sender.run_once() == 0
-    assert {r.state for r in await _outbox(harness)} == {"pending"}
+    assert {r.state for r in await outbox(harness)} == {"pending"}
     harness.clock.set(datetime(2026, 12, 2, 0, 0, tzinfo=UTC))  # 08:00
     assert await sender.run_once() == 2
 
@@ -168,24 +146,7 @@ async def test_killing_the_sender_mid_batch_delivers_each_reminder_once(
     """Many reminders to one chat at 1 per 0.05 s; the sender is cancelled half way, twice."""
     harness = quiet_bot
     await _registered(harness)
-    async with harness.app.sessionmaker() as session, session.begin():
-        c1 = (await session.execute(select(Cadre.id).where(Cadre.code == "C1"))).scalar_one()
-        session.add_all(
-            OutboxMessage(
-                cadre_id=c1,
-                chat_id=CADRE_TG,
-                rule="bench",
-                period="2026-12",
-                occurrence=str(n),
-                text=f"reminder {n}",
-                buttons="[]",
-                state="pending",
-                attempts=0,
-                not_before=DEC_1,
-                created_at=DEC_1,
-            )
-            for n in range(40)
-        )
+    await add_pending(harness, "C1", CADRE_TG, 40, DEC_1)
     harness.clock.set(DEC_1)
     for _ in range(2):
         sender = _sender(harness, per_chat_interval=0.05)
@@ -199,7 +160,7 @@ async def test_killing_the_sender_mid_batch_delivers_each_reminder_once(
     sender = _sender(harness)
     task = asyncio.create_task(sender.run())
     for _ in range(100):
-        if {r.state for r in await _outbox(harness)} == {"sent"}:
+        if {r.state for r in await outbox(harness)} == {"sent"}:
             break
         await asyncio.sleep(0.05)
     sender.stop()
@@ -233,7 +194,7 @@ async def test_a_bot_down_across_fire_times_catches_up_once(quiet_bot: Harness) 
     results = {r.rule: r for r in await _scheduler(harness).catch_up()}
     assert [d.isoformat() for d in results["household_visit"].days] == ["2026-12-01"]
     assert results["household_visit"].inserted == 2
-    rows = await _outbox(harness)
+    rows = await outbox(harness)
     assert [r.occurrence for r in rows if r.rule == "household_visit"] == ["2026-12-01"] * 2
     # The ledger milestone due 2026-11-30 (every unit's) was overdue on 12-01: the day-after
     # reminder went to 教育股, which has no registered head, so to each of its cadres.
@@ -269,20 +230,22 @@ async def test_my_reminders_say_what_and_when(quiet_bot: Harness) -> None:
 async def test_preview_prints_and_writes_nothing(
     quiet_bot: Harness, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.commands_reminders import preview_at, status
+    from bot.cli.invocation import Invocation
+    from bot.cli.reminders import preview_at, status
 
     harness = quiet_bot
     await _registered(harness)
-    assert await preview_at(harness.app.settings, "2026-12-01 09:30") == 0
+    cli = Invocation(harness.app.settings, harness.clock, harness.app.sessionmaker)
+    assert await preview_at(cli, "2026-12-01 09:30") == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("4 reminder(s) at 2026-12-01 09:30")
     assert sum(line.startswith("household_visit\t2026-Q4\t2026-12-01\t") for line in lines) == 2
     assert sum(line.startswith("milestone\t") for line in lines) == 2
-    assert await _outbox(harness) == []
-    assert await preview_at(harness.app.settings, "2026-12-01 08:59") == 0
+    assert await outbox(harness) == []
+    assert await preview_at(cli, "2026-12-01 08:59") == 0
     assert capsys.readouterr().out.startswith("0 reminder(s)")  # before the 09:00 fire time
-    assert await preview_at(harness.app.settings, "tomorrow") == 2
-    assert await status(harness.app.settings) == 0
+    assert await preview_at(cli, "tomorrow") == 2
+    assert await status(cli) == 0
     assert "pending     0" in capsys.readouterr().out
 
 
@@ -367,7 +330,8 @@ async def test_overdue_dropout_cases_go_to_the_school_then_supervisors(quiet_bot
     await harness.register(school_tg, "C3")  # 栋川中心校, the central school of 栋川镇 (H001)
     await harness.register(SUPERVISOR_TG, "S1")
     await harness.say(CADRE_TG, "/dropout H001 小明 贫困")
-    await harness.api.wait_for_messages(school_tg)  # the case's own notice to the school
+    await _sender(harness).run_once()  # the case's own notice to the school, via the outbox
+    await harness.api.wait_for_messages(school_tg)
 
     harness.clock.set(datetime(2026, 12, 1, 1, 30, tzinfo=UTC))
     result = await _scheduler(harness).fire("dropout_overdue")
@@ -406,7 +370,7 @@ async def test_fire_days_are_shanghai_days_not_utc_days(quiet_bot: Harness) -> N
     harness.clock.set(datetime(2026, 11, 19, 23, 30, tzinfo=UTC))
     result = await _scheduler(harness).fire("village_visit")
     assert result is not None and result.inserted == 1
-    [row] = await _outbox(harness)
+    [row] = await outbox(harness)
     assert (row.period, row.occurrence) == ("2026-11", "2026-11-20")
     # 2027-02-28 in UTC is already 03-01 in Shanghai, 30 days before Q1 ends: the rule fires.
     harness.clock.set(datetime(2027, 2, 28, 23, 30, tzinfo=UTC))  # 2027-03-01 07:30 local
@@ -416,7 +380,7 @@ async def test_fire_days_are_shanghai_days_not_utc_days(quiet_bot: Harness) -> N
         household_rule.hour = 7
     result = await _scheduler(harness).fire("household_visit")
     assert result is not None and [d.isoformat() for d in result.days] == ["2027-03-01"]
-    rows = [r for r in await _outbox(harness) if r.rule == "household_visit"]
+    rows = [r for r in await outbox(harness) if r.rule == "household_visit"]
     assert [(r.period, r.occurrence) for r in rows] == [("2027-Q1", "2027-03-01")]
 
 
@@ -460,7 +424,7 @@ async def test_ledger_deadline_and_progress_request_on_november_30(quiet_bot: Ha
     harness.api.get_user(HEAD_TG).press_button(question, harness.zh("Not yet"))
     await harness.api.wait_for_edit(HEAD_TG, question["message_id"])
     await _sender(harness).run_once()
-    states = {(r.rule, r.state) for r in await _outbox(harness)}
+    states = {(r.rule, r.state) for r in await outbox(harness)}
     assert states == {("ledger_deadline", "sent"), ("progress_request", "dropped")}
     [ledger] = await harness.api.wait_for_messages(CADRE_TG)
     assert "2026-11-30" in ledger["text"] and "H004" in ledger["text"]
@@ -469,12 +433,14 @@ async def test_ledger_deadline_and_progress_request_on_november_30(quiet_bot: Ha
 
 
 async def test_cadrebot_scheduler_runs_alone_and_stops(quiet_bot: Harness) -> None:
-    from bot.commands_reminders import run_scheduler
+    from bot.cli.invocation import Invocation
+    from bot.cli.scheduler import run_scheduler
     from storage.models import SchedulerLease
 
     settings = quiet_bot.app.settings
+    cli = Invocation(settings, quiet_bot.clock, quiet_bot.app.sessionmaker)
     stop = asyncio.Event()
-    running = asyncio.create_task(run_scheduler(settings, stop))
+    running = asyncio.create_task(run_scheduler(cli, stop))
     for _ in range(100):
         async with quiet_bot.app.sessionmaker() as session:
             lease = await session.get(SchedulerLease, "reminders")
@@ -485,4 +451,4 @@ async def test_cadrebot_scheduler_runs_alone_and_stops(quiet_bot: Harness) -> No
     stop.set()
     assert await asyncio.wait_for(running, 10) == 0
     no_token = settings.model_copy(update={"bot_token": None})
-    assert await run_scheduler(no_token) == 2
+    assert await run_scheduler(Invocation(no_token, cli.clock, cli.sessionmaker)) == 2

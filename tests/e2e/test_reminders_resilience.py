@@ -16,13 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.reminders import DEFAULT_RULES
-from reminders.rules import RuleContext
 from reminders.scheduler import ReminderScheduler, ReminderService
 from reminders.sender import Sender, SenderSettings
-from storage.models import Cadre, OutboxMessage, ReminderRule
+from storage.models import OutboxMessage
 from storage.reminders import take_lease
-from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, Harness, running_bot
+from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, Harness
+from tests.e2e.reminder_helpers import add_pending, bot_without_scheduler, outbox, rule_context
 
 # 2026-12-01 09:30 in Shanghai: the household-visit rule (30 days before Q4 ends) has fired.
 DEC_1 = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
@@ -47,24 +46,8 @@ class FlakySessions(async_sessionmaker[AsyncSession]):
 
 @pytest.fixture
 async def bot_with_rules(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with running_bot(
-        f"sqlite+aiosqlite:///{tmp_path}/e2e.sqlite3", CADREBOT_SCHEDULER="off"
-    ) as running:
-        async with running.app.sessionmaker() as session, session.begin():
-            session.add_all(
-                ReminderRule(
-                    name=r.name, spec=r.to_json(), hour=r.hour, minute=r.minute, enabled=True
-                )
-                for r in DEFAULT_RULES
-            )
+    async with bot_without_scheduler(tmp_path) as running:
         yield running
-
-
-async def _outbox(harness: Harness) -> list[OutboxMessage]:
-    async with harness.app.sessionmaker() as session:
-        return list(
-            (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
-        )
 
 
 async def test_a_failing_batch_is_retried_and_every_reminder_arrives_once(
@@ -74,8 +57,7 @@ async def test_a_failing_batch_is_retried_and_every_reminder_arrives_once(
     await harness.register(CADRE_TG, "C1")
     await harness.register(OTHER_CADRE_TG, "C2")
     harness.clock.set(DEC_1)
-    settings = harness.app.settings
-    context = RuleContext(settings.tz, harness.app.catalogs, settings.ledger_season_opens_month_day)
+    context = rule_context(harness)
     scheduler = ReminderScheduler(harness.app.sessionmaker, harness.clock, context, "test")
     result = await scheduler.fire("household_visit")
     assert result is not None and result.inserted == 2
@@ -112,8 +94,7 @@ async def test_a_failing_batch_is_retried_and_every_reminder_arrives_once(
 async def test_without_the_retry_a_failed_claim_would_be_fatal(bot_with_rules: Harness) -> None:
     """The failure is real: one batch on its own raises it (so the loop's retry is needed)."""
     harness = bot_with_rules
-    settings = harness.app.settings
-    context = RuleContext(settings.tz, harness.app.catalogs, settings.ledger_season_opens_month_day)
+    context = rule_context(harness)
     sender = Sender(
         harness.app.bot,
         FlakySessions(harness.app.sessionmaker, fail_on={1}),
@@ -133,8 +114,7 @@ async def test_two_processes_fire_and_send_as_one(bot_with_rules: Harness) -> No
     await harness.register(CADRE_TG, "C1")
     await harness.register(OTHER_CADRE_TG, "C2")
     harness.clock.set(DEC_1)
-    settings = harness.app.settings
-    context = RuleContext(settings.tz, harness.app.catalogs, settings.ledger_season_opens_month_day)
+    context = rule_context(harness)
     options = SenderSettings(rate=None, per_chat_interval=0.0, quiet=None, idle_poll=0.02)
     first, second = (
         ReminderService.build(
@@ -146,27 +126,10 @@ async def test_two_processes_fire_and_send_as_one(bot_with_rules: Harness) -> No
     await first.start()
     await second.start()
     # More reminders while both run (as the next firing would add): only one sender takes them.
-    async with harness.app.sessionmaker() as session, session.begin():
-        c1 = (await session.execute(select(Cadre.id).where(Cadre.code == "C1"))).scalar_one()
-        session.add_all(
-            OutboxMessage(
-                cadre_id=c1,
-                chat_id=CADRE_TG,
-                rule="test",
-                period="2026-12",
-                occurrence=str(n),
-                text=f"reminder {n}",
-                buttons="[]",
-                state="pending",
-                attempts=0,
-                not_before=DEC_1,
-                created_at=DEC_1,
-            )
-            for n in range(30)
-        )
+    await add_pending(harness, "C1", CADRE_TG, 30, DEC_1)
     try:
         for _ in range(100):
-            rows = await _outbox(harness)
+            rows = await outbox(harness)
             if rows and {r.state for r in rows} == {"sent"}:
                 break
             await asyncio.sleep(0.05)
@@ -200,8 +163,7 @@ async def test_a_standby_takes_over_from_a_dead_holder_and_catches_up(
     harness.clock.set(DEC_1)
     async with harness.app.sessionmaker() as session, session.begin():
         assert await take_lease(session, "dead", DEC_1, DEC_1 + timedelta(seconds=60))
-    settings = harness.app.settings
-    context = RuleContext(settings.tz, harness.app.catalogs, settings.ledger_season_opens_month_day)
+    context = rule_context(harness)
     options = SenderSettings(rate=None, per_chat_interval=0.0, quiet=None, idle_poll=0.02)
     standby = ReminderService.build(
         harness.app.bot, harness.app.sessionmaker, harness.clock, context, options
@@ -210,11 +172,11 @@ async def test_a_standby_takes_over_from_a_dead_holder_and_catches_up(
     try:
         await standby.scheduler.renew()
         assert not standby.scheduler.holds_lease()
-        assert await _outbox(harness) == []  # nothing fired under another's lease
+        assert await outbox(harness) == []  # nothing fired under another's lease
         harness.clock.set(DEC_1 + timedelta(seconds=61))  # the dead holder's lease expired
         await standby.scheduler.renew()
         assert standby.scheduler.holds_lease()
-        assert {r.rule for r in await _outbox(harness)} >= {"household_visit"}
+        assert {r.rule for r in await outbox(harness)} >= {"household_visit"}
         await harness.api.wait_for_messages(CADRE_TG, count=1)
         await harness.api.wait_for_messages(OTHER_CADRE_TG, count=1)
     finally:

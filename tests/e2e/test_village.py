@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
@@ -30,6 +31,15 @@ async def _pair(harness: Harness, unit_code: str, *village_codes: str) -> dict[s
 async def _visits(harness: Harness) -> list[VillageVisit]:
     async with harness.app.sessionmaker() as session:
         return list((await session.execute(select(VillageVisit))).scalars())
+
+
+async def _dated_today(harness: Harness) -> tuple[dict[str, Any], dict[str, Any]]:
+    """C1's unit paired with 大村, /village, "today": the question and the confirm card."""
+    await _pair(harness, "JYG", "V1")
+    await harness.register(CADRE_TG, "C1")
+    [ask] = await harness.say(CADRE_TG, "/village")
+    harness.api.get_user(CADRE_TG).press_button(ask, harness.zh("Today {date}", date="11-28"))
+    return ask, await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
 
 
 async def test_guided_village_visit_date_then_confirm(harness: Harness) -> None:
@@ -86,12 +96,8 @@ async def test_guided_village_visit_with_who_went_and_what_was_discussed(
 
 
 async def test_guided_village_visit_cancelled_logs_nothing(harness: Harness) -> None:
-    await _pair(harness, "JYG", "V1")
-    await harness.register(CADRE_TG, "C1")
-    [ask] = await harness.say(CADRE_TG, "/village")
+    ask, confirm = await _dated_today(harness)
     user = harness.api.get_user(CADRE_TG)
-    user.press_button(ask, harness.zh("Today {date}", date="11-28"))
-    confirm = await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
     user.press_button(confirm, harness.zh("\u2716 Cancel"))
     done = await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
     assert done["text"] == harness.zh("Cancelled. Nothing was logged.")
@@ -192,12 +198,8 @@ async def test_month_coverage_in_mystatus_compliance_and_service(harness: Harnes
 
 
 async def test_a_redelivered_confirmation_logs_one_visit(harness: Harness) -> None:
-    await _pair(harness, "JYG", "V1")
-    await harness.register(CADRE_TG, "C1")
-    [ask] = await harness.say(CADRE_TG, "/village")
+    ask, confirm = await _dated_today(harness)
     user = harness.api.get_user(CADRE_TG)
-    user.press_button(ask, harness.zh("Today {date}", date="11-28"))
-    confirm = await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
     press = user.press_button(confirm, harness.zh("\u2705 Log visit"))
     await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
     harness.api.redeliver(press)

@@ -17,7 +17,7 @@ from services.actors import Actor
 from services.registration import redeem_invite
 from services.village_visits import VillageVisitRequest, log_village_visit
 from services.visits import VisitRequest, log_household_visit
-from storage.db import make_engine, make_sessionmaker
+from storage.db import open_database
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "roster"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -41,11 +41,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 async def _log_visits_as(url: str, codes: dict[str, list[str]]) -> None:
     """Register each cadre through an invite printed by the CLI, then log today's visits."""
-    engine = make_engine(url)
     clock = SystemClock()
     rules = PlanRules(SHANGHAI, 30)
-    try:
-        sessionmaker = make_sessionmaker(engine)
+    async with open_database(url) as sessionmaker:
         for account, (invite, households) in enumerate(codes.items(), start=500):
             async with sessionmaker() as session:
                 actor: Actor = await redeem_invite(session, account, invite, clock)
@@ -59,8 +57,6 @@ async def _log_visits_as(url: str, codes: dict[str, list[str]]) -> None:
                     await log_household_visit(
                         session, actor, VisitRequest(household_code=household), clock, rules
                     )
-    finally:
-        await engine.dispose()
 
 
 def _invite(capsys: pytest.CaptureFixture[str], cadre: str) -> str:

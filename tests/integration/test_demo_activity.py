@@ -20,7 +20,7 @@ async def test_activity_is_plausible_and_added_once(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     clock = FixedClock(NOW)
-    await load_demo(sessionmaker, "small", clock)
+    await load_demo(sessionmaker, "small", clock, SHANGHAI)
     added = await add_demo_activity(sessionmaker, clock, SHANGHAI)
     assert added.household_visits > 0 and added.ledger_reviews > 0
     again = await add_demo_activity(sessionmaker, clock, SHANGHAI)

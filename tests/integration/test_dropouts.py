@@ -16,6 +16,7 @@ from domain.roles import Role
 from domain.types import CadreId, UnitId
 from services.actors import Actor
 from services.dropouts import (
+    CaseWrite,
     DropoutReport,
     dropout_case_counts,
     my_cases,
@@ -31,14 +32,19 @@ from storage.models import (
     Household,
     LedgerChange,
     Member,
+    OutboxMessage,
     Pairing,
     Township,
     Unit,
     Village,
 )
+from storage.notifications import Addressee, Notification, enqueue_notifications
+from ui.i18n import Catalogs
+from ui.views.dropouts import case_notices
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 TZ = ZoneInfo("Asia/Shanghai")
+RENDER = case_notices(Catalogs.load("zh"), TZ)
 
 
 async def _seed(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, Actor]:
@@ -115,35 +121,49 @@ async def test_reports_steps_status_and_counts(
         reason="work", since=date(2026, 11, 20), household_code="H001", child_name="小明"
     )
     async with sessionmaker() as session:
-        outcome = await report_dropout(session, actors["C1"], report, clock, source="tg:1")
+        outcome = await report_dropout(
+            session, actors["C1"], report, CaseWrite(clock, TZ, RENDER, "tg:1")
+        )
     assert outcome.new_case and outcome.view.row.school_name == "栋川中心校"
-    assert [t.account.telegram_user_id for t in outcome.tell] == [3]
+    case_id = outcome.view.row.id
     async with sessionmaker() as session:
-        again = await report_dropout(session, actors["C1"], report, clock, source="tg:1")
+        told = (await session.execute(select(OutboxMessage))).scalars().all()
+    # The school (C3, the only one on Telegram) is told in the report's transaction.
+    assert [(m.chat_id, m.rule, m.period) for m in told] == [(3, "case_event", str(case_id))]
+    async with sessionmaker() as session:
+        again = await report_dropout(
+            session, actors["C1"], report, CaseWrite(clock, TZ, RENDER, "tg:1")
+        )
     assert again.duplicate
+    assert await _count(sessionmaker, OutboxMessage) == 1  # a redelivery tells nobody again
     async with sessionmaker() as session:
-        second = await report_dropout(session, actors["C1"], report, clock, source="tg:2")
+        second = await report_dropout(
+            session, actors["C1"], report, CaseWrite(clock, TZ, RENDER, "tg:2")
+        )
     assert not second.new_case and second.kind == "rereport"
     assert (await _count(sessionmaker, DropoutCase), await _count(sessionmaker, DropoutEvent)) == (
         1,
         2,
     )
 
-    case_id = outcome.view.row.id
     async with sessionmaker() as session:
         try:
-            await take_step(session, actors["C2"], case_id, "acknowledge", clock)
+            await take_step(
+                session, actors["C2"], case_id, "acknowledge", CaseWrite(clock, TZ, RENDER)
+            )
         except DomainError as error:
             assert error.reason == "dropout_case_hidden"
         else:
             raise AssertionError("another cadre acted on the case")
     async with sessionmaker() as session:
-        assert await my_cases(session, actors["C2"], clock) == []
-        assert [c.row.id for c in await my_cases(session, actors["S1"], clock)] == [case_id]
+        assert await my_cases(session, actors["C2"], clock, TZ) == []
+        assert [c.row.id for c in await my_cases(session, actors["S1"], clock, TZ)] == [case_id]
 
     for step, text in (("acknowledge", None), ("confirm", None), ("exempted", "重病")):
         async with sessionmaker() as session:
-            await take_step(session, actors["C3"], case_id, step, clock, text=text)
+            await take_step(
+                session, actors["C3"], case_id, step, CaseWrite(clock, TZ, RENDER), text
+            )
     async with sessionmaker() as session:
         status = (await session.execute(select(Member.status))).scalar_one()
         changes = (
@@ -153,14 +173,14 @@ async def test_reports_steps_status_and_counts(
         assert list(changes) == ["suspected_dropout", "dropout", "exempted"]
 
     async with sessionmaker() as session:
-        counts = await dropout_case_counts(session, NOW)
+        counts = await dropout_case_counts(session, NOW, TZ)
     assert counts == {"open": 0, "overdue": 0, "reported this month": 1, "closed this month": 1}
     async with sessionmaker() as session:
-        await report_dropout(session, actors["C1"], report, clock, source="tg:9")
+        await report_dropout(session, actors["C1"], report, CaseWrite(clock, TZ, RENDER, "tg:9"))
     # Reported 2026-11-28 10:00 local: acknowledge due 12-01, overdue from 12-02 local.
     async with sessionmaker() as session:
-        on_time = await dropout_case_counts(session, datetime(2026, 12, 1, 15, 59, tzinfo=UTC))
-        late = await dropout_case_counts(session, datetime(2026, 12, 1, 16, 0, tzinfo=UTC))
+        on_time = await dropout_case_counts(session, datetime(2026, 12, 1, 15, 59, tzinfo=UTC), TZ)
+        late = await dropout_case_counts(session, datetime(2026, 12, 1, 16, 0, tzinfo=UTC), TZ)
     assert (on_time["open"], on_time["overdue"], on_time["reported this month"]) == (1, 0, 0)
     assert (late["open"], late["overdue"]) == (1, 1)
 
@@ -174,7 +194,7 @@ async def test_the_monthly_notice_carries_the_case_counts(
         reason="other", since=date(2026, 11, 2), household_code="H001", child_name="小明"
     )
     async with sessionmaker() as session:
-        await report_dropout(session, actors["C1"], report, clock)
+        await report_dropout(session, actors["C1"], report, CaseWrite(clock, TZ, RENDER))
     async with sessionmaker() as session:
         notice = await monthly_notice(session, Month(2026, 11), clock, TZ, (9, 1), "zh")
     assert notice.dropout_cases == {
@@ -187,3 +207,22 @@ async def test_the_monthly_notice_carries_the_case_counts(
     async with sessionmaker() as session:
         october = await monthly_notice(session, Month(2026, 10), clock, TZ, (9, 1), "zh")
     assert october.dropout_cases["reported this month"] == 0
+
+
+async def test_a_notification_is_written_once_per_key_in_every_part(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """(cadre, rule, case, event[.part]) is unique: writing the same event again adds nothing."""
+    actors = await _seed(sessionmaker)
+    parts = [Notification("part one"), Notification("part two", (((("OK", "dco:1"),)),))]
+    to = Addressee(actors["C3"].cadre_id, 3)
+    for expected in (2, 0):
+        async with sessionmaker() as session, session.begin():
+            key = ("case_event", "1", "7")
+            assert await enqueue_notifications(session, to, key, parts, NOW) == expected
+    async with sessionmaker() as session:
+        rows = (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
+        assert [(r.occurrence, r.text, r.buttons) for r in rows] == [
+            ("7", "part one", "[]"),
+            ("7.1", "part two", '[[["OK", "dco:1"]]]'),
+        ]

@@ -9,7 +9,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from services.ledgers import IncompleteLedger, LedgerCell, incomplete_ledgers, ledger_completion
+from services.reports.ledgers import (
+    IncompleteLedger,
+    LedgerCell,
+    incomplete_ledgers,
+    ledger_completion,
+)
 from storage.models import (
     Cadre,
     Household,

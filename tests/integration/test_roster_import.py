@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -26,6 +27,7 @@ from storage.models import (
     Village,
 )
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "roster"
 T0 = datetime(2017, 6, 1, 8, 0, tzinfo=UTC)
 
@@ -263,7 +265,7 @@ async def test_repairing_closes_the_old_pairing(sessionmaker: Maker, tmp_path: P
 
 async def test_load_demo_small(sessionmaker: Maker) -> None:
     clock = FixedClock(datetime(2026, 5, 4, tzinfo=UTC))
-    summary = await load_demo(sessionmaker, "small", clock)
+    summary = await load_demo(sessionmaker, "small", clock, SHANGHAI)
     expected = build_demo_tables("small", school_year=2025)
     counts = await _counts(sessionmaker)
     assert counts == {table: len(rows) for table, rows in expected.items()}
@@ -277,7 +279,7 @@ async def test_load_demo_small(sessionmaker: Maker) -> None:
             .where(Cadre.code == DEMO_PERSONAS["cadre"], Pairing.until.is_(None))
         )
     assert held == 5
-    assert (await load_demo(sessionmaker, "small", clock)).changed == 0
+    assert (await load_demo(sessionmaker, "small", clock, SHANGHAI)).changed == 0
 
 
 async def test_reference_to_a_bad_row_is_not_also_called_unknown(
@@ -298,11 +300,11 @@ async def test_reference_to_a_bad_row_is_not_also_called_unknown(
 async def test_full_demo_loads_and_reloads_unchanged(sessionmaker: Maker) -> None:
     """6,612 households and 24,937 people, as in the plan (speed is measured in bench/)."""
     clock = FixedClock(datetime(2026, 5, 4, tzinfo=UTC))
-    summary = await load_demo(sessionmaker, "full", clock)
+    summary = await load_demo(sessionmaker, "full", clock, SHANGHAI)
     assert summary.counts["households"].inserted == 6612
     assert await _count(sessionmaker, Member) == 24937
     assert await _count(sessionmaker, Pairing) == 6612
-    assert (await load_demo(sessionmaker, "full", clock)).changed == 0
+    assert (await load_demo(sessionmaker, "full", clock, SHANGHAI)).changed == 0
 
 
 async def test_new_unit_needs_a_kind(sessionmaker: Maker, tmp_path: Path) -> None:

@@ -333,7 +333,7 @@ async def test_the_demo_county_has_cases_and_a_place_below_threshold(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     """The sandbox's /schooling must show real work: suspected dropouts, a dropout, a shortfall."""
-    await load_demo(sessionmaker, "small", FixedClock(NOW))
+    await load_demo(sessionmaker, "small", FixedClock(NOW), SHANGHAI_TZ)
     async with sessionmaker() as session:
         rates = await county_rates(session, YEAR)
     total = rates.total.stages

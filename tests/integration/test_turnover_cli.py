@@ -18,7 +18,7 @@ from bot.cli import main
 from domain.clock import FixedClock, SystemClock, local_today
 from domain.errors import PermissionRefused
 from domain.periods import Quarter
-from storage.db import make_engine, make_sessionmaker
+from storage.db import open_database
 from storage.models import Cadre, Household, HouseholdVisit, Pairing, Township, Unit, Village
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -47,54 +47,46 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 async def _seed(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        async with make_sessionmaker(engine)() as session, session.begin():
-            township = Township(code="T1", name="栋川镇")
-            session.add(township)
+    async with open_database(url) as sessionmaker, sessionmaker() as session, session.begin():
+        township = Township(code="T1", name="栋川镇")
+        session.add(township)
+        await session.flush()
+        village = Village(code="V1", name="大村", township_id=township.id)
+        unit = Unit(code="JYG", name="教育股", kind="section")
+        session.add_all([village, unit])
+        await session.flush()
+        cadres = {
+            code: Cadre(code=code, name=name, unit_id=unit.id, active=active)
+            for code, name, active in (
+                ("C1", "李明", True),
+                ("C2", "王芳", True),
+                ("C3", "赵强", False),
+                ("C4", "陈新", True),
+            )
+        }
+        session.add_all(cadres.values())
+        await session.flush()
+        for number, (code, holder) in enumerate(HOLDERS.items(), 1):
+            household = Household(code=code, village_id=village.id, head_name=f"户主{number}")
+            session.add(household)
             await session.flush()
-            village = Village(code="V1", name="大村", township_id=township.id)
-            unit = Unit(code="JYG", name="教育股", kind="section")
-            session.add_all([village, unit])
-            await session.flush()
-            cadres = {
-                code: Cadre(code=code, name=name, unit_id=unit.id, active=active)
-                for code, name, active in (
-                    ("C1", "李明", True),
-                    ("C2", "王芳", True),
-                    ("C3", "赵强", False),
-                    ("C4", "陈新", True),
+            if holder:
+                session.add(
+                    Pairing(cadre_id=cadres[holder].id, household_id=household.id, since=SINCE)
                 )
-            }
-            session.add_all(cadres.values())
-            await session.flush()
-            for number, (code, holder) in enumerate(HOLDERS.items(), 1):
-                household = Household(code=code, village_id=village.id, head_name=f"户主{number}")
-                session.add(household)
-                await session.flush()
-                if holder:
-                    session.add(
-                        Pairing(cadre_id=cadres[holder].id, household_id=household.id, since=SINCE)
-                    )
-    finally:
-        await engine.dispose()
 
 
 async def _pairings(url: str) -> list[tuple[str, str, bool]]:
     """(household, cadre, open) of every pairing ever, in order of creation."""
-    engine = make_engine(url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            rows = await session.execute(
-                select(Household.code, Cadre.code, Pairing.until.is_(None))
-                .select_from(Pairing)
-                .join(Household, Household.id == Pairing.household_id)
-                .join(Cadre, Cadre.id == Pairing.cadre_id)
-                .order_by(Pairing.id)
-            )
-            return [(h, c, bool(o)) for h, c, o in rows.all()]
-    finally:
-        await engine.dispose()
+    async with open_database(url) as sessionmaker, sessionmaker() as session:
+        rows = await session.execute(
+            select(Household.code, Cadre.code, Pairing.until.is_(None))
+            .select_from(Pairing)
+            .join(Household, Household.id == Pairing.household_id)
+            .join(Cadre, Cadre.id == Pairing.cadre_id)
+            .order_by(Pairing.id)
+        )
+        return [(h, c, bool(o)) for h, c, o in rows.all()]
 
 
 def holders(url: str) -> dict[str, str]:
@@ -102,41 +94,31 @@ def holders(url: str) -> dict[str, str]:
 
 
 async def _visit(url: str, household: str, cadre: str, day: date) -> None:
-    engine = make_engine(url)
-    try:
-        async with make_sessionmaker(engine)() as session, session.begin():
-            household_id = (
-                await session.execute(select(Household.id).where(Household.code == household))
-            ).scalar_one()
-            cadre_id = (
-                await session.execute(select(Cadre.id).where(Cadre.code == cadre))
-            ).scalar_one()
-            session.add(
-                HouseholdVisit(
-                    household_id=household_id,
-                    cadre_id=cadre_id,
-                    visit_date=day,
-                    reported_at=datetime.now(UTC),
-                )
+    async with open_database(url) as sessionmaker, sessionmaker() as session, session.begin():
+        household_id = (
+            await session.execute(select(Household.id).where(Household.code == household))
+        ).scalar_one()
+        cadre_id = (await session.execute(select(Cadre.id).where(Cadre.code == cadre))).scalar_one()
+        session.add(
+            HouseholdVisit(
+                household_id=household_id,
+                cadre_id=cadre_id,
+                visit_date=day,
+                reported_at=datetime.now(UTC),
             )
-    finally:
-        await engine.dispose()
+        )
 
 
 async def _visit_cadres(url: str) -> list[tuple[str, str]]:
-    engine = make_engine(url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            rows = await session.execute(
-                select(Household.code, Cadre.code)
-                .select_from(HouseholdVisit)
-                .join(Household, Household.id == HouseholdVisit.household_id)
-                .join(Cadre, Cadre.id == HouseholdVisit.cadre_id)
-                .order_by(HouseholdVisit.id)
-            )
-            return [(h, c) for h, c in rows.all()]
-    finally:
-        await engine.dispose()
+    async with open_database(url) as sessionmaker, sessionmaker() as session:
+        rows = await session.execute(
+            select(Household.code, Cadre.code)
+            .select_from(HouseholdVisit)
+            .join(Household, Household.id == HouseholdVisit.household_id)
+            .join(Cadre, Cadre.id == HouseholdVisit.cadre_id)
+            .order_by(HouseholdVisit.id)
+        )
+        return [(h, c) for h, c in rows.all()]
 
 
 def test_reassign_all_keeps_history(database: str, capsys: pytest.CaptureFixture[str]) -> None:

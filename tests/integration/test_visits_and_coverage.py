@@ -74,7 +74,7 @@ async def _visit(sessionmaker: Maker, actor: Actor, code: str, day: date | None 
             session, actor, VisitRequest(household_code=code, visit_date=day), FixedClock(NOW),
             RULES,
         )  # fmt: skip
-    return outcome.created
+    return outcome.record.created
 
 
 async def _visit_count(sessionmaker: Maker) -> int:

@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from services.demo.county import DEMO_PERSONAS, build_demo_tables, school_year_of
+from domain.schooling import school_year_of
+from services.demo.county import DEMO_PERSONAS, build_demo_tables
 from services.files.roster import tables_from_dicts
 from services.roster_import import prepare_tables
 

@@ -2,49 +2,45 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import html
 import re
 import sys
-from pathlib import Path
 
-from bot.settings import Settings
-from domain.clock import SystemClock, local_today
+from bot.cli.invocation import Invocation
+from domain.clock import local_today
 from domain.errors import InputRefused
 from domain.periods import Month
 from services.files.notice import notice_chart, notice_workbook
 from services.reports.notice import monthly_notice
-from storage.db import make_engine, make_sessionmaker
 from ui.i18n import Catalogs
 from ui.views.notice import render_notice
 
 _TAG = re.compile(r"</?b>")
 
 
-async def write_notice(settings: Settings, month_text: str | None, output_dir: Path) -> int:
+async def execute(args: argparse.Namespace, cli: Invocation) -> int:
     """Write notice-YYYY-MM.xlsx and .png in the default language and print the summary."""
-    clock = SystemClock()
-    this_month = Month.containing(local_today(clock, settings.tz))
-    month = Month.parse(month_text) if month_text else this_month
+    settings = cli.settings
+    this_month = Month.containing(local_today(cli.clock, settings.tz))
+    month = Month.parse(args.month) if args.month else this_month
     if month > this_month:
         raise InputRefused("notice_future_month", month=str(month))
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            notice = await monthly_notice(
-                session,
-                month,
-                clock,
-                settings.tz,
-                settings.ledger_season_opens_month_day,
-                settings.locale,
-            )
-    finally:
-        await engine.dispose()
+    async with cli.sessionmaker() as session:
+        notice = await monthly_notice(
+            session,
+            month,
+            cli.clock,
+            settings.tz,
+            settings.ledger_season_opens_month_day,
+            settings.locale,
+        )
     t = Catalogs.load(settings.locale).translator(settings.locale)
     workbook, chart = await asyncio.gather(
         asyncio.to_thread(notice_workbook, notice, t), asyncio.to_thread(notice_chart, notice, t)
     )
+    output_dir = args.output_dir
     output_dir.mkdir(parents=True, exist_ok=True)
     xlsx = output_dir / f"notice-{notice.month}.xlsx"
     png = output_dir / f"notice-{notice.month}.png"

@@ -1,0 +1,211 @@
+"""`cadrebot` command line: run, db upgrade, import, reassign, plan load, demo, invite, qr,
+report, reminders, scheduler.
+
+Each command lives in its own module, imported only when it runs: a report never loads
+aiogram, matplotlib or reportlab, and a schema already at head costs one query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from importlib import import_module
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from bot.settings import Settings, load_settings
+from domain.clock import Clock, SystemClock
+from domain.errors import DomainError
+
+if TYPE_CHECKING:
+    from bot.cli.invocation import Invocation
+
+    Execute = Callable[[argparse.Namespace, Invocation], Awaitable[int]]
+    RunBot = Callable[[Settings, Clock], Awaitable[int]]
+
+# Command (or report kind) -> module under bot.cli that carries it out.
+MODULES = {
+    "run": "run",
+    "db": "db",
+    "import": "roster",
+    "reassign": "roster",
+    "plan": "plan",
+    "demo": "demo",
+    "invite": "invite",
+    "qr": "qr",
+    "scheduler": "scheduler",
+    "reminders": "reminders",
+}
+REPORT_MODULES = {
+    "compliance": "reports",
+    "far-visits": "reports",
+    "orphans": "roster",
+    "notice": "notice",
+    "schooling": "schooling",
+    "dropouts": "dropouts",
+}
+# Services that keep running: their own INFO lines (polling as @..., lease taken) are wanted.
+LONG_RUNNING = ("run", "scheduler")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every command with a one-line help; --verbose is accepted before or after it."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="log schema migrations and each SQL statement with its duration",
+    )
+    parser = argparse.ArgumentParser(
+        prog="cadrebot",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        parents=[common],
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, description=help_text, parents=[common])
+
+    command("run", "run the bot (no BOT_TOKEN: the local sandbox with demo data)")
+
+    db = command("db", "database schema: create or upgrade it to the latest version")
+    db.add_argument("action", choices=["upgrade"])
+
+    importer = command("import", "import the roster from .xlsx or a CSV folder")
+    importer.add_argument("path", type=Path)
+
+    reassign = command("reassign", "move a cadre's paired households to another cadre (turnover)")
+    reassign.add_argument("--from", dest="from_cadre", required=True, metavar="CADRE")
+    reassign.add_argument("--to", dest="to_cadre", required=True, metavar="CADRE")
+    reassign.add_argument(
+        "--households", nargs="+", metavar="CODE", help="only these (default: all of --from's)"
+    )
+
+    plan = command("plan", "load a plan (campaigns, tasks, milestones)")
+    plan.add_argument("action", choices=["load"])
+    plan.add_argument("file", type=Path, nargs="?", help="plan TOML (default: the 2017 plan)")
+    plan.add_argument("--year", type=int, help="re-base the plan's dates onto this year")
+
+    demo = command("demo", "load a believable demo county")
+    demo.add_argument("--size", choices=["small", "medium", "full"], default="small")
+    demo.add_argument(
+        "--activity", action="store_true", help="also log a believable quarter of visits"
+    )
+
+    invite = command("invite", "issue a one-time invite for a cadre")
+    invite.add_argument("cadre_code")
+    invite.add_argument("--bot-username", help="used in the link (default: asked from the Bot API)")
+
+    qr = command("qr", "printable PDF of door QR codes (deep links to visits)")
+    qr.add_argument("--village", help="only this village's households")
+    qr.add_argument("--output", type=Path, default=Path("door-codes.pdf"))
+    qr.add_argument("--bot-username", help="used in the links (default: asked from the Bot API)")
+
+    report = command("report", "machine-readable reports and the monthly notice's files")
+    report.add_argument("kind", choices=list(REPORT_MODULES))
+    report.add_argument("--period", help="YYYY-Qn (default: the current quarter)")
+    report.add_argument("--month", help="notice: YYYY-MM (default: this month so far)")
+    report.add_argument(
+        "--output-dir", type=Path, default=Path("."), help="where files are written (notice)"
+    )
+    report.add_argument(
+        "--format",
+        choices=["json", "csv", "text", "xlsx"],
+        default="json",
+        help="text: orphans only; far-visits: json or csv; xlsx: schooling and dropouts",
+    )
+    report.add_argument("--output", type=Path, help="schooling: write to this file")
+    report.add_argument(
+        "--year", type=int, help="schooling, dropouts: school year YYYY (starts Sept 1)"
+    )
+
+    reminders = command("reminders", "reminder outbox: preview what would be sent, or status")
+    reminders.add_argument("action", choices=["preview", "status"])
+    reminders.add_argument("--at", help='preview: local time "YYYY-MM-DD HH:MM"')
+
+    command("scheduler", "run the reminder scheduler and sender without the bot's polling")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; `argv` None is the `cadrebot` script, one command per process."""
+    one_shot = argv is None
+    if one_shot:  # what the imports build lives until exit: nothing for the collector
+        gc.disable()
+    try:
+        args = build_parser().parse_args(argv)
+        verbose = bool(getattr(args, "verbose", False))
+        configure_logging(verbose, long_running=args.command in LONG_RUNNING)
+        try:
+            settings = load_settings()
+        except ValidationError as error:
+            print(_settings_problem(error), file=sys.stderr)
+            return 2
+        module = import_module(f"{__name__}.{command_module(args)}")
+        if one_shot:  # leave the modules out of every later collection, then collect as usual
+            gc.freeze()
+            gc.enable()
+        return asyncio.run(_execute(module, args, settings, verbose))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if one_shot:  # and out of the collections at exit: a third of a report's CPU time
+            gc.freeze()
+
+
+def configure_logging(verbose: bool, *, long_running: bool) -> None:
+    """Quiet by default (warnings and errors on stderr); --verbose adds migrations and SQL."""
+    level = logging.INFO if verbose or long_running else logging.WARNING
+    if not logging.getLogger().handlers:  # the caller (a test) may have its own
+        logging.basicConfig(level=level, format=LOG_FORMAT)
+    logging.getLogger("alembic").setLevel(logging.INFO if verbose else logging.WARNING)
+    # APScheduler logs every job run at INFO (the lease renewal every 20 s): too chatty.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def command_module(args: argparse.Namespace) -> str:
+    """The module under bot.cli that carries out this command."""
+    if args.command == "report":
+        return REPORT_MODULES[args.kind]
+    return MODULES[args.command]
+
+
+async def _execute(
+    module: ModuleType, args: argparse.Namespace, settings: Settings, verbose: bool
+) -> int:
+    """One clock and one open database for the whole command; refusals exit with 1."""
+    clock = SystemClock()
+    try:
+        if args.command == "run":  # the bot opens (and keeps) its own database
+            run_bot: RunBot = module.run_bot
+            return await run_bot(settings, clock)
+        from bot.cli.invocation import Invocation
+        from storage.db import open_database
+
+        execute: Execute = module.execute
+        async with open_database(settings.database_url, time_statements=verbose) as sessions:
+            return await execute(args, Invocation(settings, clock, sessions))
+    except DomainError as error:
+        print(f"refused: {error.reason} {error.params}", file=sys.stderr)
+        return 1
+
+
+def _settings_problem(error: ValidationError) -> str:
+    lines = ["Configuration error:"]
+    for problem in error.errors():
+        name = ".".join(str(part) for part in problem["loc"])
+        lines.append(f"  {name}: {problem['msg']}")
+    return "\n".join(lines)
+
+
+__all__ = ["Settings", "build_parser", "main"]

@@ -1,0 +1,40 @@
+"""`cadrebot report dropouts`: the ministry's three lists, one workbook per township."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.cli.invocation import Invocation
+from bot.cli.output import usage_error
+from bot.cli.schooling import school_year
+from services.files.schooling import lists_workbook
+from services.reports.schooling import township_lists
+
+
+async def execute(args: argparse.Namespace, cli: Invocation) -> int:
+    return await write_dropout_lists(cli, args.format, args.output_dir, args.year)
+
+
+async def write_dropout_lists(cli: Invocation, fmt: str, output_dir: Path, year: int | None) -> int:
+    """Children of school age, suspected dropouts and dropouts of each township."""
+    if fmt not in ("xlsx", "json"):  # json is the parser's default; the lists are workbooks
+        return usage_error("report dropouts: --format xlsx (one workbook per township)")
+    wanted = school_year(cli, year)
+    async with cli.sessionmaker() as session:
+        townships = await township_lists(session, wanted)
+    if not townships:
+        print(f"no children of school age in poor villages for {wanted}", file=sys.stderr)
+        return 1
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for lists in townships:
+        target = output_dir / f"dropout-lists-{wanted}-{lists.code}.xlsx"
+        data = await asyncio.to_thread(lists_workbook, lists)
+        await asyncio.to_thread(target.write_bytes, data)
+        print(
+            f"{target}: {lists.name} 适龄儿童 {len(lists.children)}, "
+            f"疑似辍学 {len(lists.suspected)}, 辍学 {len(lists.dropouts)}"
+        )
+    return 0

@@ -1,0 +1,31 @@
+"""How commands print machine-readable output: JSON and CSV on stdout, refusals on stderr."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+
+
+def json_text(payload: object) -> str:
+    """Indented UTF-8 JSON (Chinese names stay readable), one trailing newline."""
+    return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+
+
+def csv_text(
+    fields: Sequence[str], rows: Iterable[Mapping[str, object]], *, lineterminator: str = "\r\n"
+) -> str:
+    """A header line, then one line per row, in the order of `fields`."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator=lineterminator)
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def usage_error(message: str) -> int:
+    """A wrong option for this command: said on stderr, exit status 2 as argparse does."""
+    print(message, file=sys.stderr)
+    return 2

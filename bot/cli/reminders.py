@@ -1,0 +1,62 @@
+"""`cadrebot reminders preview|status`: what would be sent, and the outbox; no Telegram."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+
+from bot.cli.invocation import Invocation
+from bot.cli.output import usage_error
+from reminders.outbox import preview
+from reminders.rules import RuleContext
+from storage.reminders import outbox_counts, rules
+from ui.i18n import Catalogs
+
+OUTBOX_STATES = ("pending", "sending", "sent", "dropped", "unreachable", "failed")
+
+
+async def execute(args: argparse.Namespace, cli: Invocation) -> int:
+    if args.action == "status":
+        return await status(cli)
+    if not args.at:
+        return usage_error('reminders preview: --at "YYYY-MM-DD HH:MM" is required')
+    return await preview_at(cli, args.at)
+
+
+async def preview_at(cli: Invocation, at_text: str) -> int:
+    """Print what would be sent at a local moment; nothing is written."""
+    settings = cli.settings
+    try:
+        at = datetime.strptime(at_text, "%Y-%m-%d %H:%M").replace(tzinfo=settings.tz)
+    except ValueError:
+        return usage_error(f'--at {at_text!r}: write it as "YYYY-MM-DD HH:MM" (local time)')
+    catalogs = Catalogs.load(settings.locale)
+    context = RuleContext(settings.tz, catalogs, settings.ledger_season_opens_month_day)
+    found = await preview(cli.sessionmaker, at, context)
+    print(f"{len(found)} reminder(s) at {at:%Y-%m-%d %H:%M %Z}")
+    for reminder in found:
+        first_line = reminder.text.splitlines()[0]
+        print(
+            f"{reminder.rule}\t{reminder.period}\t{reminder.occurrence}\t"
+            f"{reminder.recipient.name}\t{first_line}"
+        )
+    return 0
+
+
+async def status(cli: Invocation) -> int:
+    """Outbox rows per state, and each rule's hour, switch and how far it was evaluated."""
+    async with cli.sessionmaker() as session:
+        counts = await outbox_counts(session)
+        rule_rows = await rules(session)
+    print("outbox:")
+    for state in OUTBOX_STATES:
+        print(f"  {state:<12}{counts.get(state, 0)}")
+    print("rules:")
+    for row in rule_rows:
+        evaluated = row.evaluated_through.isoformat() if row.evaluated_through else "never"
+        state = "on" if row.enabled else "off"
+        print(
+            f"  {row.name:<18}{row.hour:02d}:{row.minute:02d}  {state:<4}"
+            f"evaluated through {evaluated}"
+        )
+    return 0

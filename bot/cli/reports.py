@@ -1,0 +1,138 @@
+"""`cadrebot report compliance` and `report far-visits`: machine-readable, JSON or CSV."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+
+from bot.cli.invocation import Invocation
+from bot.cli.output import csv_text, json_text, usage_error
+from domain.clock import local_today
+from domain.coverage import Coverage, CoverageReport
+from domain.periods import Quarter
+from services.evidence import far_visits
+from services.reports.compliance import county_compliance
+
+
+async def execute(args: argparse.Namespace, cli: Invocation) -> int:
+    if args.format not in ("json", "csv"):
+        return usage_error(f"report {args.kind}: use --format json or csv")
+    quarter = Quarter.parse(args.period) if args.period else None
+    if args.kind == "far-visits":
+        return await report_far_visits(cli, quarter, args.format)
+    return await report_compliance(cli, quarter, args.format)
+
+
+async def report_compliance(cli: Invocation, quarter: Quarter | None, fmt: str) -> int:
+    """County coverage by unit, township and cadre; the month's villages; the ledgers."""
+    settings = cli.settings
+    async with cli.sessionmaker() as session:
+        report = await county_compliance(
+            session, quarter, cli.clock, settings.tz, settings.ledger_season_opens_month_day
+        )
+    sys.stdout.write(compliance_json(report) if fmt == "json" else compliance_csv(report))
+    return 0
+
+
+async def report_far_visits(cli: Invocation, quarter: Quarter | None, fmt: str) -> int:
+    """Visits whose reported location was far from the place, for supervisors to look at."""
+    quarter = quarter or Quarter.containing(local_today(cli.clock, cli.settings.tz))
+    async with cli.sessionmaker() as session:
+        rows = await far_visits(session, quarter.first_day, quarter.last_day)
+    records = [
+        {
+            "kind": str(row.kind),
+            "visit_date": row.visit_date.isoformat(),
+            "place_code": row.place_code,
+            "place_name": row.place_name,
+            "cadre_code": row.cadre_code,
+            "cadre_name": row.cadre_name,
+            "unit_code": row.unit_code,
+            "distance_m": round(row.distance_m),
+            "accuracy_m": row.accuracy_m,
+        }
+        for row in rows
+    ]
+    if fmt == "json":
+        sys.stdout.write(
+            json_text({"period": str(quarter), "count": len(records), "visits": records})
+        )
+    else:
+        sys.stdout.write(csv_text(list(records[0]) if records else ["kind"], records))
+    return 0
+
+
+def compliance_json(report: CoverageReport) -> str:
+    """The report as one JSON document; sections absent from the report stay absent."""
+    payload: dict[str, object] = {
+        "period": report.period,
+        **_levels(report.total, report.by_unit, report.by_township, report.by_cadre),
+    }
+    if (villages := report.villages) is not None:
+        payload["village_visits"] = {
+            "month": villages.month,
+            **_levels(villages.total, villages.by_unit, villages.by_township),
+        }
+    if (ledgers := report.ledgers) is not None:
+        payload["ledgers"] = {
+            "year": ledgers.year,
+            **_levels(ledgers.total, ledgers.by_unit, ledgers.by_township, ledgers.by_cadre),
+        }
+    return json_text(payload)
+
+
+def _levels(
+    total: Coverage,
+    by_unit: tuple[Coverage, ...],
+    by_township: tuple[Coverage, ...],
+    by_cadre: tuple[Coverage, ...] | None = None,
+) -> dict[str, object]:
+    """{"total": ..., "by_unit": [{unit_code, name, assigned, covered}, ...], ...}"""
+
+    def rows(items: tuple[Coverage, ...], key: str) -> list[dict[str, object]]:
+        return [
+            {key: row.key, "name": row.name, "assigned": row.assigned, "covered": row.covered}
+            for row in items
+        ]
+
+    section: dict[str, object] = {
+        "total": {"assigned": total.assigned, "covered": total.covered},
+        "by_unit": rows(by_unit, "unit_code"),
+        "by_township": rows(by_township, "township_code"),
+    }
+    if by_cadre is not None:
+        section["by_cadre"] = rows(by_cadre, "cadre_code")
+    return section
+
+
+def compliance_csv(report: CoverageReport) -> str:
+    """One line per (period, level, code): county, unit, township, cadre, then villages, ledgers."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["period", "level", "code", "name", "assigned", "covered"])
+    by_level = {"unit": report.by_unit, "township": report.by_township, "cadre": report.by_cadre}
+    writer.writerows(_section(report.period, "county", report.total, by_level))
+    if report.villages is not None:
+        villages = report.villages
+        by_level = {"village_unit": villages.by_unit, "village_township": villages.by_township}
+        writer.writerows(_section(villages.month, "village_county", villages.total, by_level))
+    if report.ledgers is not None:
+        ledgers = report.ledgers
+        by_level = {
+            "ledger_unit": ledgers.by_unit,
+            "ledger_township": ledgers.by_township,
+            "ledger_cadre": ledgers.by_cadre,
+        }
+        writer.writerows(_section(str(ledgers.year), "ledger_county", ledgers.total, by_level))
+    return buffer.getvalue()
+
+
+def _section(
+    period: str, county: str, total: Coverage, by_level: dict[str, tuple[Coverage, ...]]
+) -> list[list[object]]:
+    rows: list[list[object]] = [[period, county, "", "", total.assigned, total.covered]]
+    for level, items in by_level.items():
+        rows.extend([period, level, row.key, row.name, row.assigned, row.covered] for row in items)
+    return rows

@@ -1,0 +1,22 @@
+"""`cadrebot run`: the bot on Telegram, or the local sandbox when no BOT_TOKEN is set."""
+
+from __future__ import annotations
+
+from bot.app import build_app, run_polling
+from bot.settings import Settings
+from domain.clock import Clock
+
+
+async def run_bot(settings: Settings, clock: Clock) -> int:
+    """Poll until stopped; the app opens (and upgrades) its own database."""
+    if settings.bot_token is None:
+        from bot.sandbox import run_sandbox
+
+        await run_sandbox(settings, clock)
+        return 0
+    app = await build_app(settings, clock=clock)
+    try:
+        await run_polling(app)
+    finally:
+        await app.close()
+    return 0

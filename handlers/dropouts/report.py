@@ -1,0 +1,303 @@
+"""/dropout: report a child out of school, guided or in one line, or from the ledger's offer."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.clock import Clock, local_today
+from domain.dropouts import REASONS, clean_child_name, clean_text
+from domain.errors import InputRefused
+from domain.plan_rules import PlanRules
+from handlers.callbacks import on
+from handlers.dropouts.flow import TYPED, case_write, flow_data
+from handlers.replies import replace, show, show_below
+from services.actors import Actor
+from services.dropouts import (
+    DropoutReport,
+    HouseholdChildren,
+    child_for_report,
+    household_children,
+    my_households,
+    one_line_report,
+    parse_date_answer,
+    report_dropout,
+)
+from ui import actions
+from ui.i18n import Catalogs, Translator
+from ui.view import View
+from ui.views import dropout_report as screens
+from ui.views.dropouts import report_reply
+
+
+class DropoutFlow(StatesGroup):
+    pick = State()
+    child_name = State()
+    child_birth = State()
+    since = State()
+    note = State()
+    confirm = State()
+
+
+async def dropout_command(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    plan_rules: PlanRules,
+    state: FSMContext,
+    t: Translator,
+    catalogs: Catalogs,
+) -> None:
+    """`/dropout` guided, or `/dropout HOUSEHOLD_CODE CHILD_NAME [reason]` in one line."""
+    await state.clear()
+    if command.args and command.args.strip():
+        report = one_line_report(command.args, clock, plan_rules.tz)
+        write = case_write(message, clock, plan_rules, catalogs)
+        outcome = await report_dropout(session, actor, report, write)
+        await show(message, report_reply(outcome, plan_rules.tz, t))
+        return
+    items = await my_households(session, actor)
+    if items:
+        await state.set_state(DropoutFlow.pick)
+    await show(message, screens.households_picker(items, 0, t))
+
+
+async def dropout_page(
+    query: CallbackQuery,
+    callback_data: actions.DropoutPage,
+    session: AsyncSession,
+    actor: Actor,
+    t: Translator,
+) -> None:
+    items = await my_households(session, actor)
+    await replace(query, screens.households_picker(items, callback_data.page, t))
+
+
+async def _household(
+    household_id: int, session: AsyncSession, actor: Actor, state: FSMContext
+) -> HouseholdChildren:
+    """One of my households: the flow starts over with it."""
+    household = await household_children(session, actor, household_id)
+    await state.set_state(DropoutFlow.pick)
+    await state.set_data({"household_id": household.household_id, "code": household.code})
+    return household
+
+
+async def dropout_household(
+    query: CallbackQuery,
+    callback_data: actions.DropoutHousehold,
+    session: AsyncSession,
+    actor: Actor,
+    state: FSMContext,
+    t: Translator,
+) -> None:
+    household = await _household(callback_data.household_id, session, actor, state)
+    await replace(query, screens.children_picker(household, t))
+
+
+async def _at_reason(
+    member_id: int, session: AsyncSession, actor: Actor, state: FSMContext, t: Translator
+) -> View:
+    """The child is known: ask why they are out of school."""
+    household_id, code, name = await child_for_report(session, actor, member_id)
+    await state.set_state(DropoutFlow.pick)
+    await state.set_data(
+        {"household_id": household_id, "code": code, "member_id": member_id, "child": name}
+    )
+    return screens.reason_picker(code, name, t)
+
+
+async def dropout_child(
+    query: CallbackQuery,
+    callback_data: actions.DropoutChild,
+    session: AsyncSession,
+    actor: Actor,
+    state: FSMContext,
+    t: Translator,
+) -> None:
+    await replace(query, await _at_reason(callback_data.member_id, session, actor, state, t))
+
+
+async def dropout_from_ledger(
+    query: CallbackQuery,
+    callback_data: actions.DropoutFromLedger,
+    session: AsyncSession,
+    actor: Actor,
+    state: FSMContext,
+    t: Translator,
+) -> None:
+    """From the ledger's "suspected dropout": the flow starts at the reason for that child."""
+    await show_below(query, await _at_reason(callback_data.member_id, session, actor, state, t))
+
+
+async def dropout_new_child(
+    query: CallbackQuery,
+    callback_data: actions.DropoutNewChild,
+    session: AsyncSession,
+    actor: Actor,
+    state: FSMContext,
+    t: Translator,
+) -> None:
+    household = await _household(callback_data.household_id, session, actor, state)
+    await state.set_state(DropoutFlow.child_name)
+    await replace(query, screens.name_prompt(household.code, t))
+
+
+async def dropout_typed_name(message: Message, state: FSMContext, t: Translator) -> None:
+    await flow_data(state, "household_id")
+    name = clean_child_name(message.text or "")
+    await state.update_data(child=name)
+    await state.set_state(DropoutFlow.child_birth)
+    await show(message, screens.birth_prompt(name, t))
+
+
+async def _ask_reason(state: FSMContext, t: Translator) -> View:
+    data = await state.get_data()
+    await state.set_state(DropoutFlow.pick)
+    return screens.reason_picker(str(data.get("code", "?")), str(data.get("child", "?")), t)
+
+
+async def dropout_typed_birth(
+    message: Message, clock: Clock, plan_rules: PlanRules, state: FSMContext, t: Translator
+) -> None:
+    await flow_data(state, "household_id", "child")
+    birth = parse_date_answer(message.text or "", clock, plan_rules.tz)
+    await state.update_data(birth=birth.isoformat())
+    await show(message, await _ask_reason(state, t))
+
+
+async def dropout_reason(
+    query: CallbackQuery,
+    callback_data: actions.DropoutReason,
+    clock: Clock,
+    plan_rules: PlanRules,
+    state: FSMContext,
+    t: Translator,
+) -> None:
+    await flow_data(state, "household_id", "child")
+    if callback_data.reason not in REASONS:
+        raise InputRefused("stale_button")
+    await state.update_data(reason=callback_data.reason)
+    await replace(query, screens.since_picker(local_today(clock, plan_rules.tz), t))
+
+
+async def dropout_since(
+    query: CallbackQuery,
+    callback_data: actions.DropoutSince,
+    clock: Clock,
+    plan_rules: PlanRules,
+    state: FSMContext,
+    t: Translator,
+) -> None:
+    await flow_data(state, "household_id", "child", "reason")
+    if callback_data.typed:
+        await state.set_state(DropoutFlow.since)
+        await replace(query, screens.date_prompt(t))
+        return
+    await state.update_data(since=local_today(clock, plan_rules.tz).isoformat())
+    await state.set_state(DropoutFlow.note)
+    await show_below(query, screens.note_prompt(t))
+
+
+async def dropout_typed_since(
+    message: Message, clock: Clock, plan_rules: PlanRules, state: FSMContext, t: Translator
+) -> None:
+    await flow_data(state, "household_id", "child", "reason")
+    since = parse_date_answer(message.text or "", clock, plan_rules.tz)
+    await state.update_data(since=since.isoformat())
+    await state.set_state(DropoutFlow.note)
+    await show(message, screens.note_prompt(t))
+
+
+async def _ask_confirm(state: FSMContext, t: Translator) -> View:
+    data = await flow_data(state, "household_id", "child", "reason", "since")
+    await state.set_state(DropoutFlow.confirm)
+    note = str(data["note"]) if data.get("note") else None
+    return screens.confirm_screen(
+        str(data["child"]), str(data["code"]), str(data["since"]), str(data["reason"]), note, t
+    )
+
+
+async def dropout_skip(
+    query: CallbackQuery, callback_data: actions.DropoutSkip, state: FSMContext, t: Translator
+) -> None:
+    if callback_data.what == "birth":
+        await flow_data(state, "household_id", "child")
+        await replace(query, await _ask_reason(state, t))
+    elif callback_data.what == "note":
+        await replace(query, await _ask_confirm(state, t))
+    else:
+        raise InputRefused("stale_button")
+
+
+async def dropout_typed_note(message: Message, state: FSMContext, t: Translator) -> None:
+    await flow_data(state, "household_id", "child", "reason", "since")
+    await state.update_data(note=clean_text(message.text or ""))
+    await show(message, await _ask_confirm(state, t))
+
+
+def _answers(data: dict[str, Any]) -> DropoutReport:
+    """The flow's answers as a report: a picked member, or a new child with its birth date."""
+    picked = "member_id" in data
+    return DropoutReport(
+        reason=str(data["reason"]),
+        since=date.fromisoformat(str(data["since"])),
+        household_id=int(data["household_id"]),
+        member_id=int(data["member_id"]) if picked else None,
+        child_name=None if picked else str(data["child"]),
+        birth_date=date.fromisoformat(str(data["birth"])) if data.get("birth") else None,
+        note=str(data["note"]) if data.get("note") else None,
+    )
+
+
+async def dropout_confirm(
+    query: CallbackQuery,
+    callback_data: actions.DropoutConfirm,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    plan_rules: PlanRules,
+    state: FSMContext,
+    t: Translator,
+    catalogs: Catalogs,
+) -> None:
+    if not callback_data.ok:
+        await state.clear()
+        await replace(query, screens.cancelled(t))
+        return
+    report = _answers(await flow_data(state, "household_id", "child", "reason", "since"))
+    outcome = await report_dropout(
+        session, actor, report, case_write(query, clock, plan_rules, catalogs)
+    )
+    await state.clear()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+    await show_below(query, report_reply(outcome, plan_rules.tz, t))
+
+
+def build_router() -> Router:
+    router = Router(name="dropout-report")
+    router.message.register(dropout_command, Command("dropout"))
+    router.callback_query.register(dropout_page, on(actions.DropoutPage))
+    router.callback_query.register(dropout_household, on(actions.DropoutHousehold))
+    router.callback_query.register(dropout_child, on(actions.DropoutChild))
+    router.callback_query.register(dropout_new_child, on(actions.DropoutNewChild))
+    router.callback_query.register(dropout_from_ledger, on(actions.DropoutFromLedger))
+    router.callback_query.register(dropout_reason, on(actions.DropoutReason))
+    router.callback_query.register(dropout_since, on(actions.DropoutSince))
+    router.callback_query.register(dropout_skip, on(actions.DropoutSkip))
+    router.callback_query.register(dropout_confirm, on(actions.DropoutConfirm))
+    router.message.register(dropout_typed_name, DropoutFlow.child_name, TYPED)
+    router.message.register(dropout_typed_birth, DropoutFlow.child_birth, TYPED)
+    router.message.register(dropout_typed_since, DropoutFlow.since, TYPED)
+    router.message.register(dropout_typed_note, DropoutFlow.note, TYPED)
+    return router

@@ -1,0 +1,94 @@
+"""Typed answers: a button opens a question, the next text message answers it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.clock import Clock
+from domain.errors import InputRefused
+from domain.ledgers import AID_KINDS, STAGES
+from domain.plan_rules import PlanRules
+from handlers.callbacks import on
+from handlers.replies import replace, show, show_below
+from services.actors import Actor
+from services.ledgers import Question, open_question, save_answer
+from ui.actions import LedgerAidKind, LedgerBirth, LedgerNeeds, LedgerStage
+from ui.i18n import Translator
+from ui.views.ledger import ledger_screen, question_view
+
+Asking = LedgerStage | LedgerBirth | LedgerNeeds | LedgerAidKind
+
+
+class LedgerFlow(StatesGroup):
+    answer = State()
+
+
+def _question(action: Asking) -> Question:
+    """The question a button opens."""
+    match action:
+        case LedgerStage():
+            return Question("school", action.member_id, action.stage)
+        case LedgerBirth():
+            return Question("birth", action.member_id)
+        case LedgerNeeds():
+            return Question("needs", action.household_id)
+        case LedgerAidKind():
+            return Question("aid", action.household_id, action.kind)
+
+
+async def ask(
+    query: CallbackQuery,
+    callback_data: Asking,
+    session: AsyncSession,
+    actor: Actor,
+    state: FSMContext,
+    t: Translator,
+) -> None:
+    """Open the question; the needs button sits on the ledger, which stays: it asks below."""
+    question = _question(callback_data)
+    view = question_view(question, await open_question(session, actor, question), t)
+    await state.set_state(LedgerFlow.answer)
+    await state.set_data(asdict(question))
+    await (show_below(query, view) if question.kind == "needs" else replace(query, view))
+
+
+async def ledger_answer(
+    message: Message,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    plan_rules: PlanRules,
+    state: FSMContext,
+    t: Translator,
+) -> None:
+    """Save the typed answer (a refused one leaves the question open), show the ledger."""
+    question = await _open_question(state)
+    view = await save_answer(session, actor, clock, plan_rules, question, message.text or "")
+    await state.clear()
+    await show(message, ledger_screen(view, t, saved=True))
+
+
+async def _open_question(state: FSMContext) -> Question:
+    """A typed answer is only valid while its question is open."""
+    try:
+        return Question(**await state.get_data())
+    except TypeError:
+        await state.clear()
+        raise InputRefused("stale_button") from None
+
+
+def build_router() -> Router:
+    router = Router(name="ledger-answers")
+    # A stage or aid kind from no button of ours falls through to the stale-button refusal.
+    router.callback_query.register(ask, on(LedgerStage, F.stage.in_(STAGES)))
+    router.callback_query.register(ask, on(LedgerBirth))
+    router.callback_query.register(ask, on(LedgerNeeds))
+    router.callback_query.register(ask, on(LedgerAidKind, F.kind.in_(AID_KINDS)))
+    router.message.register(ledger_answer, LedgerFlow.answer, F.text & ~F.text.startswith("/"))
+    return router

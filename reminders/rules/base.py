@@ -1,0 +1,128 @@
+"""What every rule shares: its context, the reminder it produces and the protocol it keeps."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.clock import Clock
+from domain.plan_rules import PlanRules
+from domain.reminders import Occurrence, RuleSpec
+from storage.models import OutboxMessage
+from storage.reminders import Recipient
+from ui.i18n import Catalogs, Translator
+from ui.view import View
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """The plan's zone and ledger season, and the catalogues to word each reminder in its
+    recipient's language."""
+
+    tz: ZoneInfo
+    catalogs: Catalogs
+    ledger_opens: tuple[int, int]
+
+    @classmethod
+    def of(cls, plan_rules: PlanRules, catalogs: Catalogs) -> RuleContext:
+        return cls(plan_rules.tz, catalogs, plan_rules.ledger_season_opens)
+
+    def translator(self, person: Recipient) -> Translator:
+        return self.catalogs.translator(person.locale)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One message to one person, ready for the outbox."""
+
+    recipient: Recipient
+    rule: str
+    period: str
+    occurrence: str
+    text: str
+    buttons: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(
+        cls, recipient: Recipient, rule: str, period: str, occurrence: str, view: View
+    ) -> Reminder:
+        """The view's buttons, one a row, as (label, packed action) pairs."""
+        buttons = tuple((b.label, b.action.pack()) for row in view.rows for b in row)
+        return cls(recipient, rule, period, occurrence, view.text, buttons)
+
+    def outbox_values(self, not_before: datetime, now: datetime) -> dict[str, object]:
+        return {
+            "cadre_id": self.recipient.cadre_id,
+            "chat_id": self.recipient.chat_id,
+            "rule": self.rule,
+            "period": self.period,
+            "occurrence": self.occurrence,
+            "text": self.text,
+            "buttons": json.dumps(self.buttons, ensure_ascii=False),
+            "state": "pending",
+            "attempts": 0,
+            "not_before": not_before,
+            "created_at": now,
+        }
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One occurrence of a rule being computed, in the rule run's transaction."""
+
+    session: AsyncSession
+    spec: RuleSpec
+    occurrence: Occurrence
+    context: RuleContext
+    clock: Clock
+
+    def t(self, person: Recipient) -> Translator:
+        return self.context.translator(person)
+
+    def reminder(
+        self, person: Recipient, view: View, key: tuple[str, str] | None = None
+    ) -> Reminder:
+        """The reminder of this occurrence to `person`; `key` (period, occurrence) replaces
+        the occurrence's own when the rule expands it (per milestone, per case)."""
+        period, occurrence = key or (self.occurrence.period, self.occurrence.occurrence)
+        return Reminder.of(person, self.spec.name, period, occurrence, view)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Outbox rows of one rule about to be sent, each to a reachable person in `people`."""
+
+    session: AsyncSession
+    rows: Sequence[OutboxMessage]
+    people: Mapping[int, Recipient]
+    context: RuleContext
+    clock: Clock
+
+    def unit_of(self, row: OutboxMessage) -> int:
+        return self.people[row.cadre_id].unit_id
+
+
+class Rule(Protocol):
+    """Who owes what for an occurrence, and which reminders of a batch are still owed."""
+
+    name: str
+
+    async def due(self, firing: Firing) -> list[Reminder]:
+        """Everyone who owes something for this occurrence, with the message to send them."""
+        ...
+
+    async def still_owed(self, batch: Batch) -> set[int]:
+        """Ids of the batch's rows whose reason still holds, in a fixed number of queries
+        whatever the number of rows."""
+        ...
+
+
+def fire_instant(spec: RuleSpec, day: date, tz: ZoneInfo) -> datetime:
+    """When the rule fires on a local day: reminders are not sent before that moment."""
+    return datetime.combine(day, time(spec.hour, spec.minute), tzinfo=tz)

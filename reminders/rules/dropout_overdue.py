@@ -1,0 +1,61 @@
+"""Dropout cases past a due time: the school's people at once, supervisors once it has been
+late for `escalate_after_days` (or when the case has no school)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.dropouts import CaseTimes, days_overdue
+from domain.reminders import DROPOUT_OVERDUE, case_period
+from domain.roles import Role
+from reminders.rules.base import Batch, Firing, Reminder, fire_instant
+from storage.dropouts import CaseRow, cases_for
+from storage.plan_settings import dropout_due_rules
+from storage.reminders import reachable_cadres
+from ui.views.reminders import dropout_overdue_reminder
+
+
+async def overdue_cases(
+    session: AsyncSession, now: datetime, tz: ZoneInfo
+) -> list[tuple[CaseRow, int]]:
+    """Open cases late at `now`, with the whole local days they are late: two queries."""
+    rows = await cases_for(session, everything=True, open_only=True)
+    rules = await dropout_due_rules(session)
+    found = []
+    for row in rows:
+        times = CaseTimes(row.state, row.reported_at, row.acknowledged_at, row.confirmed_at)
+        days = days_overdue(times, now, tz, rules)
+        if days > 0:
+            found.append((row, days))
+    return found
+
+
+class DropoutOverdue:
+    name = DROPOUT_OVERDUE
+
+    async def due(self, firing: Firing) -> list[Reminder]:
+        """Each overdue step once to each audience: the occurrence names the audience."""
+        spec, tz = firing.spec, firing.context.tz
+        now = max(firing.clock.now(), fire_instant(spec, firing.occurrence.day, tz))
+        people = await reachable_cadres(firing.session)
+        supervisors = [p for p in people if p.role in (Role.SUPERVISOR, Role.ADMIN)]
+        reminders = []
+        for case, days in await overdue_cases(firing.session, now, tz):
+            audiences = [("school", [p for p in people if p.unit_id == case.school_unit_id])]
+            if days >= spec.escalate_after_days or case.school_unit_id is None:
+                audiences.append(("supervisors", supervisors))
+            for audience, recipients in audiences:
+                key = (case_period(case.id, case.state), audience)
+                for person in recipients:
+                    view = dropout_overdue_reminder(case, days, firing.t(person))
+                    reminders.append(firing.reminder(person, view, key))
+        return reminders
+
+    async def still_owed(self, batch: Batch) -> set[int]:
+        """Still open, still in the state it was reminded of, still overdue."""
+        overdue = await overdue_cases(batch.session, batch.clock.now(), batch.context.tz)
+        late = {case_period(case.id, case.state) for case, _days in overdue}
+        return {row.id for row in batch.rows if row.period in late}

@@ -1,0 +1,52 @@
+"""Where a household is and who holds it: the joins and columns reports share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVarTuple
+
+from sqlalchemy import ColumnElement, Select, and_, or_
+
+from storage.models import Cadre, Household, Pairing, Township, Unit, Village
+
+# A household's village and township, as (code, name) pairs.
+VILLAGE_TOWNSHIP = (Village.code, Village.name, Township.code, Township.name)
+# A household by code and head, then its village and township: the columns of HouseholdPlace.
+HOUSEHOLD_PLACE = (Household.code, Household.head_name, *VILLAGE_TOWNSHIP)
+# The (cadre, township) cell a held household counts for, with the cadre's unit.
+CADRE_TOWNSHIP = (
+    Cadre.id,
+    Cadre.code,
+    Cadre.name,
+    Unit.id,
+    Unit.code,
+    Unit.name,
+    Township.code,
+    Township.name,
+)
+_Ts = TypeVarTuple("_Ts")
+
+
+@dataclass(frozen=True)
+class HouseholdPlace:
+    """A household by code and head, with its village and township (codes and names)."""
+
+    household_code: str
+    head_name: str
+    village_code: str
+    village_name: str
+    township_code: str
+    township_name: str
+
+
+def with_village_township(statement: Select[*_Ts]) -> Select[*_Ts]:
+    """Join a statement that reads households to their village and its township."""
+    return statement.join(Village, Village.id == Household.village_id).join(
+        Township, Township.id == Village.township_id
+    )
+
+
+def held_at(at: datetime) -> ColumnElement[bool]:
+    """A pairing open at the instant `at` (started by then, not yet ended)."""
+    return and_(Pairing.since <= at, or_(Pairing.until.is_(None), Pairing.until > at))

@@ -1,0 +1,181 @@
+"""/mystatus on screen: what I still owe, one message, one button per item to settle."""
+
+from __future__ import annotations
+
+from domain.deadlines import Deadline
+from domain.status import (
+    MAX_HOUSEHOLDS_SHOWN,
+    MAX_LEDGERS_SHOWN,
+    MAX_MILESTONES_SHOWN,
+    MILESTONE_WINDOW,
+    MyStatus,
+)
+from services.reports.status import StatusAfterVisit
+from ui.actions import LedgerOpen, PickVillage, StatusVisit
+from ui.i18n import N_, Translator
+from ui.render import MESSAGE_LIMIT, esc
+from ui.view import Button, View, button, column
+from ui.views.field_visit import OWED, mark
+from ui.views.ledger import missing_text
+from ui.views.visits import VISIT_OUTCOME, visit_names
+
+MAX_LEDGER_BUTTONS = 5
+
+
+def status_view(status: MyStatus, t: Translator) -> View:
+    """Every section with something owed, and a button for each owed item."""
+    return View(_fit(_status_lines(status, t)), _buttons(status, t))
+
+
+def after_visit_view(after: StatusAfterVisit, t: Translator) -> View:
+    """The visit one tap just logged, above the status as it is now."""
+    names = visit_names(after.visit)
+    if after.visit.record.created:
+        line = t("\u2705 Visit logged: {code} {head} on {date}.", **names)
+    else:
+        line = t(VISIT_OUTCOME.unchanged, **names)
+    lines = [line, "", *_fit(_status_lines(after.status, t)).split("\n")]
+    return View(_fit(lines), _buttons(after.status, t))
+
+
+def _status_lines(status: MyStatus, t: Translator) -> list[str]:
+    lines = [t("<b>What I still owe</b> \u2014 {date}", date=status.today.isoformat())]
+    lines += _household_lines(status, t)
+    lines += _village_lines(status, t)
+    lines += _ledger_lines(status, t)
+    lines += _milestone_lines(status, t)
+    if status.owes_nothing:
+        lines += ["", t("Nothing owed today. Well done!")]
+    return lines
+
+
+def _household_lines(status: MyStatus, t: Translator) -> list[str]:
+    if not status.households_total:
+        return []
+    lines = [
+        "",
+        t(
+            "<b>Households not visited in {quarter}</b>: {owed} of {total}",
+            quarter=str(status.quarter),
+            owed=len(status.households),
+            total=status.households_total,
+        ),
+    ]
+    if not status.households:
+        lines.append("\u2713 " + t("Every household of yours is visited this quarter."))
+    for household in status.households[:MAX_HOUSEHOLDS_SHOWN]:
+        last = (
+            t("last visit: {date}", date=household.last_visit.isoformat())
+            if household.last_visit
+            else t("never visited")
+        )
+        lines.append(
+            f"{OWED} <code>{esc(household.code)}</code> {esc(household.head_name)} "
+            f"({esc(household.village_name)}) \u2014 {last}"
+        )
+    lines += _more(
+        len(status.households) - MAX_HOUSEHOLDS_SHOWN, N_("\u2026 and {count} more: /visit"), t
+    )
+    return lines
+
+
+def _village_lines(status: MyStatus, t: Translator) -> list[str]:
+    if not status.villages:
+        return []
+    lines = ["", t("<b>Village visit {month}</b>", month=str(status.month))]
+    for village in status.villages:
+        state = t("covered") if village.covered else t("not visited yet this month")
+        lines.append(
+            f"{mark(village.covered)} {esc(village.name)} ({esc(village.code)}) \u2014 {state}"
+        )
+    return lines
+
+
+def _ledger_lines(status: MyStatus, t: Translator) -> list[str]:
+    season = status.ledger_season
+    if season is None or not status.ledgers:
+        return []
+    days = season.days_left(status.today)
+    when = (
+        t("{days} days left", days=days)
+        if days >= 0
+        else t("\u26a0\ufe0f overdue by {days} days", days=-days)
+    )
+    lines = [
+        "",
+        t(
+            "<b>Ledgers {year} to complete by {deadline}</b> ({when})",
+            year=season.year,
+            deadline=season.deadline.isoformat(),
+            when=when,
+        ),
+    ]
+    for ledger in status.ledgers[:MAX_LEDGERS_SHOWN]:
+        lines.append(
+            f"{OWED} <code>{esc(ledger.code)}</code> {esc(ledger.head_name)} \u2014 "
+            + t("missing: {fields}", fields=missing_text(ledger.missing, t))
+        )
+    lines += _more(
+        len(status.ledgers) - MAX_LEDGERS_SHOWN, N_("\u2026 and {count} more: /ledger"), t
+    )
+    return lines
+
+
+def _more(hidden: int, template: str, t: Translator) -> list[str]:
+    """`… and N more: /command` under a list cut short."""
+    return [t(template, count=hidden)] if hidden > 0 else []
+
+
+def _milestone_lines(status: MyStatus, t: Translator) -> list[str]:
+    if not status.milestones:
+        return []
+    lines = [
+        "",
+        t("<b>My unit's milestones due within {days} days</b>", days=MILESTONE_WINDOW.days),
+    ]
+    for item in status.milestones[:MAX_MILESTONES_SHOWN]:
+        lines.append(f"\u2022 {item.due_date.isoformat()} {esc(item.title)} ({_when(item, t)})")
+    return lines
+
+
+def _when(item: Deadline, t: Translator) -> str:
+    if item.overdue:
+        return t("\u26a0\ufe0f overdue by {days} days", days=-item.days_left)
+    if item.days_left == 0:
+        return t("due today")
+    return t("in {days} days", days=item.days_left)
+
+
+def _fit(lines: list[str]) -> str:
+    """One message, so it can be edited in place: drop trailing lines past the limit."""
+    text = "\n".join(lines)
+    while len(text) > MESSAGE_LIMIT and len(lines) > 1:
+        lines = lines[:-2] + ["\u2026"]
+        text = "\n".join(lines)
+    return text
+
+
+def _buttons(status: MyStatus, t: Translator) -> tuple[tuple[Button, ...], ...]:
+    visits = [
+        button(
+            t("\u2705 Visited {code} {head} today", code=h.code, head=h.head_name),
+            StatusVisit(household_id=h.household_id),
+        )
+        for h in status.households[:MAX_HOUSEHOLDS_SHOWN]
+    ]
+    villages = [
+        button(
+            t("\U0001f3d8 Log the village visit: {village}", village=v.name),
+            PickVillage(village_id=v.village_id),
+        )
+        for v in status.villages
+        if not v.covered
+    ]
+    ledgers = [
+        button(
+            t("\U0001f4d2 Ledger {code} {head}", code=ledger.code, head=ledger.head_name),
+            LedgerOpen(household_id=ledger.household_id),
+        )
+        for ledger in status.ledgers[:MAX_LEDGER_BUTTONS]
+    ]
+    return column([*visits, *villages, *ledgers])
