@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
-from bench.common import bot_for, throwaway_postgres
+from bench.common import Run, bot_for, throwaway_postgres
 from domain.clock import FixedClock
 from fakeapi.server import FakeBotAPI
 from reminders.rules import RuleContext
@@ -47,15 +47,10 @@ BATCH = 500
 
 
 @dataclass(frozen=True)
-class Result:
-    name: str
-    messages: int
-    seconds: float
-    delivered_once: bool
+class Result(Run):
+    """A run whose `updates` are the messages sent, and whether each chat got exactly one."""
 
-    @property
-    def rate(self) -> float:
-        return self.messages / self.seconds
+    delivered_once: bool
 
 
 async def _seed(url: str, count: int) -> None:
@@ -206,7 +201,7 @@ async def main(limited: int, rate: float, unlimited: int, postgres: str | None) 
     print("|---|---:|---:|---:|---:|---|")
     for result in (baseline, ceiling, limited_run):
         print(
-            f"| {result.name} | {result.messages} | {result.seconds:.2f} | {result.rate:.0f} | "
+            f"| {result.name} | {result.updates} | {result.seconds:.2f} | {result.rate:.0f} | "
             f"{result.rate / baseline.rate:.2f} | {'yes' if result.delivered_once else 'NO'} |"
         )
     deviation = abs(limited_run.rate - rate) / rate

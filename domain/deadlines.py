@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
 from domain.plan import selector_matches
@@ -35,12 +35,18 @@ class ProgressNote:
 
 
 @dataclass(frozen=True)
-class Deadline:
+class MilestoneHeading:
+    """Which milestone, what it and its task are called (in the viewer's language), when due."""
+
     milestone_id: int
     due_date: date
     title: str
     task_title: str
     campaign_number: int
+
+
+@dataclass(frozen=True)
+class Deadline(MilestoneHeading):
     done: bool
     days_left: int
     # The viewer's unit's latest report, or (county view) the latest report of any unit.
@@ -55,14 +61,9 @@ class Deadline:
 
 
 @dataclass(frozen=True)
-class MilestoneFacts:
+class MilestoneFacts(MilestoneHeading):
     """What storage knows about a milestone, already in the viewer's language."""
 
-    milestone_id: int
-    due_date: date
-    title: str
-    task_title: str
-    campaign_number: int
     selectors: tuple[str, ...]
     closed: bool  # marked done for everyone (milestones.done_at)
 
@@ -96,12 +97,9 @@ def _deadline(
     units_done: int | None = None,
     units_concerned: int | None = None,
 ) -> Deadline:
+    heading = {f.name: getattr(facts, f.name) for f in fields(MilestoneHeading)}
     return Deadline(
-        milestone_id=facts.milestone_id,
-        due_date=facts.due_date,
-        title=facts.title,
-        task_title=facts.task_title,
-        campaign_number=facts.campaign_number,
+        **heading,
         done=done,
         days_left=(facts.due_date - today).days,
         latest=latest,

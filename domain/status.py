@@ -32,18 +32,19 @@ class OwedHousehold:
 
 
 @dataclass(frozen=True)
-class VillageState:
-    """The unit's poor village and whether this month's visit is covered."""
+class VillageMonthStatus:
+    """One of the unit's poor villages and whether the unit went there this month."""
 
     village_id: int
-    code: str
-    name: str
+    village_code: str
+    village_name: str
     covered: bool
 
 
 @dataclass(frozen=True)
 class OwedLedger:
-    """A household ledger still incomplete for the season's year."""
+    """A held household's ledger for the season's year and what it misses (reason codes:
+    "needs", "review", "status:<member name>", ...; see domain.ledgers); owed while any."""
 
     household_id: int
     code: str
@@ -72,7 +73,7 @@ class MyStatus:
     month: Month
     households_total: int
     households: tuple[OwedHousehold, ...]
-    villages: tuple[VillageState, ...]
+    villages: tuple[VillageMonthStatus, ...]
     villages_known: bool
     ledger_season: LedgerSeason | None
     ledgers: tuple[OwedLedger, ...]

@@ -7,7 +7,8 @@ import re
 from aiogram import Router
 
 from domain.periods import Quarter
-from handlers.reports import Asked, report_router
+from handlers.context import Context
+from handlers.reports import report_router
 from services.reports.compliance import compliance_for
 from ui.view import View
 from ui.views.compliance import compliance_view
@@ -28,12 +29,10 @@ def parse_compliance_args(text: str) -> tuple[Quarter | None, str | None]:
     return quarter, focus
 
 
-async def compliance_report(asked: Asked) -> View:
-    quarter, focus = parse_compliance_args(asked.args)
-    report = await compliance_for(
-        asked.session, asked.actor, quarter, asked.clock, asked.rules, focus
-    )
-    return compliance_view(report, asked.t)
+async def compliance_report(args: str, ctx: Context) -> View:
+    quarter, focus = parse_compliance_args(args)
+    report = await compliance_for(ctx.session, ctx.actor, quarter, ctx.clock, ctx.rules, focus)
+    return compliance_view(report, ctx.t)
 
 
 def build_router() -> Router:

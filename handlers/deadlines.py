@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.reports import Asked, report_router
+from handlers.context import Context
+from handlers.reports import report_router
 from services.reports.deadlines import deadlines_for
 from ui.view import View
 from ui.views.deadlines import deadlines_view
 
 
-async def deadlines_report(asked: Asked) -> View:
-    listing = await deadlines_for(
-        asked.session, asked.actor, asked.clock, asked.rules.tz, asked.t.locale
-    )
-    return deadlines_view(listing, asked.t)
+async def deadlines_report(_args: str, ctx: Context) -> View:
+    listing = await deadlines_for(ctx.session, ctx.actor, ctx.clock, ctx.tz, ctx.t.locale)
+    return deadlines_view(listing, ctx.t)
 
 
 def build_router() -> Router:

@@ -6,12 +6,29 @@ from typing import Any
 
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.clock import Clock
+from domain.plan_rules import PlanRules
+from handlers.context import Context
 from services.actors import Actor
+from ui.i18n import Catalogs, Translator
 
 
 class Registered(Filter):
-    """Passes only for accounts bound to a cadre on the roster."""
+    """Passes only for accounts bound to a cadre on the roster; hands the handler its `ctx`."""
 
-    async def __call__(self, event: TelegramObject, actor: Actor | None = None, **_: Any) -> bool:
-        return actor is not None
+    async def __call__(
+        self,
+        event: TelegramObject,
+        session: AsyncSession,
+        clock: Clock,
+        plan_rules: PlanRules,
+        t: Translator,
+        catalogs: Catalogs,
+        actor: Actor | None = None,
+        **_: Any,
+    ) -> bool | dict[str, Any]:
+        if actor is None:
+            return False
+        return {"ctx": Context(session, actor, clock, plan_rules, t, catalogs)}

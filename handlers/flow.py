@@ -31,6 +31,7 @@ from domain.errors import InputRefused
 from domain.plan_rules import PlanRules
 from handlers.callbacks import on
 from handlers.cancel import CANCELLED
+from handlers.context import Context
 from handlers.evidence import telegram_fetch
 from handlers.replies import replace, show
 from services.actors import Actor
@@ -92,55 +93,35 @@ class FieldFlow(Generic[RequestT, OutcomeT]):
     log: LogVisit[RequestT, OutcomeT]
     outcome: Callable[[OutcomeT, Translator], str]
 
-    async def one_line(
-        self,
-        message: Message,
-        command: CommandObject,
-        session: AsyncSession,
-        actor: Actor,
-        clock: Clock,
-        plan_rules: PlanRules,
-        t: Translator,
-    ) -> None:
+    async def one_line(self, message: Message, command: CommandObject, ctx: Context) -> None:
         """The whole visit in one command, for those who know their codes."""
-        outcome = await self.log(session, actor, self.parse(command.args or ""), clock, plan_rules)
-        await message.answer(self.outcome(outcome, t))
+        request = self.parse(command.args or "")
+        outcome = await self.log(ctx.session, ctx.actor, request, ctx.clock, ctx.rules)
+        await message.answer(self.outcome(outcome, ctx.t))
 
     async def draft(self, state: FSMContext, *needs: str) -> Draft:
         """The draft, while the user is in this flow and it names the place and `needs`."""
         return await draft_in(state, self.group, self.place, *needs)
 
     async def date_picked(
-        self,
-        query: CallbackQuery,
-        days_ago: int,
-        clock: Clock,
-        rules: PlanRules,
-        state: FSMContext,
-        t: Translator,
+        self, query: CallbackQuery, days_ago: int, ctx: Context, state: FSMContext
     ) -> None:
         """Today or yesterday lead to the card; "another date" asks for it to be typed."""
         if days_ago < 0:
             await state.set_state(self.typed_date)
-            await replace(query, View(t(ASK_DATE)))
+            await replace(query, View(ctx.t(ASK_DATE)))
             return
-        draft = await state.update_data(date=chosen_visit_date(days_ago, clock, rules).isoformat())
-        await state.set_state(self.confirm)
-        await replace(query, self.card(draft, t))
-
-    async def date_typed(
-        self,
-        message: Message,
-        clock: Clock,
-        plan_rules: PlanRules,
-        state: FSMContext,
-        t: Translator,
-    ) -> None:
-        await self.draft(state)
-        visit_date = typed_visit_date(message.text or "", clock, plan_rules)
+        visit_date = chosen_visit_date(days_ago, ctx.clock, ctx.rules)
         draft = await state.update_data(date=visit_date.isoformat())
         await state.set_state(self.confirm)
-        await show(message, self.card(draft, t))
+        await replace(query, self.card(draft, ctx.t))
+
+    async def date_typed(self, message: Message, ctx: Context, state: FSMContext) -> None:
+        await self.draft(state)
+        visit_date = typed_visit_date(message.text or "", ctx.clock, ctx.rules)
+        draft = await state.update_data(date=visit_date.isoformat())
+        await state.set_state(self.confirm)
+        await show(message, self.card(draft, ctx.t))
 
     async def ask(
         self, query: CallbackQuery, callback_data: Step, state: FSMContext, t: Translator
@@ -196,24 +177,14 @@ class FieldFlow(Generic[RequestT, OutcomeT]):
             return
         await show(message, self.card(draft, t))
 
-    async def log_it(
-        self,
-        query: CallbackQuery,
-        bot: Bot,
-        session: AsyncSession,
-        actor: Actor,
-        clock: Clock,
-        plan_rules: PlanRules,
-        state: FSMContext,
-        t: Translator,
-    ) -> None:
+    async def log_it(self, query: CallbackQuery, bot: Bot, ctx: Context, state: FSMContext) -> None:
         """Log the draft; the service re-checks the place and the date rules."""
         draft = await self.draft(state, "date")
         request = self.request(draft, date.fromisoformat(draft["date"]), _evidence(draft))
-        outcome = await self.log(session, actor, request, clock, plan_rules)
+        outcome = await self.log(ctx.session, ctx.actor, request, ctx.clock, ctx.rules)
         await state.clear()
-        await replace(query, View(self.outcome(outcome, t)))
-        await keep_copies(bot, session, plan_rules, outcome.record.new_photos)
+        await replace(query, View(self.outcome(outcome, ctx.t)))
+        await keep_copies(bot, ctx.session, ctx.rules, outcome.record.new_photos)
 
     async def cancelled(self, query: CallbackQuery, state: FSMContext, t: Translator) -> None:
         await state.clear()

@@ -7,14 +7,11 @@ import asyncio
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.clock import Clock
 from domain.periods import Month
-from domain.plan_rules import PlanRules
 from handlers.callbacks import on
+from handlers.context import Context
 from handlers.replies import show
-from services.actors import Actor
 from services.files.notice import notice_chart, notice_workbook
 from services.reports.notice import MonthlyNotice, notice_for
 from ui.actions import NoticeFiles
@@ -35,37 +32,24 @@ async def send_notice_files(message: Message, notice: MonthlyNotice, t: Translat
     await message.answer_photo(BufferedInputFile(chart, filename=f"notice-{notice.month}.png"))
 
 
-async def notice_files(
-    query: CallbackQuery,
-    callback_data: NoticeFiles,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    t: Translator,
-) -> None:
+async def _notice(month: Month | None, ctx: Context) -> MonthlyNotice:
+    """The month's notice (by default this month so far); the service admits supervisors only."""
+    return await notice_for(ctx.session, ctx.actor, month, ctx.clock, ctx.rules, ctx.t.locale)
+
+
+async def notice_files(query: CallbackQuery, callback_data: NoticeFiles, ctx: Context) -> None:
     """The button under the scheduled notice: re-checked (supervisors only), then the files."""
-    month = Month.parse(callback_data.month)
-    notice = await notice_for(session, actor, month, clock, plan_rules, t.locale)
+    notice = await _notice(Month.parse(callback_data.month), ctx)
     await query.answer()
     if isinstance(query.message, Message):
-        await send_notice_files(query.message, notice, t)
+        await send_notice_files(query.message, notice, ctx.t)
 
 
-async def show_notice(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    t: Translator,
-) -> None:
+async def show_notice(message: Message, command: CommandObject, ctx: Context) -> None:
     """Text first (it arrives even on a poor signal), then the workbook and the chart."""
-    month = Month.parse(command.args) if command.args else None
-    notice = await notice_for(session, actor, month, clock, plan_rules, t.locale)
-    await show(message, View(render_notice(notice, t)))
-    await send_notice_files(message, notice, t)
+    notice = await _notice(Month.parse(command.args) if command.args else None, ctx)
+    await show(message, View(render_notice(notice, ctx.t)))
+    await send_notice_files(message, notice, ctx.t)
 
 
 def build_router() -> Router:

@@ -7,14 +7,11 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.clock import Clock
 from domain.errors import InputRefused
-from domain.plan_rules import PlanRules
 from handlers.callbacks import on
+from handlers.context import Context
 from handlers.replies import replace, show
-from services.actors import Actor
 from services.progress import check_text, open_milestones, save_report, start_report
 from ui.actions import ProgressDone, ProgressPick
 from ui.i18n import Translator
@@ -26,36 +23,20 @@ class ProgressFlow(StatesGroup):
     done = State()
 
 
-async def progress_start(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    t: Translator,
-) -> None:
-    listing = await open_milestones(session, actor, clock, plan_rules.tz, t.locale)
+async def progress_start(message: Message, ctx: Context, state: FSMContext) -> None:
+    listing = await open_milestones(ctx.session, ctx.actor, ctx.clock, ctx.tz, ctx.t.locale)
     await state.clear()
-    await show(message, open_milestones_view(listing, t))
+    await show(message, open_milestones_view(listing, ctx.t))
 
 
 async def progress_pick(
-    query: CallbackQuery,
-    callback_data: ProgressPick,
-    state: FSMContext,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    t: Translator,
+    query: CallbackQuery, callback_data: ProgressPick, ctx: Context, state: FSMContext
 ) -> None:
-    item = await start_report(
-        session, actor, callback_data.milestone_id, clock, plan_rules.tz, t.locale
-    )
+    milestone_id = callback_data.milestone_id
+    item = await start_report(ctx.session, ctx.actor, milestone_id, ctx.clock, ctx.tz, ctx.t.locale)
     await state.set_state(ProgressFlow.text)
     await state.set_data({"milestone_id": item.milestone_id, "title": item.title})
-    await replace(query, ask_text_view(item, t))
+    await replace(query, ask_text_view(item, ctx.t))
 
 
 async def progress_text(message: Message, state: FSMContext, t: Translator) -> None:
@@ -69,30 +50,23 @@ async def progress_text(message: Message, state: FSMContext, t: Translator) -> N
 
 
 async def progress_done(
-    query: CallbackQuery,
-    callback_data: ProgressDone,
-    state: FSMContext,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    t: Translator,
+    query: CallbackQuery, callback_data: ProgressDone, ctx: Context, state: FSMContext
 ) -> None:
     data = await state.get_data()
     if data.get("milestone_id") != callback_data.milestone_id or "text" not in data:
         raise InputRefused("stale_button")
     saved = await save_report(
-        session,
-        actor,
+        ctx.session,
+        ctx.actor,
         callback_data.milestone_id,
         str(data["text"]),
         callback_data.done,
-        clock,
-        plan_rules.tz,
-        t.locale,
+        ctx.clock,
+        ctx.tz,
+        ctx.t.locale,
     )
     await state.clear()
-    await replace(query, saved_view(saved, t))
+    await replace(query, saved_view(saved, ctx.t))
 
 
 def build_router() -> Router:

@@ -8,26 +8,16 @@ from aiogram.types import ChatMemberUpdated, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock
-from domain.plan_rules import PlanRules
 from domain.reminders import QuietHours
-from services.actors import Actor
+from handlers.context import Context
 from services.reachability import chat_member_changed
 from services.reports.reminder_overview import reminder_overview
-from ui.i18n import Translator
 from ui.views.reminders import my_reminders
 
 
-async def show_reminders(
-    message: Message,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    quiet_hours: QuietHours | None,
-    t: Translator,
-) -> None:
-    lines = await reminder_overview(session, actor, clock, plan_rules)
-    await message.answer(my_reminders(lines, quiet_hours, t).text)
+async def show_reminders(message: Message, ctx: Context, quiet_hours: QuietHours | None) -> None:
+    lines = await reminder_overview(ctx.session, ctx.actor, ctx.clock, ctx.rules)
+    await message.answer(my_reminders(lines, quiet_hours, ctx.t).text)
 
 
 async def chat_member(event: ChatMemberUpdated, session: AsyncSession, clock: Clock) -> None:

@@ -8,6 +8,7 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock
+from handlers.filters import Registered
 from handlers.visits import visit_door_code
 from services.actors import AccountCache, Actor
 from services.files.door_codes import DEEP_LINK_PREFIX
@@ -60,10 +61,9 @@ async def start_plain(message: Message, actor: Actor | None, t: Translator) -> N
 def build_router() -> Router:
     """A fresh router per Dispatcher: no module-level state shared between bots."""
     router = Router(name="start")
-    router.message.register(
-        visit_door_code,
-        CommandStart(deep_link=True, magic=F.args.startswith(DEEP_LINK_PREFIX)),
-    )
+    door_code = CommandStart(deep_link=True, magic=F.args.startswith(DEEP_LINK_PREFIX))
+    router.message.register(visit_door_code, door_code, Registered())
+    router.message.register(start_plain, door_code)  # a stranger: the roster notice
     router.message.register(start_with_invite, CommandStart(deep_link=True))
     router.message.register(start_plain, CommandStart())
     router.message.register(start_plain, Command("help"))

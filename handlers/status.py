@@ -8,46 +8,28 @@ from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.clock import Clock
-from domain.plan_rules import PlanRules
 from handlers.callbacks import on
+from handlers.context import Context
 from handlers.keyboards import inline_keyboard
 from handlers.replies import show
-from services.actors import Actor
 from services.reports.status import my_status, visit_from_status
 from ui.actions import StatusVisit
-from ui.i18n import Translator
 from ui.views.status import after_visit_view, status_view
 
 
-async def show_status(
-    message: Message,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    t: Translator,
-) -> None:
-    status = await my_status(session, actor, clock, plan_rules, t.locale)
-    await show(message, status_view(status, t))
+async def show_status(message: Message, ctx: Context) -> None:
+    status = await my_status(ctx.session, ctx.actor, ctx.clock, ctx.rules, ctx.t.locale)
+    await show(message, status_view(status, ctx.t))
 
 
-async def status_visit(
-    query: CallbackQuery,
-    callback_data: StatusVisit,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    t: Translator,
-) -> None:
+async def status_visit(query: CallbackQuery, callback_data: StatusVisit, ctx: Context) -> None:
     """One tap logs a visit dated today; the list is redrawn without that household."""
+    household_id = callback_data.household_id
     after = await visit_from_status(
-        session, actor, callback_data.household_id, clock, plan_rules, t.locale
+        ctx.session, ctx.actor, household_id, ctx.clock, ctx.rules, ctx.t.locale
     )
-    view = after_visit_view(after, t)
+    view = after_visit_view(after, ctx.t)
     if isinstance(query.message, Message):
         # A repeated tap renders the same message again; Telegram refuses such an edit.
         with contextlib.suppress(TelegramBadRequest):

@@ -11,15 +11,13 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.clock import Clock, local_today
-from domain.plan_rules import PlanRules
 from handlers.callbacks import on
+from handlers.context import Context
 from handlers.flow import WITH_ARGUMENTS, FieldFlow, Question
 from handlers.replies import replace, show
-from services.actors import Actor
 from services.village_visits import (
+    VillageMonthStatus,
     VillageVisitRequest,
     log_village_visit,
     my_unit_village,
@@ -27,7 +25,6 @@ from services.village_visits import (
     parse_village_line,
 )
 from ui.actions import PickVillage, VillageDate, VillageStep
-from ui.i18n import Translator
 from ui.views.village import (
     ASK_DISCUSSED,
     ASK_WHO,
@@ -71,50 +68,33 @@ VILLAGE = FieldFlow(
 )
 
 
-async def village_guided(
-    message: Message,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    t: Translator,
-) -> None:
+async def village_guided(message: Message, ctx: Context) -> None:
     """Straight to the date for a unit with one village; else which village first."""
-    villages = await my_unit_villages(session, actor, clock, plan_rules)
+    villages = await my_unit_villages(ctx.session, ctx.actor, ctx.clock, ctx.rules)
     if len(villages) == 1:
-        await show(message, village_when(villages[0], local_today(clock, plan_rules.tz), t))
+        await show(message, village_when(villages[0], ctx.today(), ctx.t))
     else:
-        await show(message, village_picker(villages, t))
+        await show(message, village_picker(villages, ctx.t))
 
 
-async def village_picked(
-    query: CallbackQuery,
-    callback_data: PickVillage,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    t: Translator,
-) -> None:
-    village = await my_unit_village(session, actor, callback_data.village_id, clock, plan_rules)
-    await replace(query, village_when(village, local_today(clock, plan_rules.tz), t))
+async def _village(village_id: int, ctx: Context) -> VillageMonthStatus:
+    """One of my unit's villages (the button's id is re-checked against the unit)."""
+    return await my_unit_village(ctx.session, ctx.actor, village_id, ctx.clock, ctx.rules)
+
+
+async def village_picked(query: CallbackQuery, callback_data: PickVillage, ctx: Context) -> None:
+    village = await _village(callback_data.village_id, ctx)
+    await replace(query, village_when(village, ctx.today(), ctx.t))
 
 
 async def village_date_picked(
-    query: CallbackQuery,
-    callback_data: VillageDate,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    state: FSMContext,
-    t: Translator,
+    query: CallbackQuery, callback_data: VillageDate, ctx: Context, state: FSMContext
 ) -> None:
     """The button's village is re-checked against the unit; a new draft starts with it."""
-    village = await my_unit_village(session, actor, callback_data.village_id, clock, plan_rules)
+    village = await _village(callback_data.village_id, ctx)
     await state.set_state(VillageFlow.confirm)
     await state.set_data({"village_id": village.village_id, "village": village.village_name})
-    await VILLAGE.date_picked(query, callback_data.days_ago, clock, plan_rules, state, t)
+    await VILLAGE.date_picked(query, callback_data.days_ago, ctx, state)
 
 
 def build_router() -> Router:

@@ -7,14 +7,11 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.clock import Clock, local_today
-from domain.plan_rules import PlanRules
 from handlers.callbacks import on
+from handlers.context import Context
 from handlers.flow import WITH_ARGUMENTS, FieldFlow, Question
 from handlers.replies import replace, show
-from services.actors import Actor
 from services.files.door_codes import DEEP_LINK_PREFIX
 from services.visits import (
     VisitRequest,
@@ -26,8 +23,6 @@ from services.visits import (
 )
 from storage.households import HouseholdHolder
 from ui.actions import HouseholdPage, PickDate, PickHousehold, VisitStep
-from ui.i18n import Translator
-from ui.texts import NOT_ON_ROSTER
 from ui.views.households import household_picker
 from ui.views.visits import ASK_NOTE, visit_confirm, visit_outcome, visit_when
 
@@ -60,68 +55,35 @@ VISIT = FieldFlow(
 )
 
 
-async def visit_guided(
-    message: Message,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    state: FSMContext,
-    t: Translator,
-) -> None:
+async def visit_guided(message: Message, ctx: Context, state: FSMContext) -> None:
     """My households, not yet visited this quarter first, a page at a time."""
-    mine = await my_households(session, actor, clock, plan_rules.tz)
+    mine = await my_households(ctx.session, ctx.actor, ctx.clock, ctx.tz)
     if mine.households:
         await state.set_state(VisitFlow.household)
-    await show(message, household_picker(mine, 0, t))
+    await show(message, household_picker(mine, 0, ctx.t))
 
 
-async def visit_page(
-    query: CallbackQuery,
-    callback_data: HouseholdPage,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    t: Translator,
-) -> None:
-    mine = await my_households(session, actor, clock, plan_rules.tz)
-    await replace(query, household_picker(mine, callback_data.page, t))
+async def visit_page(query: CallbackQuery, callback_data: HouseholdPage, ctx: Context) -> None:
+    mine = await my_households(ctx.session, ctx.actor, ctx.clock, ctx.tz)
+    await replace(query, household_picker(mine, callback_data.page, ctx.t))
 
 
 async def visit_door_code(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    actor: Actor | None,
-    clock: Clock,
-    plan_rules: PlanRules,
-    state: FSMContext,
-    t: Translator,
+    message: Message, command: CommandObject, ctx: Context, state: FSMContext
 ) -> None:
     """`/start hh_<code>` from a door QR code: the household's visit starts at the date."""
-    if actor is None:
-        await message.answer(t(NOT_ON_ROSTER))
-        return
     code = (command.args or "").removeprefix(DEEP_LINK_PREFIX)
-    household = await check_my_household_code(session, actor, code)
+    household = await check_my_household_code(ctx.session, ctx.actor, code)
     await begin_visit(household, state)
-    await show(message, visit_when(household, local_today(clock, plan_rules.tz), t))
+    await show(message, visit_when(household, ctx.today(), ctx.t))
 
 
 async def visit_pick_household(
-    query: CallbackQuery,
-    callback_data: PickHousehold,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    state: FSMContext,
-    t: Translator,
+    query: CallbackQuery, callback_data: PickHousehold, ctx: Context, state: FSMContext
 ) -> None:
-    household = await check_my_household(session, actor, callback_data.household_id)
+    household = await check_my_household(ctx.session, ctx.actor, callback_data.household_id)
     await begin_visit(household, state)
-    await replace(query, visit_when(household, local_today(clock, plan_rules.tz), t))
+    await replace(query, visit_when(household, ctx.today(), ctx.t))
 
 
 async def begin_visit(household: HouseholdHolder, state: FSMContext) -> None:
@@ -133,15 +95,10 @@ async def begin_visit(household: HouseholdHolder, state: FSMContext) -> None:
 
 
 async def visit_pick_date(
-    query: CallbackQuery,
-    callback_data: PickDate,
-    clock: Clock,
-    plan_rules: PlanRules,
-    state: FSMContext,
-    t: Translator,
+    query: CallbackQuery, callback_data: PickDate, ctx: Context, state: FSMContext
 ) -> None:
     await VISIT.draft(state)
-    await VISIT.date_picked(query, callback_data.days_ago, clock, plan_rules, state, t)
+    await VISIT.date_picked(query, callback_data.days_ago, ctx, state)
 
 
 def build_router() -> Router:

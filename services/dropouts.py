@@ -254,24 +254,8 @@ async def _set_status(
     values: dict[str, Any] = {"status": status}
     if school is not None:
         values["school"] = school
-    changed = {k: v for k, v in values.items() if getattr(member, k) != v}
-    if not changed:
-        return
-    await ledger_repo.update_member(session, member_id, changed)
-    await ledger_repo.add_changes(
-        session,
-        [
-            {
-                "household_id": member.household_id,
-                "member_id": member_id,
-                "field": name,
-                "old_value": getattr(member, name),
-                "new_value": value,
-                "changed_at": now,
-                "changed_by": actor.cadre_id,
-            }
-            for name, value in changed.items()
-        ],
+    await ledger_repo.change_member(
+        session, member, values, changed_at=now, changed_by=actor.cadre_id
     )
 
 
@@ -345,15 +329,15 @@ async def _child(
     if found is not None:
         return found
     member_id = await repo.add_member(session, household_id, name, report.birth_date)
-    change = {
-        "household_id": household_id,
-        "member_id": member_id,
-        "field": "member",
-        "old_value": None,
-        "new_value": name,
-        "changed_at": now,
-        "changed_by": actor.cadre_id,
-    }
+    change = ledger_repo.change_row(
+        household_id,
+        "member",
+        None,
+        name,
+        changed_at=now,
+        changed_by=actor.cadre_id,
+        member_id=member_id,
+    )
     await ledger_repo.add_changes(session, [change])
     return member_id
 

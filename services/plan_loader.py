@@ -9,12 +9,12 @@ longer mentions are left alone (a milestone may already be marked done).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.plan import Plan, PlanError, parse_plan
@@ -24,6 +24,7 @@ from storage.models import Base, Campaign, Milestone, ReminderRule, Task
 from storage.plan_settings import save_dropout_due_rules
 
 _Row = TypeVar("_Row", bound=Base)
+_Key = TypeVar("_Key", bound=Hashable)
 
 __all__ = ["LoadSummary", "PlanError", "default_plan_path", "load_plan", "read_plan_file"]
 
@@ -108,6 +109,13 @@ async def _upsert(
     return row
 
 
+async def _rows_by(
+    session: AsyncSession, statement: Select[_Row], key: Callable[[_Row], _Key]
+) -> dict[_Key, _Row]:
+    """The rows already loaded, by the key the plan file names them with."""
+    return {key(row): row for row in (await session.execute(statement)).scalars()}
+
+
 async def load_plan(session: AsyncSession, plan: Plan) -> LoadSummary:
     """Upsert the plan; opens its own transaction unless the caller already has one."""
     async with unit_of_work(session):
@@ -116,26 +124,21 @@ async def load_plan(session: AsyncSession, plan: Plan) -> LoadSummary:
 
 async def _load(session: AsyncSession, plan: Plan) -> LoadSummary:
     summary = LoadSummary(year=plan.year)
-    campaigns = {
-        c.number: c
-        for c in (
-            await session.execute(select(Campaign).where(Campaign.plan_year == plan.year))
-        ).scalars()
-    }
+    campaigns = await _rows_by(
+        session, select(Campaign).where(Campaign.plan_year == plan.year), lambda c: c.number
+    )
     campaign_ids = [c.id for c in campaigns.values()]
-    tasks = {
-        (t.campaign_id, t.number): t
-        for t in (
-            await session.execute(select(Task).where(Task.campaign_id.in_(campaign_ids)))
-        ).scalars()
-    }
+    tasks = await _rows_by(
+        session,
+        select(Task).where(Task.campaign_id.in_(campaign_ids)),
+        lambda t: (t.campaign_id, t.number),
+    )
     task_ids = [t.id for t in tasks.values()]
-    milestones = {
-        (m.task_id, m.due_date): m
-        for m in (
-            await session.execute(select(Milestone).where(Milestone.task_id.in_(task_ids)))
-        ).scalars()
-    }
+    milestones = await _rows_by(
+        session,
+        select(Milestone).where(Milestone.task_id.in_(task_ids)),
+        lambda m: (m.task_id, m.due_date),
+    )
 
     for pc in plan.campaigns:
         campaign = await _upsert(
@@ -181,7 +184,7 @@ async def _load(session: AsyncSession, plan: Plan) -> LoadSummary:
 
 async def _load_reminder_rules(session: AsyncSession, plan: Plan, summary: LoadSummary) -> None:
     """One row per rule; how far each rule has been evaluated is kept across reloads."""
-    rows = {r.name: r for r in (await session.execute(select(ReminderRule))).scalars()}
+    rows = await _rows_by(session, select(ReminderRule), lambda r: r.name)
     for spec in plan.reminders:
         values: dict[str, object] = {
             "spec": spec.to_json(),

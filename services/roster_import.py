@@ -355,8 +355,7 @@ class _Upsert:
             else:
                 count.unchanged += 1
                 self.progress(1)
-        await roster_repo.insert_rows(self.session, table, inserts, self.progress)
-        await roster_repo.update_rows(self.session, table, updates, self.progress)
+        await roster_repo.write_rows(self.session, table, inserts, updates, self.progress)
         return count, bool(inserts)
 
     async def _upsert_pairings(self) -> ChangeCount:

@@ -11,6 +11,7 @@ from domain.clock import Clock, local_today
 from domain.errors import InputRefused, PermissionRefused
 from domain.periods import Month
 from domain.plan_rules import PlanRules
+from domain.status import VillageMonthStatus
 from domain.visits import looks_like_date, parse_visit_date
 from services.actors import Actor
 from services.evidence import Evidence, Recorded, record_visit
@@ -33,16 +34,6 @@ __all__ = [
 
 # Who went is a short list of names; what was discussed is a short note.
 MAX_PARTICIPANTS_LENGTH = 300
-
-
-@dataclass(frozen=True)
-class VillageMonthStatus:
-    """One village of a unit and whether the unit went there this month."""
-
-    village_id: int
-    village_code: str
-    village_name: str
-    covered: bool
 
 
 @dataclass(frozen=True)

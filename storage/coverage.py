@@ -9,9 +9,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.ledgers import CadreTownship
 from storage.models import Cadre, Household, HouseholdVisit, Pairing, Township, Unit
-from storage.places import CADRE_TOWNSHIP, held_at, with_village_township
+from storage.places import (
+    CADRE_TOWNSHIP,
+    CadreTownship,
+    held_at,
+    visited_between,
+    with_village_township,
+)
 
 
 @dataclass(frozen=True)
@@ -35,11 +40,8 @@ async def coverage_cells(
 
     A household counts for whoever holds it at the end of the period.
     """
-    visited = (
-        select(HouseholdVisit.household_id)
-        .where(HouseholdVisit.visit_date.between(first_day, last_day))
-        .distinct()
-        .subquery()
+    visited = visited_between(
+        HouseholdVisit.visit_date, first_day, last_day, HouseholdVisit.household_id
     )
     statement = with_village_township(
         select(

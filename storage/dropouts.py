@@ -21,7 +21,7 @@ from storage.models import (
     Unit,
     Village,
 )
-from storage.upsert import insert_ignore_duplicate
+from storage.upsert import insert_ignore_duplicate, insert_row
 
 
 @dataclass(frozen=True)
@@ -166,10 +166,7 @@ async def case_of_source(session: AsyncSession, source: str) -> int | None:
 
 async def add_event(session: AsyncSession, values: dict[str, Any]) -> int:
     """The new event's id (it keys the notifications that tell of it)."""
-    event = DropoutEvent(**values)
-    session.add(event)
-    await session.flush()
-    return event.id
+    return await insert_row(session, DropoutEvent, values)
 
 
 async def move_case(

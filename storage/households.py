@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Household, HouseholdVisit, Pairing, Village
+from storage.places import visited_between
 from storage.upsert import insert_ignore_duplicate
 
 
@@ -72,11 +73,8 @@ async def households_held_by(
         .group_by(HouseholdVisit.household_id)
         .subquery()
     )
-    in_period = (
-        select(HouseholdVisit.household_id)
-        .where(HouseholdVisit.visit_date.between(period_start, period_end))
-        .distinct()
-        .subquery()
+    in_period = visited_between(
+        HouseholdVisit.visit_date, period_start, period_end, HouseholdVisit.household_id
     )
     statement = (
         select(

@@ -26,21 +26,8 @@ from storage.models import (
     Unit,
     Village,
 )
-from storage.places import CADRE_TOWNSHIP, held_at, with_village_township
-
-
-@dataclass(frozen=True)
-class CadreTownship:
-    """The (cadre, township) a held household counts for in reports, with the cadre's unit."""
-
-    cadre_id: int
-    cadre_code: str
-    cadre_name: str
-    unit_id: int
-    unit_code: str
-    unit_name: str
-    township_code: str
-    township_name: str
+from storage.places import CADRE_TOWNSHIP, CadreTownship, held_at, with_village_township
+from storage.upsert import insert_row
 
 
 @dataclass(frozen=True)
@@ -83,9 +70,8 @@ class VisitRow:
     note: str | None
 
 
-_MEMBER = select(
-    Member.id,
-    Member.household_id,
+# What the ledger says of a member's schooling (the schooling report reads the same).
+MEMBER_SCHOOLING = (
     Member.name,
     Member.sex,
     Member.birth_date,
@@ -93,8 +79,8 @@ _MEMBER = select(
     Member.school,
     Member.grade,
     Member.status,
-    Member.destination,
 )
+_MEMBER = select(Member.id, Member.household_id, *MEMBER_SCHOOLING, Member.destination)
 
 
 def _member(row: Row[*tuple[Any, ...]]) -> MemberRow:
@@ -265,10 +251,7 @@ async def review_row(session: AsyncSession, household_id: int, year: int) -> Led
 
 
 async def add_aid(session: AsyncSession, values: dict[str, Any]) -> int:
-    record = AidRecord(**values)
-    session.add(record)
-    await session.flush()
-    return record.id
+    return await insert_row(session, AidRecord, values)
 
 
 def change_row(

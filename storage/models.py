@@ -187,8 +187,23 @@ class InviteAttempt(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class HouseholdVisit(Base):
-    """One visit to one household on one local date; the report time is kept apart."""
+class FieldVisit:
+    """What both kinds of visit keep: who reported which local date, when (kept apart),
+    and where from."""
+
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
+    visit_date: Mapped[date] = mapped_column(Date)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    # Distance from the place's recorded position; far ones are flagged, never refused.
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    far_from_place: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class HouseholdVisit(FieldVisit, Base):
+    """One visit to one household on one local date."""
 
     __tablename__ = "household_visits"
     __table_args__ = (
@@ -197,19 +212,10 @@ class HouseholdVisit(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
-    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
-    visit_date: Mapped[date] = mapped_column(Date)
-    reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
     note: Mapped[str | None] = mapped_column(Text)
-    latitude: Mapped[float | None] = mapped_column(Float)
-    longitude: Mapped[float | None] = mapped_column(Float)
-    accuracy_m: Mapped[float | None] = mapped_column(Float)
-    # Distance from the household's recorded position; far ones are flagged, never refused.
-    distance_m: Mapped[float | None] = mapped_column(Float)
-    far_from_place: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
-class VillageVisit(Base):
+class VillageVisit(FieldVisit, Base):
     """A pairing unit's visit to its poor village on one local date (one per unit and day)."""
 
     __tablename__ = "village_visits"
@@ -220,16 +226,8 @@ class VillageVisit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
-    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
-    visit_date: Mapped[date] = mapped_column(Date)
-    reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
     participants: Mapped[str | None] = mapped_column(Text)
     discussed: Mapped[str | None] = mapped_column(Text)
-    latitude: Mapped[float | None] = mapped_column(Float)
-    longitude: Mapped[float | None] = mapped_column(Float)
-    accuracy_m: Mapped[float | None] = mapped_column(Float)
-    distance_m: Mapped[float | None] = mapped_column(Float)
-    far_from_place: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class VisitPhoto(Base):

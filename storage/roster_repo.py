@@ -73,34 +73,24 @@ async def code_ids(session: AsyncSession, table: str) -> dict[str, int]:
     return {code: id_ for code, id_ in result.all()}
 
 
-async def insert_rows(
+async def write_rows(
     session: AsyncSession,
     table: str,
-    rows: Sequence[dict[str, Any]],
+    inserts: Sequence[dict[str, Any]],
+    updates: Sequence[dict[str, Any]],
     progress: Progress | None = None,
 ) -> None:
-    """Bulk INSERT (executemany / insertmanyvalues) in batches."""
-    for chunk in _batches(rows):
-        await session.execute(insert(MODELS[table]), list(chunk))
-        if progress is not None:
-            progress(len(chunk))
-
-
-async def update_rows(
-    session: AsyncSession,
-    table: str,
-    rows: Sequence[dict[str, Any]],
-    progress: Progress | None = None,
-) -> None:
-    """Bulk UPDATE by primary key; every dict carries `id` and the changed columns."""
+    """Bulk INSERT the new rows (executemany / insertmanyvalues) and UPDATE the others by
+    primary key (every dict carries `id` and the changed columns), in batches."""
     model = MODELS[table]
-    # Group by the set of changed columns so each executemany has a uniform shape.
+    # Updates go by the set of changed columns so each executemany has a uniform shape.
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
+    for row in updates:
         groups.setdefault(tuple(sorted(row)), []).append(row)
-    for group in groups.values():
-        for chunk in _batches(group):
-            await session.execute(update(model), list(chunk))
+    writes = [(insert(model), inserts), *((update(model), group) for group in groups.values())]
+    for statement, rows in writes:
+        for chunk in _batches(rows):
+            await session.execute(statement, list(chunk))
             if progress is not None:
                 progress(len(chunk))
 

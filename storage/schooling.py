@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.ledgers import MEMBER_SCHOOLING
 from storage.models import DropoutCase, Household, Member, Township, Unit, Village
 from storage.places import HOUSEHOLD_PLACE, HouseholdPlace, with_village_township
 
@@ -54,13 +55,7 @@ async def children_born_between(
         select(
             *HOUSEHOLD_PLACE,
             Member.id,
-            Member.name,
-            Member.sex,
-            Member.birth_date,
-            Member.stage,
-            Member.school,
-            Member.grade,
-            Member.status,
+            *MEMBER_SCHOOLING,
             DropoutCase.reason,
             DropoutCase.since,
         ).join(Household, Household.id == Member.household_id)

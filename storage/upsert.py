@@ -1,4 +1,5 @@
-"""Dialect-aware INSERT ... ON CONFLICT DO NOTHING: idempotency lives in unique keys."""
+"""One row in, its id back: a plain INSERT, or a dialect-aware INSERT ... ON CONFLICT DO
+NOTHING where idempotency lives in a unique key."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
@@ -36,4 +38,13 @@ async def insert_ignore_duplicate(
     statement = _insert_ignoring(model, tuple(conflict_columns), connection.dialect.name)
     result = await connection.execute(statement, values)
     inserted: int | None = result.scalar_one_or_none()
+    return inserted
+
+
+async def insert_row(
+    session: AsyncSession, model: type[DeclarativeBase], values: dict[str, Any]
+) -> int:
+    """Insert one row (flushing what the session holds first) and return its id."""
+    result = await session.execute(insert(model).values(values).returning(model.__table__.c.id))
+    inserted: int = result.scalar_one()
     return inserted

@@ -10,6 +10,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Township, Unit, UnitVillage, Village, VillageVisit
+from storage.places import visited_between
 from storage.upsert import insert_ignore_duplicate
 
 
@@ -32,11 +33,8 @@ async def village_coverage_rows(
     session: AsyncSession, first_day: date, last_day: date, *, unit_id: int | None = None
 ) -> list[VillageCoverageRow]:
     """Every unit-village pairing with its coverage in [first_day, last_day]: one query."""
-    visited = (
-        select(VillageVisit.unit_id, VillageVisit.village_id)
-        .where(VillageVisit.visit_date.between(first_day, last_day))
-        .distinct()
-        .subquery()
+    visited = visited_between(
+        VillageVisit.visit_date, first_day, last_day, VillageVisit.unit_id, VillageVisit.village_id
     )
     statement = (
         select(

@@ -8,11 +8,9 @@ from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from domain.clock import Clock
 from domain.errors import InputRefused
-from domain.plan_rules import PlanRules
+from handlers.context import Context
 from services.dropouts import CaseWrite
-from ui.i18n import Catalogs
 from ui.views.dropouts import case_notices
 
 # Typed text in a flow step, but not a command: /cases mid-flow is not an answer.
@@ -27,12 +25,9 @@ def source_of(event: Message | CallbackQuery) -> str:
     return f"msg:{event.chat.id}:{event.message_id}"
 
 
-def case_write(
-    event: Message | CallbackQuery, clock: Clock, plan_rules: PlanRules, catalogs: Catalogs
-) -> CaseWrite:
+def case_write(event: Message | CallbackQuery, ctx: Context) -> CaseWrite:
     """A case change from this update: the others are told in their own language."""
-    tz = plan_rules.tz
-    return CaseWrite(clock, tz, case_notices(catalogs, tz), source_of(event))
+    return CaseWrite(ctx.clock, ctx.tz, case_notices(ctx.catalogs, ctx.tz), source_of(event))
 
 
 async def flow_data(state: FSMContext, *keys: str) -> dict[str, Any]:

@@ -10,16 +10,13 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.clock import Clock, local_today
 from domain.dropouts import REASONS, clean_child_name, clean_text
 from domain.errors import InputRefused
-from domain.plan_rules import PlanRules
 from handlers.callbacks import on
+from handlers.context import Context
 from handlers.dropouts.flow import TYPED, case_write, flow_data
 from handlers.replies import replace, show, show_below
-from services.actors import Actor
 from services.dropouts import (
     DropoutReport,
     HouseholdChildren,
@@ -31,7 +28,7 @@ from services.dropouts import (
     report_dropout,
 )
 from ui import actions
-from ui.i18n import Catalogs, Translator
+from ui.i18n import Translator
 from ui.view import View
 from ui.views import dropout_report as screens
 from ui.views.dropouts import report_reply
@@ -47,109 +44,75 @@ class DropoutFlow(StatesGroup):
 
 
 async def dropout_command(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    state: FSMContext,
-    t: Translator,
-    catalogs: Catalogs,
+    message: Message, command: CommandObject, ctx: Context, state: FSMContext
 ) -> None:
     """`/dropout` guided, or `/dropout HOUSEHOLD_CODE CHILD_NAME [reason]` in one line."""
     await state.clear()
     if command.args and command.args.strip():
-        report = one_line_report(command.args, clock, plan_rules.tz)
-        write = case_write(message, clock, plan_rules, catalogs)
-        outcome = await report_dropout(session, actor, report, write)
-        await show(message, report_reply(outcome, plan_rules.tz, t))
+        report = one_line_report(command.args, ctx.clock, ctx.tz)
+        outcome = await report_dropout(ctx.session, ctx.actor, report, case_write(message, ctx))
+        await show(message, report_reply(outcome, ctx.tz, ctx.t))
         return
-    items = await my_households(session, actor)
+    items = await my_households(ctx.session, ctx.actor)
     if items:
         await state.set_state(DropoutFlow.pick)
-    await show(message, screens.households_picker(items, 0, t))
+    await show(message, screens.households_picker(items, 0, ctx.t))
 
 
 async def dropout_page(
-    query: CallbackQuery,
-    callback_data: actions.DropoutPage,
-    session: AsyncSession,
-    actor: Actor,
-    t: Translator,
+    query: CallbackQuery, callback_data: actions.DropoutPage, ctx: Context
 ) -> None:
-    items = await my_households(session, actor)
-    await replace(query, screens.households_picker(items, callback_data.page, t))
+    items = await my_households(ctx.session, ctx.actor)
+    await replace(query, screens.households_picker(items, callback_data.page, ctx.t))
 
 
-async def _household(
-    household_id: int, session: AsyncSession, actor: Actor, state: FSMContext
-) -> HouseholdChildren:
+async def _household(household_id: int, ctx: Context, state: FSMContext) -> HouseholdChildren:
     """One of my households: the flow starts over with it."""
-    household = await household_children(session, actor, household_id)
+    household = await household_children(ctx.session, ctx.actor, household_id)
     await state.set_state(DropoutFlow.pick)
     await state.set_data({"household_id": household.household_id, "code": household.code})
     return household
 
 
 async def dropout_household(
-    query: CallbackQuery,
-    callback_data: actions.DropoutHousehold,
-    session: AsyncSession,
-    actor: Actor,
-    state: FSMContext,
-    t: Translator,
+    query: CallbackQuery, callback_data: actions.DropoutHousehold, ctx: Context, state: FSMContext
 ) -> None:
-    household = await _household(callback_data.household_id, session, actor, state)
-    await replace(query, screens.children_picker(household, t))
+    household = await _household(callback_data.household_id, ctx, state)
+    await replace(query, screens.children_picker(household, ctx.t))
 
 
-async def _at_reason(
-    member_id: int, session: AsyncSession, actor: Actor, state: FSMContext, t: Translator
-) -> View:
+async def _at_reason(member_id: int, ctx: Context, state: FSMContext) -> View:
     """The child is known: ask why they are out of school."""
-    household_id, code, name = await child_for_report(session, actor, member_id)
+    household_id, code, name = await child_for_report(ctx.session, ctx.actor, member_id)
     await state.set_state(DropoutFlow.pick)
     await state.set_data(
         {"household_id": household_id, "code": code, "member_id": member_id, "child": name}
     )
-    return screens.reason_picker(code, name, t)
+    return screens.reason_picker(code, name, ctx.t)
 
 
 async def dropout_child(
-    query: CallbackQuery,
-    callback_data: actions.DropoutChild,
-    session: AsyncSession,
-    actor: Actor,
-    state: FSMContext,
-    t: Translator,
+    query: CallbackQuery, callback_data: actions.DropoutChild, ctx: Context, state: FSMContext
 ) -> None:
-    await replace(query, await _at_reason(callback_data.member_id, session, actor, state, t))
+    await replace(query, await _at_reason(callback_data.member_id, ctx, state))
 
 
 async def dropout_from_ledger(
     query: CallbackQuery,
     callback_data: actions.DropoutFromLedger,
-    session: AsyncSession,
-    actor: Actor,
+    ctx: Context,
     state: FSMContext,
-    t: Translator,
 ) -> None:
     """From the ledger's "suspected dropout": the flow starts at the reason for that child."""
-    await show_below(query, await _at_reason(callback_data.member_id, session, actor, state, t))
+    await show_below(query, await _at_reason(callback_data.member_id, ctx, state))
 
 
 async def dropout_new_child(
-    query: CallbackQuery,
-    callback_data: actions.DropoutNewChild,
-    session: AsyncSession,
-    actor: Actor,
-    state: FSMContext,
-    t: Translator,
+    query: CallbackQuery, callback_data: actions.DropoutNewChild, ctx: Context, state: FSMContext
 ) -> None:
-    household = await _household(callback_data.household_id, session, actor, state)
+    household = await _household(callback_data.household_id, ctx, state)
     await state.set_state(DropoutFlow.child_name)
-    await replace(query, screens.name_prompt(household.code, t))
+    await replace(query, screens.name_prompt(household.code, ctx.t))
 
 
 async def dropout_typed_name(message: Message, state: FSMContext, t: Translator) -> None:
@@ -166,56 +129,42 @@ async def _ask_reason(state: FSMContext, t: Translator) -> View:
     return screens.reason_picker(str(data.get("code", "?")), str(data.get("child", "?")), t)
 
 
-async def dropout_typed_birth(
-    message: Message, clock: Clock, plan_rules: PlanRules, state: FSMContext, t: Translator
-) -> None:
+async def dropout_typed_birth(message: Message, ctx: Context, state: FSMContext) -> None:
     await flow_data(state, "household_id", "child")
-    birth = parse_date_answer(message.text or "", clock, plan_rules.tz)
+    birth = parse_date_answer(message.text or "", ctx.clock, ctx.tz)
     await state.update_data(birth=birth.isoformat())
-    await show(message, await _ask_reason(state, t))
+    await show(message, await _ask_reason(state, ctx.t))
 
 
 async def dropout_reason(
-    query: CallbackQuery,
-    callback_data: actions.DropoutReason,
-    clock: Clock,
-    plan_rules: PlanRules,
-    state: FSMContext,
-    t: Translator,
+    query: CallbackQuery, callback_data: actions.DropoutReason, ctx: Context, state: FSMContext
 ) -> None:
     await flow_data(state, "household_id", "child")
     if callback_data.reason not in REASONS:
         raise InputRefused("stale_button")
     await state.update_data(reason=callback_data.reason)
-    await replace(query, screens.since_picker(local_today(clock, plan_rules.tz), t))
+    await replace(query, screens.since_picker(ctx.today(), ctx.t))
 
 
 async def dropout_since(
-    query: CallbackQuery,
-    callback_data: actions.DropoutSince,
-    clock: Clock,
-    plan_rules: PlanRules,
-    state: FSMContext,
-    t: Translator,
+    query: CallbackQuery, callback_data: actions.DropoutSince, ctx: Context, state: FSMContext
 ) -> None:
     await flow_data(state, "household_id", "child", "reason")
     if callback_data.typed:
         await state.set_state(DropoutFlow.since)
-        await replace(query, screens.date_prompt(t))
+        await replace(query, screens.date_prompt(ctx.t))
         return
-    await state.update_data(since=local_today(clock, plan_rules.tz).isoformat())
+    await state.update_data(since=ctx.today().isoformat())
     await state.set_state(DropoutFlow.note)
-    await show_below(query, screens.note_prompt(t))
+    await show_below(query, screens.note_prompt(ctx.t))
 
 
-async def dropout_typed_since(
-    message: Message, clock: Clock, plan_rules: PlanRules, state: FSMContext, t: Translator
-) -> None:
+async def dropout_typed_since(message: Message, ctx: Context, state: FSMContext) -> None:
     await flow_data(state, "household_id", "child", "reason")
-    since = parse_date_answer(message.text or "", clock, plan_rules.tz)
+    since = parse_date_answer(message.text or "", ctx.clock, ctx.tz)
     await state.update_data(since=since.isoformat())
     await state.set_state(DropoutFlow.note)
-    await show(message, screens.note_prompt(t))
+    await show(message, screens.note_prompt(ctx.t))
 
 
 async def _ask_confirm(state: FSMContext, t: Translator) -> View:
@@ -260,28 +209,18 @@ def _answers(data: dict[str, Any]) -> DropoutReport:
 
 
 async def dropout_confirm(
-    query: CallbackQuery,
-    callback_data: actions.DropoutConfirm,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    state: FSMContext,
-    t: Translator,
-    catalogs: Catalogs,
+    query: CallbackQuery, callback_data: actions.DropoutConfirm, ctx: Context, state: FSMContext
 ) -> None:
     if not callback_data.ok:
         await state.clear()
-        await replace(query, screens.cancelled(t))
+        await replace(query, screens.cancelled(ctx.t))
         return
     report = _answers(await flow_data(state, "household_id", "child", "reason", "since"))
-    outcome = await report_dropout(
-        session, actor, report, case_write(query, clock, plan_rules, catalogs)
-    )
+    outcome = await report_dropout(ctx.session, ctx.actor, report, case_write(query, ctx))
     await state.clear()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-    await show_below(query, report_reply(outcome, plan_rules.tz, t))
+    await show_below(query, report_reply(outcome, ctx.tz, ctx.t))
 
 
 def build_router() -> Router:

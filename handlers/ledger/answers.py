@@ -8,18 +8,14 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.clock import Clock
 from domain.errors import InputRefused
 from domain.ledgers import AID_KINDS, STAGES
-from domain.plan_rules import PlanRules
 from handlers.callbacks import on
+from handlers.context import Context
 from handlers.replies import replace, show, show_below
-from services.actors import Actor
 from services.ledgers import Question, open_question, save_answer
 from ui.actions import LedgerAidKind, LedgerBirth, LedgerNeeds, LedgerStage
-from ui.i18n import Translator
 from ui.views.ledger import ledger_screen, question_view
 
 Asking = LedgerStage | LedgerBirth | LedgerNeeds | LedgerAidKind
@@ -42,36 +38,22 @@ def _question(action: Asking) -> Question:
             return Question("aid", action.household_id, action.kind)
 
 
-async def ask(
-    query: CallbackQuery,
-    callback_data: Asking,
-    session: AsyncSession,
-    actor: Actor,
-    state: FSMContext,
-    t: Translator,
-) -> None:
+async def ask(query: CallbackQuery, callback_data: Asking, ctx: Context, state: FSMContext) -> None:
     """Open the question; the needs button sits on the ledger, which stays: it asks below."""
     question = _question(callback_data)
-    view = question_view(question, await open_question(session, actor, question), t)
+    view = question_view(question, await open_question(ctx.session, ctx.actor, question), ctx.t)
     await state.set_state(LedgerFlow.answer)
     await state.set_data(asdict(question))
     await (show_below(query, view) if question.kind == "needs" else replace(query, view))
 
 
-async def ledger_answer(
-    message: Message,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    state: FSMContext,
-    t: Translator,
-) -> None:
+async def ledger_answer(message: Message, ctx: Context, state: FSMContext) -> None:
     """Save the typed answer (a refused one leaves the question open), show the ledger."""
     question = await _open_question(state)
-    view = await save_answer(session, actor, clock, plan_rules, question, message.text or "")
+    answer = message.text or ""
+    view = await save_answer(ctx.session, ctx.actor, ctx.clock, ctx.rules, question, answer)
     await state.clear()
-    await show(message, ledger_screen(view, t, saved=True))
+    await show(message, ledger_screen(view, ctx.t, saved=True))
 
 
 async def _open_question(state: FSMContext) -> Question:

@@ -6,13 +6,10 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.clock import Clock
-from domain.plan_rules import PlanRules
 from handlers.callbacks import on
+from handlers.context import Context
 from handlers.replies import replace, show, show_below
-from services.actors import Actor
 from services.ledgers import confirm_review, household_for_edit, member_for_edit, set_member_status
 from ui.actions import (
     LedgerAidMenu,
@@ -21,7 +18,6 @@ from ui.actions import (
     LedgerReviewed,
     LedgerStatus,
 )
-from ui.i18n import Translator
 from ui.views.dropout_report import ledger_offer
 from ui.views.ledger import aid_menu, ledger_screen, member_screen
 
@@ -32,39 +28,26 @@ PICK_NEXT = ("enrolled", "graduated")
 async def member_menu(
     query: CallbackQuery,
     callback_data: LedgerMember | LedgerStatus,
-    session: AsyncSession,
-    actor: Actor,
+    ctx: Context,
     state: FSMContext,
-    t: Translator,
 ) -> None:
     """A member's menu; after enrolled or graduated, the stage or destination to pick."""
     await state.clear()
-    member = await member_for_edit(session, actor, callback_data.member_id)
+    member = await member_for_edit(ctx.session, ctx.actor, callback_data.member_id)
     picked = callback_data.status if isinstance(callback_data, LedgerStatus) else None
-    await replace(query, member_screen(member, picked, t))
+    await replace(query, member_screen(member, picked, ctx.t))
 
 
 async def ledger_aid_menu(
-    query: CallbackQuery,
-    callback_data: LedgerAidMenu,
-    session: AsyncSession,
-    actor: Actor,
-    state: FSMContext,
-    t: Translator,
+    query: CallbackQuery, callback_data: LedgerAidMenu, ctx: Context, state: FSMContext
 ) -> None:
     await state.clear()
-    household = await household_for_edit(session, actor, callback_data.household_id)
-    await show_below(query, aid_menu(household.id, household.code, t))
+    household = await household_for_edit(ctx.session, ctx.actor, callback_data.household_id)
+    await show_below(query, aid_menu(household.id, household.code, ctx.t))
 
 
 async def ledger_status(
-    query: CallbackQuery,
-    callback_data: LedgerStatus | LedgerDestination,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    t: Translator,
+    query: CallbackQuery, callback_data: LedgerStatus | LedgerDestination, ctx: Context
 ) -> None:
     """A status saved at once (graduated with the destination just picked); a suspected
     dropout is offered as a dropout case."""
@@ -74,24 +57,19 @@ async def ledger_status(
         status, destination = callback_data.status, None
     member_id = callback_data.member_id
     view = await set_member_status(
-        session, actor, clock, plan_rules, member_id, status, destination=destination
+        ctx.session, ctx.actor, ctx.clock, ctx.rules, member_id, status, destination=destination
     )
-    await show_below(query, ledger_screen(view, t, saved=True))
+    await show_below(query, ledger_screen(view, ctx.t, saved=True))
     if status == "suspected_dropout" and isinstance(query.message, Message):
-        await show(query.message, ledger_offer(member_id, t))
+        await show(query.message, ledger_offer(member_id, ctx.t))
 
 
 async def ledger_reviewed(
-    query: CallbackQuery,
-    callback_data: LedgerReviewed,
-    session: AsyncSession,
-    actor: Actor,
-    clock: Clock,
-    plan_rules: PlanRules,
-    t: Translator,
+    query: CallbackQuery, callback_data: LedgerReviewed, ctx: Context
 ) -> None:
-    view = await confirm_review(session, actor, clock, plan_rules, callback_data.household_id)
-    await show_below(query, ledger_screen(view, t, saved=True))
+    household_id = callback_data.household_id
+    view = await confirm_review(ctx.session, ctx.actor, ctx.clock, ctx.rules, household_id)
+    await show_below(query, ledger_screen(view, ctx.t, saved=True))
 
 
 def build_router() -> Router:

@@ -27,9 +27,7 @@ class LedgerDeadline:
         )
         reminders = []
         for person in await reachable_cadres(firing.session, cadre_ids=list(incomplete)):
-            owed = [
-                (i.household_id, i.household_code, i.head_name) for i in incomplete[person.cadre_id]
-            ]
+            owed = [(i.household_id, i.code, i.head_name) for i in incomplete[person.cadre_id]]
             view = ledger_deadline_reminder(owed, season.deadline, firing.t(person))
             key = (str(season.year), firing.occurrence.occurrence)
             reminders.append(firing.reminder(person, view, key))

@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.clock import Clock, local_today
 from domain.ledgers import LedgerFacts, ledger_missing, season_start
 from domain.plan_rules import PlanRules
-from domain.status import LedgerSeason, ledger_season
+from domain.status import LedgerSeason, OwedLedger, ledger_season
 from services.actors import Actor
 from services.transaction import unit_of_work
 from storage import ledgers as repo
-from storage.ledgers import CadreTownship, Held, HeldLedgerHousehold, MemberRow, ReviewRow
+from storage.ledgers import Held, HeldLedgerHousehold, MemberRow, ReviewRow
+from storage.places import CadreTownship
 
 
 @dataclass(frozen=True)
@@ -32,24 +33,13 @@ class LedgerCell(CadreTownship):
 
 
 @dataclass(frozen=True)
-class IncompleteLedger:
-    """A held household whose ledger is not complete; `missing` holds reason codes
-    ("needs", "review", "status:<member name>", ...; see domain.ledgers)."""
-
-    household_id: int
-    household_code: str
-    head_name: str
-    missing: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class MyLedgers:
     """The actor's held households for the season's year, incomplete first, then by code;
     an item missing nothing is complete."""
 
     year: int
     opens: date
-    items: tuple[IncompleteLedger, ...]
+    items: tuple[OwedLedger, ...]
 
     @property
     def complete_count(self) -> int:
@@ -128,7 +118,7 @@ async def ledger_completion(
 
 async def incomplete_ledgers(
     session: AsyncSession, cadre_id: int, year: int, season_opens: date, *, tz: ZoneInfo
-) -> list[IncompleteLedger]:
+) -> list[OwedLedger]:
     """The cadre's currently held households whose ledger of `year` is incomplete, by code."""
     found = await incomplete_ledgers_by_cadre(session, year, season_opens, tz=tz, cadre_id=cadre_id)
     return found.get(cadre_id, [])
@@ -141,9 +131,9 @@ async def incomplete_ledgers_by_cadre(
     *,
     tz: ZoneInfo,
     cadre_id: int | None = None,
-) -> dict[int, list[IncompleteLedger]]:
+) -> dict[int, list[OwedLedger]]:
     """Every holder's incomplete ledgers of `year` (or one holder's), three queries in all."""
-    found: dict[int, list[IncompleteLedger]] = {}
+    found: dict[int, list[OwedLedger]] = {}
     for h, item in await _held_now(session, year, season_opens, tz, cadre_id):
         if item.missing:
             found.setdefault(h.place.cadre_id, []).append(item)
@@ -156,19 +146,19 @@ async def my_ledgers(
     """The actor's held households, incomplete ledgers first."""
     season = current_season(clock, rules)
     rows = await _held_now(session, season.year, season.opens, rules.tz, actor.cadre_id)
-    items = sorted((item for _, item in rows), key=lambda i: (not i.missing, i.household_code))
+    items = sorted((item for _, item in rows), key=lambda i: (not i.missing, i.code))
     return MyLedgers(season.year, season.opens, tuple(items))
 
 
 async def _held_now(
     session: AsyncSession, year: int, season_opens: date, tz: ZoneInfo, cadre_id: int | None
-) -> list[tuple[HeldLedgerHousehold, IncompleteLedger]]:
+) -> list[tuple[HeldLedgerHousehold, OwedLedger]]:
     """Households held now (by one cadre or all) with what their ledger of `year` misses."""
     async with unit_of_work(session):
         rows = await _missing_by_household(
             session, year, season_start(season_opens, tz), held_at=None, cadre_id=cadre_id
         )
     return [
-        (h, IncompleteLedger(h.household_id, h.household_code, h.head_name, missing))
+        (h, OwedLedger(h.household_id, h.household_code, h.head_name, missing))
         for h, missing in rows
     ]

@@ -12,8 +12,6 @@ from domain.periods import Month, Quarter
 from domain.plan_rules import PlanRules
 from domain.status import (
     MyStatus,
-    OwedLedger,
-    VillageState,
     households_owed,
     ledger_season,
     milestones_owed,
@@ -25,13 +23,6 @@ from services.village_visits import unit_village_status
 from services.visits import VisitOutcome, VisitRequest, log_household_visit
 from storage import households as household_repo
 from storage.cadres import unit_of
-
-
-async def _villages(session: AsyncSession, unit_id: int, month: Month) -> tuple[VillageState, ...]:
-    rows = await unit_village_status(session, unit_id, month)
-    return tuple(
-        VillageState(r.village_id, r.village_code, r.village_name, r.covered) for r in rows
-    )
 
 
 @dataclass(frozen=True)
@@ -63,14 +54,10 @@ async def my_status(
             session, UnitRef(unit.id, unit.code, unit.name, unit.kind), today, locale
         )
     # The other features' services own their transactions, so they run after ours.
-    villages = await _villages(session, actor.unit_id, month)
+    villages = await unit_village_status(session, actor.unit_id, month)
     season = ledger_season(today, rules.ledger_season_opens)
-    incomplete = await incomplete_ledgers(
+    ledgers = await incomplete_ledgers(
         session, actor.cadre_id, season.year, season.opens, tz=rules.tz
-    )
-    ledgers = tuple(
-        OwedLedger(r.household_id, r.household_code, r.head_name, tuple(r.missing))
-        for r in incomplete
     )
     return MyStatus(
         today=today,
@@ -81,10 +68,10 @@ async def my_status(
             (h.id, h.code, h.head_name, h.village_name, h.last_visit, h.visited_in_period)
             for h in held
         ),
-        villages=villages,
+        villages=tuple(villages),
         villages_known=True,
         ledger_season=season,
-        ledgers=ledgers,
+        ledgers=tuple(ledgers),
         milestones=milestones_owed(deadlines),
     )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,8 +13,7 @@ from typing import Any
 
 import pytest
 from aiogram.fsm.storage.base import BaseStorage
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App, build_app, run_polling
@@ -23,7 +21,6 @@ from bot.settings import load_settings
 from domain.clock import FixedClock
 from fakeapi.server import FakeBotAPI
 from services.registration import issue_invite
-from storage.db import make_engine
 from storage.models import (
     Cadre,
     Campaign,
@@ -37,11 +34,9 @@ from storage.models import (
     Unit,
     Village,
 )
+from tests.postgres import PG_ADMIN_URL, database_url, pg_admin
 from ui.i18n import Catalogs, Translator
 
-PG_ADMIN_URL = os.environ.get(
-    "CADREBOT_TEST_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
 TOKEN = "123456:TEST-token-for-the-fake-server"
 # 10:00 in Shanghai on 2026-11-28 (02:00 UTC): Q4, late November.
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -67,6 +62,11 @@ class Harness:
             if household_code:
                 statement = statement.join(Household).where(Household.code == household_code)
             return list((await session.execute(statement)).scalars())
+
+    async def household_ids(self) -> dict[str, int]:
+        """Each household's id by its code."""
+        async with self.app.sessionmaker() as session:
+            return dict((await session.execute(select(Household.code, Household.id))).all())
 
     async def count(self, model: type[Any]) -> int:
         async with self.app.sessionmaker() as session:
@@ -95,6 +95,16 @@ class Harness:
         code = await self.invite(cadre_code)
         self.api.user(user_id, f"user{user_id}", language_code=language).send_text(f"/start {code}")
         await self.api.wait_for_messages(user_id, count=1)
+
+    async def register_all(self, people: dict[int, str]) -> None:
+        """Register each Telegram user as the cadre of the code given, in order, in Chinese."""
+        for user_id, cadre_code in people.items():
+            await self.register(user_id, cadre_code)
+
+    async def say_each(self, user_id: int, *texts: str) -> None:
+        """Send each text as the user in turn, waiting for the bot's one reply to each."""
+        for text in texts:
+            await self.say(user_id, text)
 
 
 async def seed_roster(session: AsyncSession) -> None:
@@ -150,45 +160,22 @@ async def seed_roster(session: AsyncSession) -> None:
         )
         session.add(campaign)
         await session.flush()
-        task = Task(
-            campaign_id=campaign.id,
-            number=2,
-            title_zh="台账",
-            title_en="Ledgers",
-            responsible="all",
-            cooperating="",
-        )
-        other = Task(
-            campaign_id=campaign.id,
-            number=3,
-            title_zh="均衡",
-            title_en="Balance",
-            responsible="JHB",
-            cooperating="kind:school",
+        task, other = (
+            Task(campaign_id=campaign.id, number=number, title_zh=zh, title_en=en, **duty)
+            for number, zh, en, duty in (
+                (2, "台账", "Ledgers", {"responsible": "all", "cooperating": ""}),
+                (3, "均衡", "Balance", {"responsible": "JHB", "cooperating": "kind:school"}),
+            )
         )
         session.add_all([task, other])
         await session.flush()
         session.add_all(
-            [
-                Milestone(
-                    task_id=task.id,
-                    due_date=date(2026, 11, 30),
-                    title_zh="完成挂包农户台账",
-                    title_en="Complete household ledgers",
-                ),
-                Milestone(
-                    task_id=task.id,
-                    due_date=date(2026, 10, 31),
-                    title_zh="十月核实",
-                    title_en="October check",
-                ),
-                Milestone(
-                    task_id=other.id,
-                    due_date=date(2026, 12, 15),
-                    title_zh="均衡办任务",
-                    title_en="Balance office task",
-                ),
-            ]
+            Milestone(task_id=owner.id, due_date=due, title_zh=title_zh, title_en=title_en)
+            for owner, due, title_zh, title_en in (
+                (task, date(2026, 11, 30), "完成挂包农户台账", "Complete household ledgers"),
+                (task, date(2026, 10, 31), "十月核实", "October check"),
+                (other, date(2026, 12, 15), "均衡办任务", "Balance office task"),
+            )
         )
 
 
@@ -235,26 +222,17 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         yield running
 
 
-async def _pg_admin(statement: str) -> None:
-    engine = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture
 async def pg_harness() -> AsyncIterator[Harness]:
     """The same bot on a fresh PostgreSQL database (skipped, with the reason, if none answers)."""
     name = f"cadrebot_e2e_{secrets.token_hex(4)}"
     try:
-        await asyncio.wait_for(_pg_admin(f'CREATE DATABASE "{name}"'), timeout=10)
+        await asyncio.wait_for(pg_admin(f'CREATE DATABASE "{name}"'), timeout=10)
     except Exception as error:  # unreachable server, refused auth, ...
         pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {error!r}")
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = database_url(name)
     try:
         async with running_bot(url) as running:
             yield running
     finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -15,10 +15,8 @@ def _visited(harness: Harness, covered: int, assigned: int, percent: str) -> str
 
 
 async def _log_some_visits(harness: Harness) -> None:
-    await harness.register(CADRE_TG, "C1")
-    await harness.register(OTHER_CADRE_TG, "C2")
-    await harness.say(CADRE_TG, "/visit H001 2026-11-20")
-    await harness.say(CADRE_TG, "/visit H003 2026-11-21")
+    await harness.register_all({CADRE_TG: "C1", OTHER_CADRE_TG: "C2"})
+    await harness.say_each(CADRE_TG, "/visit H001 2026-11-20", "/visit H003 2026-11-21")
     await harness.say(OTHER_CADRE_TG, "/visit H005")
 
 

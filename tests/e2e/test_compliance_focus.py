@@ -6,11 +6,10 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
 
 from bot.cli.reports import compliance_json
 from services.reports.compliance import county_compliance
-from storage.models import Household, LedgerReview
+from storage.models import LedgerReview
 from tests.e2e.conftest import CADRE_TG, HEAD_TG, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
 from ui.refusals import REFUSALS
 
@@ -29,8 +28,8 @@ async def county(harness: Harness) -> Harness:
     栋川镇 (H001 H002 H005 H007 H008) 2/5; 光禄镇 (H003 H004 H006) 0/3.
     Visits: C1 H001 and H003, C2 H005 -> 栋川镇 2/5, 光禄镇 1/3, county 3/8.
     """
+    ids = await harness.household_ids()
     async with harness.app.sessionmaker() as session, session.begin():
-        ids = dict((await session.execute(select(Household.code, Household.id))).all())
         in_season = datetime(2026, 10, 8, tzinfo=UTC)
         session.add_all(
             [
@@ -51,12 +50,10 @@ async def county(harness: Harness) -> Harness:
                 ),
             ]
         )
-    await harness.register(CADRE_TG, "C1")
-    await harness.register(OTHER_CADRE_TG, "C2")
-    await harness.register(HEAD_TG, "H1")
-    await harness.register(SUPERVISOR_TG, "S1")
-    await harness.say(CADRE_TG, "/visit H001 2026-11-20")
-    await harness.say(CADRE_TG, "/visit H003 2026-11-21")
+    await harness.register_all(
+        {CADRE_TG: "C1", OTHER_CADRE_TG: "C2", HEAD_TG: "H1", SUPERVISOR_TG: "S1"}
+    )
+    await harness.say_each(CADRE_TG, "/visit H001 2026-11-20", "/visit H003 2026-11-21")
     await harness.say(OTHER_CADRE_TG, "/visit H005")
     return harness
 

@@ -7,16 +7,8 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from storage.models import (
-    Cadre,
-    DropoutCase,
-    DropoutEvent,
-    Household,
-    LedgerChange,
-    Member,
-)
+from storage.models import Cadre, DropoutCase, DropoutEvent, LedgerChange, Member
 from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
 from tests.e2e.db_reads import member_named, outbox_rows, rows_of, settled, until
 from ui.actions import (
@@ -41,8 +33,8 @@ SCHOOL_TG = 1005
 @pytest.fixture
 async def county(harness: Harness) -> Harness:
     """C1 (H001 with child 小明, T1) reports; C3 of central school CS1 (T1) acts; S1 supervises."""
+    ids = await harness.household_ids()
     async with harness.app.sessionmaker() as session, session.begin():
-        ids = dict((await session.execute(select(Household.code, Household.id))).all())
         session.add_all(
             [
                 Member(
@@ -55,10 +47,9 @@ async def county(harness: Harness) -> Harness:
                 Member(household_id=ids["H005"], name="小刚", birth_date=date(2014, 1, 1)),
             ]
         )
-    await harness.register(CADRE_TG, "C1")
-    await harness.register(SCHOOL_TG, "C3")
-    await harness.register(SUPERVISOR_TG, "S1")
-    await harness.register(OTHER_CADRE_TG, "C2")
+    await harness.register_all(
+        {CADRE_TG: "C1", SCHOOL_TG: "C3", SUPERVISOR_TG: "S1", OTHER_CADRE_TG: "C2"}
+    )
     return harness
 
 
@@ -78,6 +69,15 @@ async def _report(h: Harness, line: str = "/dropout H001 小明 贫困") -> tupl
 
 async def _press(h: Harness, user_id: int, message: dict[str, Any], data: str) -> None:
     h.api.user(user_id, f"user{user_id}").press(message, data)
+
+
+async def _cases_list(h: Harness, entry: str, seen_by: tuple[int, ...], not_by: int) -> None:
+    """`entry` is in the /cases of each of `seen_by`; `not_by` has no open case to see."""
+    for user_id in seen_by:
+        [listing] = await h.say(user_id, "/cases")
+        assert entry in listing["text"]
+    [none] = await h.say(not_by, "/cases")
+    assert none["text"] == h.zh("No open dropout cases that concern you.")
 
 
 CLOSINGS = [
@@ -225,11 +225,7 @@ async def test_forged_buttons_and_other_peoples_cases_are_refused(county: Harnes
 async def test_cases_lists_what_i_can_act_on(county: Harness) -> None:
     h = county
     case_id, _ = await _report(h)
-    for user_id in (SCHOOL_TG, SUPERVISOR_TG, CADRE_TG):
-        [listing] = await h.say(user_id, "/cases")
-        assert f"#{case_id} 小明" in listing["text"]
-    [none] = await h.say(OTHER_CADRE_TG, "/cases")
-    assert none["text"] == h.zh("No open dropout cases that concern you.")
+    await _cases_list(h, f"#{case_id} 小明", (SCHOOL_TG, SUPERVISOR_TG, CADRE_TG), OTHER_CADRE_TG)
 
 
 async def test_guided_report_in_english_with_a_new_child(harness: Harness) -> None:
@@ -238,8 +234,7 @@ async def test_guided_report_in_english_with_a_new_child(harness: Harness) -> No
     await h.register(SCHOOL_TG, "C3", language="en")
     # Notices follow the recipient's saved language (Telegram's is not known to a sender).
     await h.say(SCHOOL_TG, "/lang en")
-    async with h.app.sessionmaker() as session:
-        ids = dict((await session.execute(select(Household.code, Household.id))).all())
+    ids = await h.household_ids()
     user = h.api.get_user(CADRE_TG)
     [pick] = await h.say(CADRE_TG, "/dropout")
     assert pick["text"] == h.en("Report a child out of school. Which household?")
@@ -350,18 +345,13 @@ async def test_a_township_without_central_school_leaves_the_case_to_supervisors(
         )
     )
     assert h.api.unread(SCHOOL_TG) == []
-    [listing] = await h.say(SUPERVISOR_TG, "/cases")
-    assert f"#{case.id} 小兰" in listing["text"]
-    [none] = await h.say(SCHOOL_TG, "/cases")
-    assert none["text"] == h.zh("No open dropout cases that concern you.")
+    await _cases_list(h, f"#{case.id} 小兰", (SUPERVISOR_TG,), SCHOOL_TG)
 
 
 async def test_case_walk_on_postgresql(pg_harness: Harness) -> None:
     h = pg_harness
+    household_id = (await h.household_ids())["H007"]
     async with h.app.sessionmaker() as session, session.begin():
-        household_id = (
-            await session.execute(select(Household.id).where(Household.code == "H007"))
-        ).scalar_one()
         session.add(Member(household_id=household_id, name="小军", status="enrolled"))
     await h.register(CADRE_TG, "C1")
     await h.register(SCHOOL_TG, "C3")

@@ -9,15 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from storage.models import (
-    AidRecord,
-    Household,
-    LedgerChange,
-    LedgerReview,
-    Member,
-    Pairing,
-)
+from storage.models import AidRecord, LedgerChange, LedgerReview, Member, Pairing
 from tests.e2e.conftest import CADRE_TG, NOW, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
+from tests.e2e.db_reads import member_named, rows_of
 from ui.actions import (
     Action,
     LedgerAidKind,
@@ -41,16 +35,15 @@ def plain(html: str) -> str:
 
 async def _ids(harness: Harness) -> dict[str, int]:
     async with harness.app.sessionmaker() as session:
-        households = dict((await session.execute(select(Household.code, Household.id))).all())
         members = dict((await session.execute(select(Member.name, Member.id))).all())
-    return {**households, **members}
+    return {**await harness.household_ids(), **members}
 
 
 @pytest.fixture
 async def cadre(harness: Harness) -> Harness:
     """C1 registered; H001 has three members, H003 a complete ledger, H005 (C2's) a child."""
+    ids = await harness.household_ids()
     async with harness.app.sessionmaker() as session, session.begin():
-        ids = dict((await session.execute(select(Household.code, Household.id))).all())
         session.add_all(
             [
                 Member(household_id=ids["H001"], name="小明", sex="m", birth_date=date(2015, 3, 1)),
@@ -76,16 +69,6 @@ async def cadre(harness: Harness) -> Harness:
         )
     await harness.register(CADRE_TG, "C1")
     return harness
-
-
-async def _rows(harness: Harness, model: type[Any]) -> list[Any]:
-    async with harness.app.sessionmaker() as session:
-        return list((await session.execute(select(model).order_by(model.id))).scalars())
-
-
-async def _member(harness: Harness, name: str) -> Member:
-    async with harness.app.sessionmaker() as session:
-        return (await session.execute(select(Member).where(Member.name == name))).scalar_one()
 
 
 async def _open_ledger(cadre: Harness, code: str = "H001") -> dict[str, Any]:
@@ -158,14 +141,14 @@ async def test_enrolled_takes_stage_school_and_grade_and_keeps_history(cadre: Ha
     await _press_through(cadre, await _open_ledger(cadre), *_enrolled(ids["小明"], "primary"))
     [saved] = await cadre.say(CADRE_TG, "栋川小学 五年级")
     assert saved["text"].startswith(cadre.zh("\u2705 Saved."))
-    member = await _member(cadre, "小明")
+    member = await member_named(cadre, "小明")
     assert (member.status, member.stage, member.school, member.grade) == (
         "enrolled",
         "primary",
         "栋川小学",
         "五年级",
     )
-    changes = await _rows(cadre, LedgerChange)
+    changes = await rows_of(cadre, LedgerChange)
     assert [(c.field, c.old_value, c.new_value) for c in changes] == [
         ("status", None, "enrolled"),
         ("stage", None, "primary"),
@@ -196,13 +179,13 @@ async def test_graduated_takes_a_destination_and_history_keeps_the_old_value(
     )
     [saved] = await cadre.api.wait_for_messages(CADRE_TG)
     assert "\u2192 " + cadre.zh("vocational school") in saved["text"]
-    member = await _member(cadre, "小红")
+    member = await member_named(cadre, "小红")
     assert (member.status, member.destination, member.school) == (
         "graduated",
         "vocational",
         "栋川中学",
     )
-    changes = await _rows(cadre, LedgerChange)
+    changes = await rows_of(cadre, LedgerChange)
     assert [(c.field, c.old_value, c.new_value) for c in changes] == [
         ("status", "enrolled", "graduated"),
         ("destination", None, "vocational"),
@@ -218,7 +201,7 @@ async def test_suspected_dropout_is_one_tap(cadre: Harness) -> None:
     )
     [saved] = await cadre.api.wait_for_messages(CADRE_TG)
     assert cadre.zh("suspected dropout") in saved["text"]
-    assert (await _member(cadre, "小明")).status == "suspected_dropout"
+    assert (await member_named(cadre, "小明")).status == "suspected_dropout"
 
 
 async def test_birth_date_is_typed(cadre: Harness) -> None:
@@ -228,8 +211,8 @@ async def test_birth_date_is_typed(cadre: Harness) -> None:
     [refused] = await cadre.say(CADRE_TG, "2030-01-01")
     assert refused["text"] == cadre.zh(REFUSALS["ledger_bad_birth_date"], date="2030-01-01")
     await cadre.say(CADRE_TG, "1976-02-03")
-    assert (await _member(cadre, "老李")).birth_date == date(1976, 2, 3)
-    [change] = await _rows(cadre, LedgerChange)
+    assert (await member_named(cadre, "老李")).birth_date == date(1976, 2, 3)
+    [change] = await rows_of(cadre, LedgerChange)
     assert (change.field, change.old_value, change.new_value) == (
         "birth_date",
         "1975-05-05",
@@ -251,7 +234,7 @@ async def test_needs_aid_and_review_complete_the_ledger(cadre: Harness) -> None:
     await cadre.api.wait_for_edit(CADRE_TG, kinds["message_id"])
     [refused] = await cadre.say(CADRE_TG, "abc")
     assert refused["text"] == cadre.zh(REFUSALS["ledger_bad_amount"], text="abc")
-    assert await _rows(cadre, AidRecord) == []
+    assert await rows_of(cadre, AidRecord) == []
     [with_aid] = await cadre.say(CADRE_TG, "1500.5 秋季学期")
     assert "1500.5 (秋季学期)" in with_aid["text"]
 
@@ -263,7 +246,7 @@ async def test_needs_aid_and_review_complete_the_ledger(cadre: Harness) -> None:
         in reviewed["text"]
     )
 
-    [aid] = await _rows(cadre, AidRecord)
+    [aid] = await rows_of(cadre, AidRecord)
     assert (aid.kind, aid.amount, aid.note, aid.year, aid.recorded_at) == (
         "bursary",
         1500.5,
@@ -271,10 +254,10 @@ async def test_needs_aid_and_review_complete_the_ledger(cadre: Harness) -> None:
         2026,
         NOW,
     )
-    reviews = {r.household_id: r for r in await _rows(cadre, LedgerReview)}
+    reviews = {r.household_id: r for r in await rows_of(cadre, LedgerReview)}
     assert reviews[ids["H002"]].needs == "需要助学金"
     assert reviews[ids["H002"]].reviewed_at == NOW
-    changes = await _rows(cadre, LedgerChange)
+    changes = await rows_of(cadre, LedgerChange)
     assert [(c.field, c.old_value, c.new_value) for c in changes] == [
         ("needs", None, "需要助学金"),
         ("aid", None, "bursary 1500.5 秋季学期"),
@@ -302,9 +285,9 @@ async def test_someone_elses_household_by_code_and_by_forged_buttons(cadre: Harn
         update = user.forge_callback(view["message_id"], data)
         answer = await cadre.api.wait_for_callback_answer(update)
         assert answer["text"] == refusal[:200], data
-    assert (await _member(cadre, "小刚")).status is None
-    assert await _rows(cadre, LedgerChange) == []
-    assert len(await _rows(cadre, LedgerReview)) == 1
+    assert (await member_named(cadre, "小刚")).status is None
+    assert await rows_of(cadre, LedgerChange) == []
+    assert len(await rows_of(cadre, LedgerReview)) == 1
 
 
 async def test_button_of_a_household_moved_to_another_cadre_is_refused(cadre: Harness) -> None:
@@ -323,7 +306,7 @@ async def test_button_of_a_household_moved_to_another_cadre_is_refused(cadre: Ha
     update = user.press(view, LedgerReviewed(household_id=ids["H001"]).pack())
     answer = await cadre.api.wait_for_callback_answer(update)
     assert answer["text"] == cadre.zh(REFUSALS["not_your_household"], code="H001")[:200]
-    assert await _rows(cadre, LedgerChange) == []
+    assert await rows_of(cadre, LedgerChange) == []
 
 
 @pytest.mark.parametrize(
@@ -337,7 +320,7 @@ async def test_stale_or_garbage_buttons_are_refused(cadre: Harness, data: str) -
     update = cadre.api.user(CADRE_TG, "user").forge_callback(view["message_id"], forged)
     answer = await cadre.api.wait_for_callback_answer(update)
     assert answer["text"] == cadre.zh(REFUSALS["stale_button"])[:200]
-    assert await _rows(cadre, LedgerChange) == []
+    assert await rows_of(cadre, LedgerChange) == []
 
 
 async def test_oversized_or_malformed_answers_are_refused(cadre: Harness) -> None:
@@ -352,8 +335,8 @@ async def test_oversized_or_malformed_answers_are_refused(cadre: Harness) -> Non
     await _press_through(cadre, view, *_enrolled(ids["小明"], "primary"))
     [refused] = await cadre.say(CADRE_TG, "栋川小学")
     assert refused["text"] == cadre.zh(REFUSALS["ledger_school_grade_format"])
-    assert await _rows(cadre, LedgerChange) == []
-    assert (await _member(cadre, "小明")).status is None
+    assert await rows_of(cadre, LedgerChange) == []
+    assert (await member_named(cadre, "小明")).status is None
 
 
 async def test_supervisor_may_view_but_not_edit(cadre: Harness) -> None:

@@ -18,11 +18,8 @@ async def _month_of_work(harness: Harness) -> None:
     reported it done, so on 2026-11-28 it is 28 days overdue for 局办公室, 栋川中心校, 教育股.
     局办公室 holds no households and no village: it is not ranked, only named as overdue.
     """
-    await harness.register(CADRE_TG, "C1")
-    await harness.register(C3_TG, "C3")
-    await harness.register(SUPERVISOR_TG, "S1")
-    await harness.say(CADRE_TG, "/visit H001 2026-10-30")
-    await harness.say(CADRE_TG, "/visit H003 2026-11-21")
+    await harness.register_all({CADRE_TG: "C1", C3_TG: "C3", SUPERVISOR_TG: "S1"})
+    await harness.say_each(CADRE_TG, "/visit H001 2026-10-30", "/visit H003 2026-11-21")
     await harness.say(C3_TG, "/visit H007")
 
 
@@ -72,8 +69,7 @@ async def test_a_past_month_counts_up_to_its_last_day(harness: Harness) -> None:
 
 
 async def test_refusals_name_their_rule(harness: Harness) -> None:
-    await harness.register(OTHER_CADRE_TG, "C2")
-    await harness.register(SUPERVISOR_TG, "S1")
+    await harness.register_all({OTHER_CADRE_TG: "C2", SUPERVISOR_TG: "S1"})
     [reply] = await harness.say(OTHER_CADRE_TG, "/notice")
     assert reply["text"] == harness.zh(REFUSALS["notice_supervisors_only"])
     [reply] = await harness.say(SUPERVISOR_TG, "/notice 2026-12")

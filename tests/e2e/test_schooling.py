@@ -55,11 +55,23 @@ async def _children(harness: Harness) -> None:
         )
 
 
-async def test_supervisor_sees_the_county_in_chinese(harness: Harness) -> None:
+async def _schooling(
+    harness: Harness, user_id: int, cadre_code: str, language: str = "zh"
+) -> tuple[str, list[str]]:
+    """The children added and the cadre registered: the /schooling reply, whole and by line.
+
+    A reply in English is checked to hold no Chinese but the roster's names.
+    """
     await _children(harness)
-    await harness.register(SUPERVISOR_TG, "S1")
-    [reply] = await harness.say(SUPERVISOR_TG, "/schooling")
-    lines = reply["text"].splitlines()
+    await harness.register(user_id, cadre_code, language=language)
+    [reply] = await harness.say(user_id, "/schooling")
+    if language == "en":
+        assert_english(reply)
+    return reply["text"], reply["text"].splitlines()
+
+
+async def test_supervisor_sees_the_county_in_chinese(harness: Harness) -> None:
+    text, lines = await _schooling(harness, SUPERVISOR_TG, "S1")
     assert lines[0] == "控辍保学 · 全县 · 2026-2027 学年（截至 2026-11-28）"
     assert lines[1] == "按 9 月 1 日年龄定应读学段：6-11 岁小学，12-14 岁初中。"
     assert lines[2] == "小学：入学率 100.00%（3/3），辍学率 0.00%（0/3）"
@@ -85,19 +97,15 @@ async def test_supervisor_sees_the_county_in_chinese(harness: Harness) -> None:
         "栋川镇 大村：初中入学率 50.00%，低于 99%",
         "栋川镇 大村：初中辍学率 50.00%，高于 1.8%",
     ]
-    assert "小红" not in reply["text"]  # the county view counts; names are the school's
+    assert "小红" not in text  # the county view counts; names are the school's
 
 
 async def test_central_school_sees_its_township_with_names_in_english(harness: Harness) -> None:
-    await _children(harness)
-    await harness.register(C3_TG, "C3", language="en")
-    [reply] = await harness.say(C3_TG, "/schooling")
-    assert_english(reply)
-    lines = reply["text"].splitlines()
+    text, lines = await _schooling(harness, C3_TG, "C3", language="en")
     assert lines[0] == "Schooling, 栋川镇, school year 2026-2027 (as of 2026-11-28)"
     assert "Primary: enrolled 100.00% (2/2), dropout 0.00% (0/2)" in lines
     assert "Junior middle: enrolled 50.00% (1/2), dropout 50.00% (1/2) ⚠️" in lines
-    assert "光禄镇" not in reply["text"]  # another township
+    assert "光禄镇" not in text  # another township
     assert "栋川镇 大村: Junior middle dropout 50.00%, above 1.8%" in lines
     assert [line for line in lines if line][-4:] == [
         "Suspected dropouts: 1",
@@ -108,11 +116,7 @@ async def test_central_school_sees_its_township_with_names_in_english(harness: H
 
 
 async def test_supervisor_in_english(harness: Harness) -> None:
-    await _children(harness)
-    await harness.register(SUPERVISOR_TG, "S1", language="en")
-    [reply] = await harness.say(SUPERVISOR_TG, "/schooling")
-    assert_english(reply)
-    lines = reply["text"].splitlines()
+    _text, lines = await _schooling(harness, SUPERVISOR_TG, "S1", language="en")
     assert lines[0] == "Schooling, county, school year 2026-2027 (as of 2026-11-28)"
     assert "county: Junior middle enrolment 50.00%, below 99%" in lines
 
@@ -154,10 +158,7 @@ async def test_a_long_report_is_split_within_telegram_limits(harness: Harness) -
 
 
 async def test_postgresql_counts_the_same(pg_harness: Harness) -> None:
-    await _children(pg_harness)
-    await pg_harness.register(SUPERVISOR_TG, "S1")
-    [reply] = await pg_harness.say(SUPERVISOR_TG, "/schooling")
-    lines = reply["text"].splitlines()
+    _text, lines = await _schooling(pg_harness, SUPERVISOR_TG, "S1")
     assert lines[2:4] == [
         "小学：入学率 100.00%（3/3），辍学率 0.00%（0/3）",
         "初中：入学率 50.00%（1/2），辍学率 50.00%（1/2） ⚠️",

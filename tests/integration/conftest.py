@@ -8,7 +8,6 @@ its tests are skipped (with the reason) only when the server is unreachable.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,22 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade_sync
-
-# Override to test against another server, e.g. in CI.
-PG_ADMIN_URL = os.environ.get(
-    "CADREBOT_TEST_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
+from tests.postgres import PG_ADMIN_URL, database_url, pg_admin
 
 _PG_SKIP_REASON: list[str] = []
-
-
-async def _pg_admin(statement: str) -> None:
-    engine = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -43,19 +29,19 @@ def pg_database_url() -> Iterator[str | None]:
     """A fresh, migrated PostgreSQL database for the session, or None when unreachable."""
     name = f"cadrebot_test_{secrets.token_hex(4)}"
     try:
-        asyncio.run(asyncio.wait_for(_pg_admin(f'CREATE DATABASE "{name}"'), timeout=10))
+        asyncio.run(asyncio.wait_for(pg_admin(f'CREATE DATABASE "{name}"'), timeout=10))
     except Exception as error:  # unreachable server, refused auth, ...
         reason = f"PostgreSQL unreachable at {make_url(PG_ADMIN_URL).render_as_string()}: {error!r}"
         print(f"\n{reason}; the postgresql tests are skipped")
         _PG_SKIP_REASON.append(reason)
         yield None
         return
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = database_url(name)
     try:
         upgrade_sync(url)
         yield url
     finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

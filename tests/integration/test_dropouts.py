@@ -16,6 +16,7 @@ from domain.roles import Role
 from domain.types import CadreId, UnitId
 from services.actors import Actor
 from services.dropouts import (
+    CaseOutcome,
     CaseWrite,
     DropoutReport,
     dropout_case_counts,
@@ -79,6 +80,24 @@ async def _seed(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, Act
     }
 
 
+def _xiaoming_out(reason: str, since: date) -> DropoutReport:
+    """The seeded child, 小明 of H001, reported out of school."""
+    return DropoutReport(reason=reason, since=since, household_code="H001", child_name="小明")
+
+
+async def _report(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    report: DropoutReport,
+    source: str | None = None,
+) -> CaseOutcome:
+    """Report in a session of its own, as the Telegram update `source` (if any) would."""
+    async with sessionmaker() as session:
+        return await report_dropout(
+            session, actor, report, CaseWrite(FixedClock(NOW), TZ, RENDER, source)
+        )
+
+
 async def _count(sessionmaker: async_sessionmaker[AsyncSession], model: type) -> int:
     async with sessionmaker() as session:
         return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
@@ -117,29 +136,18 @@ async def test_reports_steps_status_and_counts(
 ) -> None:
     actors = await _seed(sessionmaker)
     clock = FixedClock(NOW)
-    report = DropoutReport(
-        reason="work", since=date(2026, 11, 20), household_code="H001", child_name="小明"
-    )
-    async with sessionmaker() as session:
-        outcome = await report_dropout(
-            session, actors["C1"], report, CaseWrite(clock, TZ, RENDER, "tg:1")
-        )
+    report = _xiaoming_out("work", date(2026, 11, 20))
+    outcome = await _report(sessionmaker, actors["C1"], report, "tg:1")
     assert outcome.new_case and outcome.view.row.school_name == "栋川中心校"
     case_id = outcome.view.row.id
     async with sessionmaker() as session:
         told = (await session.execute(select(OutboxMessage))).scalars().all()
     # The school (C3, the only one on Telegram) is told in the report's transaction.
     assert [(m.chat_id, m.rule, m.period) for m in told] == [(3, "case_event", str(case_id))]
-    async with sessionmaker() as session:
-        again = await report_dropout(
-            session, actors["C1"], report, CaseWrite(clock, TZ, RENDER, "tg:1")
-        )
+    again = await _report(sessionmaker, actors["C1"], report, "tg:1")
     assert again.duplicate
     assert await _count(sessionmaker, OutboxMessage) == 1  # a redelivery tells nobody again
-    async with sessionmaker() as session:
-        second = await report_dropout(
-            session, actors["C1"], report, CaseWrite(clock, TZ, RENDER, "tg:2")
-        )
+    second = await _report(sessionmaker, actors["C1"], report, "tg:2")
     assert not second.new_case and second.kind == "rereport"
     assert (await _count(sessionmaker, DropoutCase), await _count(sessionmaker, DropoutEvent)) == (
         1,
@@ -175,8 +183,7 @@ async def test_reports_steps_status_and_counts(
     async with sessionmaker() as session:
         counts = await dropout_case_counts(session, NOW, TZ)
     assert counts == {"open": 0, "overdue": 0, "reported this month": 1, "closed this month": 1}
-    async with sessionmaker() as session:
-        await report_dropout(session, actors["C1"], report, CaseWrite(clock, TZ, RENDER, "tg:9"))
+    await _report(sessionmaker, actors["C1"], report, "tg:9")
     # Reported 2026-11-28 10:00 local: acknowledge due 12-01, overdue from 12-02 local.
     async with sessionmaker() as session:
         on_time = await dropout_case_counts(session, datetime(2026, 12, 1, 15, 59, tzinfo=UTC), TZ)
@@ -189,12 +196,8 @@ async def test_the_monthly_notice_carries_the_case_counts(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     actors = await _seed(sessionmaker)
+    await _report(sessionmaker, actors["C1"], _xiaoming_out("other", date(2026, 11, 2)))
     clock = FixedClock(NOW)
-    report = DropoutReport(
-        reason="other", since=date(2026, 11, 2), household_code="H001", child_name="小明"
-    )
-    async with sessionmaker() as session:
-        await report_dropout(session, actors["C1"], report, CaseWrite(clock, TZ, RENDER))
     async with sessionmaker() as session:
         notice = await monthly_notice(session, Month(2026, 11), clock, TZ, (9, 1), "zh")
     assert notice.dropout_cases == {

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from domain.status import OwedLedger
 from services.reports.ledgers import (
-    IncompleteLedger,
     LedgerCell,
     incomplete_ledgers,
     ledger_completion,
@@ -67,28 +67,27 @@ async def seed(session: AsyncSession) -> dict[str, int]:
         def review(hh: int, needs: str | None, at: datetime | None, year: int = 2026) -> None:
             session.add(LedgerReview(household_id=hh, year=year, needs=needs, reviewed_at=at))
 
+        def member(hh: int, name: str, born: date, **details: str) -> None:
+            session.add(Member(household_id=hh, name=name, birth_date=born, **details))
+
         # H1 (A, T1) complete: enrolled child with school and grade, adult without status.
         h1 = await household("H1", v1)
         pair(a, h1)
-        session.add_all(
-            [
-                Member(
-                    household_id=h1,
-                    name="小明",
-                    birth_date=date(2015, 3, 1),
-                    status="enrolled",
-                    stage="primary",
-                    school="栋川小学",
-                    grade="五年级",
-                ),
-                Member(household_id=h1, name="老张", birth_date=date(1980, 1, 1)),
-            ]
+        member(
+            h1,
+            "小明",
+            date(2015, 3, 1),
+            status="enrolled",
+            stage="primary",
+            school="栋川小学",
+            grade="五年级",
         )
+        member(h1, "老张", date(1980, 1, 1))
         review(h1, "无", REVIEWED)
         # H2 (A, T1) incomplete: a 14-year-old (on Sept 1) without a status.
         h2 = await household("H2", v1)
         pair(a, h2)
-        session.add(Member(household_id=h2, name="小红", birth_date=date(2012, 6, 1)))
+        member(h2, "小红", date(2012, 6, 1))
         review(h2, "助学", REVIEWED)
         # H3 (A, T2) complete: no members, needs and review.
         h3 = await household("H3", v2)
@@ -105,15 +104,7 @@ async def seed(session: AsyncSession) -> dict[str, int]:
         # H6 (C, T2) incomplete: a graduate without destination; no needs.
         h6 = await household("H6", v2)
         pair(c, h6)
-        session.add(
-            Member(
-                household_id=h6,
-                name="小刚",
-                birth_date=date(2010, 5, 5),
-                status="graduated",
-                stage="junior",
-            )
-        )
+        member(h6, "小刚", date(2010, 5, 5), status="graduated", stage="junior")
         review(h6, None, REVIEWED)
         # H7 (A until Oct 1, then C; T2) complete: counts for C at the end of November.
         h7 = await household("H7", v2)
@@ -185,13 +176,13 @@ async def test_incomplete_ledgers_of_a_cadre(
         mine_a = await incomplete_ledgers(session, ids["A"], 2026, OPENS, tz=TZ)
         mine_b = await incomplete_ledgers(session, ids["B"], 2026, OPENS, tz=TZ)
         mine_c = await incomplete_ledgers(session, ids["C"], 2026, OPENS, tz=TZ)
-    assert mine_a == [IncompleteLedger(ids["H2"], "H2", "H2户主", ("status:小红",))]
+    assert mine_a == [OwedLedger(ids["H2"], "H2", "H2户主", ("status:小红",))]
     assert mine_b == [
-        IncompleteLedger(ids["H4"], "H4", "H4户主", ("review",)),
-        IncompleteLedger(ids["H8"], "H8", "H8户主", ("needs", "review")),
+        OwedLedger(ids["H4"], "H4", "H4户主", ("review",)),
+        OwedLedger(ids["H8"], "H8", "H8户主", ("needs", "review")),
     ]
     assert mine_c == [
-        IncompleteLedger(ids["H6"], "H6", "H6户主", ("destination:小刚", "needs")),
+        OwedLedger(ids["H6"], "H6", "H6户主", ("destination:小刚", "needs")),
     ]
 
 

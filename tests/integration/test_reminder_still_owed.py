@@ -24,7 +24,6 @@ from services.demo.county import load_demo
 from services.plan_loader import default_plan_path, load_plan, read_plan_file
 from storage.models import (
     Cadre,
-    DropoutCase,
     Member,
     Milestone,
     MilestoneReport,
@@ -33,6 +32,7 @@ from storage.models import (
     VillageVisit,
 )
 from storage.reminders import Recipient
+from tests.integration.cases import case_reached
 from ui.i18n import Catalogs
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -85,16 +85,8 @@ async def _county(sessionmaker: Maker) -> County:
             )
         )
         member = (await session.execute(select(Member).limit(1))).scalar_one()
-        case = DropoutCase(
-            member_id=member.id,
-            household_id=member.household_id,
-            school_unit_id=None,
-            reporter_id=first.id,
-            reason="poverty",
-            since=date(2026, 11, 1),
-            state="reported",
-            reported_at=datetime(2026, 11, 20, 2, 0, tzinfo=UTC),
-        )
+        reported = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+        case = case_reached(member, first.id, "poverty", date(2026, 11, 1), "reported", reported)
         session.add(case)
         await session.flush()
         late_case = case.id

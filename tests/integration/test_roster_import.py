@@ -9,45 +9,46 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import FromClause, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import FixedClock
 from services.demo.county import DEMO_PERSONAS, build_demo_tables, load_demo
 from services.roster_import import RosterImportError, RowError, import_roster
-from storage.models import (
-    Base,
-    Cadre,
-    Household,
-    Member,
-    Pairing,
-    Township,
-    Unit,
-    UnitVillage,
-    Village,
-)
+from storage.models import Base, Cadre, Household, Member, Pairing, Township, Unit, Village
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "roster"
 T0 = datetime(2017, 6, 1, 8, 0, tzinfo=UTC)
 
+# Every table the roster fills.
+TABLES = ("townships", "villages", "units", "cadres", "households", "members", "pairings",
+          "unit_villages")  # fmt: skip
+
 Maker = async_sessionmaker[AsyncSession]
 
 
-async def _count(sessionmaker: Maker, model: type[Base]) -> int:
+async def _count(sessionmaker: Maker, rows: type[Base] | FromClause) -> int:
     async with sessionmaker() as session:
-        return int((await session.scalar(select(func.count()).select_from(model))) or 0)
+        return int((await session.scalar(select(func.count()).select_from(rows))) or 0)
 
 
 async def _counts(sessionmaker: Maker) -> dict[str, int]:
-    models: list[type[Base]] = [Township, Village, Unit, Cadre, Household, Member, Pairing,
-                                UnitVillage]  # fmt: skip
-    return {m.__tablename__: await _count(sessionmaker, m) for m in models}
+    return {name: await _count(sessionmaker, Base.metadata.tables[name]) for name in TABLES}
 
 
 def _copy_examples(tmp_path: Path) -> Path:
     folder = tmp_path / "roster"
     shutil.copytree(EXAMPLES, folder)
+    return folder
+
+
+def _folder_of(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
+    """A roster folder holding just these files (name: UTF-8 text)."""
+    folder = tmp_path / name
+    folder.mkdir()
+    for file_name, text in files.items():
+        (folder / file_name).write_text(text, encoding="utf-8")
     return folder
 
 
@@ -85,10 +86,10 @@ async def test_import_twice_changes_nothing(sessionmaker: Maker) -> None:
 
 async def test_update_changes_only_what_changed(sessionmaker: Maker, tmp_path: Path) -> None:
     await import_roster(sessionmaker, EXAMPLES, clock=FixedClock(T0))
-    folder = tmp_path / "fix"
-    folder.mkdir()
-    (folder / "households.csv").write_text(
-        "code,village_code,head_name,size\nH0601001,V0601,李正荣,5\n", encoding="utf-8"
+    folder = _folder_of(
+        tmp_path,
+        "fix",
+        {"households.csv": "code,village_code,head_name,size\nH0601001,V0601,李正荣,5\n"},
     )
     summary = await import_roster(sessionmaker, folder, clock=FixedClock(T0))
     assert (summary.counts["households"].updated, summary.counts["households"].inserted) == (1, 0)
@@ -207,12 +208,14 @@ async def test_unknown_reference_rolls_back_everything(sessionmaker: Maker, tmp_
 
 async def test_reference_to_a_row_already_in_the_db(sessionmaker: Maker, tmp_path: Path) -> None:
     await import_roster(sessionmaker, EXAMPLES, clock=FixedClock(T0))
-    folder = tmp_path / "more"
-    folder.mkdir()
-    (folder / "households.csv").write_text(
-        "code,village_code,head_name\nH0601009,V0601,新户主\n", encoding="utf-8"
+    folder = _folder_of(
+        tmp_path,
+        "more",
+        {
+            "households.csv": "code,village_code,head_name\nH0601009,V0601,新户主\n",
+            "pairings.csv": "cadre_code,household_code\nC0001,H0601009\n",
+        },
     )
-    (folder / "pairings.csv").write_text("cadre_code,household_code\nC0001,H0601009\n")
     summary = await import_roster(sessionmaker, folder, clock=FixedClock(T0))
     assert summary.counts["pairings"].inserted == 1
     with pytest.raises(RosterImportError) as caught:
@@ -239,21 +242,19 @@ async def test_duplicate_code_is_an_error(sessionmaker: Maker, tmp_path: Path) -
 async def test_repairing_closes_the_old_pairing(sessionmaker: Maker, tmp_path: Path) -> None:
     await import_roster(sessionmaker, EXAMPLES, clock=FixedClock(T0))
     later = T0 + timedelta(days=30)
-    folder = tmp_path / "move"
-    folder.mkdir()
-    (folder / "挂包.csv").write_text(
-        "干部编码,户编码\nC0006,H0601001\nC0001,H0601002\n", encoding="utf-8"
+    folder = _folder_of(
+        tmp_path, "move", {"挂包.csv": "干部编码,户编码\nC0006,H0601001\nC0001,H0601002\n"}
     )
     summary = await import_roster(sessionmaker, folder, clock=FixedClock(later))
     counts = summary.counts["pairings"]
     assert (counts.inserted, counts.updated, counts.unchanged) == (0, 1, 1)
     async with sessionmaker() as session:
+        household = select(Household.id).where(Household.code == "H0601001").scalar_subquery()
         rows = (
             await session.execute(
                 select(Cadre.code, Pairing.since, Pairing.until)
                 .join(Cadre, Cadre.id == Pairing.cadre_id)
-                .join(Household, Household.id == Pairing.household_id)
-                .where(Household.code == "H0601001")
+                .where(Pairing.household_id == household)
                 .order_by(Pairing.id)
             )
         ).all()
@@ -309,9 +310,9 @@ async def test_full_demo_loads_and_reloads_unchanged(sessionmaker: Maker) -> Non
 
 async def test_new_unit_needs_a_kind(sessionmaker: Maker, tmp_path: Path) -> None:
     await import_roster(sessionmaker, EXAMPLES, clock=FixedClock(T0))
-    folder = tmp_path / "units"
-    folder.mkdir()
-    (folder / "单位.csv").write_text("编码,名称\nJYG,教育股（改）\nNEW,新单位\n", encoding="utf-8")
+    folder = _folder_of(
+        tmp_path, "units", {"单位.csv": "编码,名称\nJYG,教育股（改）\nNEW,新单位\n"}
+    )
     with pytest.raises(RosterImportError) as caught:
         await import_roster(sessionmaker, folder, clock=FixedClock(T0))
     assert caught.value.errors == [RowError("单位.csv", 3, "kind", "required for a new unit")]

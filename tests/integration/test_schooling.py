@@ -27,7 +27,8 @@ from services.files.schooling import lists_workbook
 from services.reports.schooling import county_rates, schooling_for, township_lists
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade_sync
-from storage.models import Cadre, DropoutCase, Household, Member, Township, Unit, Village
+from storage.models import Cadre, Household, Member, Township, Unit, Village
+from tests.integration.cases import case_reached
 
 SHANGHAI_TZ = ZoneInfo("Asia/Shanghai")
 YEAR = 2026
@@ -191,18 +192,7 @@ async def test_township_lists_hold_the_three_lists(
         await session.flush()
         reported = datetime(2026, 9, 20, 2, tzinfo=UTC)
         session.add(
-            DropoutCase(
-                member_id=child.id,
-                household_id=child.household_id,
-                school_unit_id=None,
-                reporter_id=reporter.id,
-                reason="work",
-                since=date(2026, 9, 15),
-                state="confirmed",
-                reported_at=reported,
-                acknowledged_at=reported,
-                confirmed_at=reported,
-            )
+            case_reached(child, reporter.id, "work", date(2026, 9, 15), "confirmed", reported)
         )
     async with sessionmaker() as session:
         lists = await township_lists(session, YEAR)

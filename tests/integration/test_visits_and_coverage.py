@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.clock import FixedClock
+from domain.coverage import Coverage
 from domain.errors import InviteRefused, PermissionRefused
 from domain.periods import Quarter
 from domain.plan_rules import PlanRules
@@ -59,6 +60,11 @@ ROSTER: dict[str, list[dict[str, object]]] = {
         {"cadre_code": "C3", "household_code": "H6"},
     ],
 }
+
+
+def _figures(rows: tuple[Coverage, ...]) -> dict[str, tuple[int, int]]:
+    """Each row's (assigned, covered), by its key."""
+    return {r.key: (r.assigned, r.covered) for r in rows}
 
 
 async def _actor(sessionmaker: Maker, code: str) -> Actor:
@@ -127,20 +133,10 @@ async def test_county_coverage_by_unit_township_and_cadre(roster: Maker) -> None
     async with roster() as session:
         report = await county_compliance(session, Quarter(2026, 4), FixedClock(NOW), SHANGHAI)
     assert (report.total.assigned, report.total.covered) == (6, 3)
-    assert {r.key: (r.assigned, r.covered) for r in report.by_unit} == {
-        "JYG": (4, 2),
-        "CS1": (2, 1),
-    }
+    assert _figures(report.by_unit) == {"JYG": (4, 2), "CS1": (2, 1)}
     # H1-H3 in 栋川镇 (T1), H4-H6 in 光禄镇 (T2).
-    assert {r.key: (r.assigned, r.covered) for r in report.by_township} == {
-        "T1": (3, 1),
-        "T2": (3, 2),
-    }
-    assert {r.key: (r.assigned, r.covered) for r in report.by_cadre} == {
-        "C1": (2, 1),
-        "C2": (2, 1),
-        "C3": (2, 1),
-    }
+    assert _figures(report.by_township) == {"T1": (3, 1), "T2": (3, 2)}
+    assert _figures(report.by_cadre) == {"C1": (2, 1), "C2": (2, 1), "C3": (2, 1)}
 
 
 async def test_household_counts_for_its_holder_at_the_end_of_the_quarter(roster: Maker) -> None:
@@ -152,8 +148,8 @@ async def test_household_counts_for_its_holder_at_the_end_of_the_quarter(roster:
     async with roster() as session:
         q4 = await county_compliance(session, Quarter(2026, 4), FixedClock(NOW), SHANGHAI)
         q3 = await county_compliance(session, Quarter(2026, 3), FixedClock(NOW), SHANGHAI)
-    assert {r.key: (r.assigned, r.covered) for r in q4.by_cadre}["C2"] == (3, 1)
-    assert {r.key: (r.assigned, r.covered) for r in q4.by_cadre}["C1"] == (1, 0)
+    assert _figures(q4.by_cadre)["C2"] == (3, 1)
+    assert _figures(q4.by_cadre)["C1"] == (1, 0)
     # In Q3 (ended 2026-09-30) C1 still held H1 and H2.
     assert {r.key: r.assigned for r in q3.by_cadre}["C1"] == 2
     # After the move C1 may no longer log H1.
@@ -232,14 +228,8 @@ async def test_village_month_coverage_by_unit_and_township(roster: Maker) -> Non
     villages = report.villages
     assert villages is not None and villages.month == str(Month(2026, 11))
     assert (villages.total.assigned, villages.total.covered) == (3, 1)
-    assert {r.key: (r.assigned, r.covered) for r in villages.by_unit} == {
-        "JYG": (2, 1),
-        "CS1": (1, 0),
-    }
-    assert {r.key: (r.assigned, r.covered) for r in villages.by_township} == {
-        "T1": (2, 1),
-        "T2": (1, 0),
-    }
+    assert _figures(villages.by_unit) == {"JYG": (2, 1), "CS1": (1, 0)}
+    assert _figures(villages.by_township) == {"T1": (2, 1), "T2": (1, 0)}
     # Q3 shows its last month, September: nobody went.
     async with roster() as session:
         q3 = await county(session, Quarter(2026, 3), FixedClock(NOW), SHANGHAI)
@@ -269,12 +259,5 @@ async def test_ledger_completion_in_the_county_report(roster: Maker) -> None:
     ledgers = report.ledgers
     assert ledgers is not None and ledgers.year == 2026
     assert (ledgers.total.assigned, ledgers.total.covered) == (6, 1)
-    assert {r.key: (r.assigned, r.covered) for r in ledgers.by_cadre} == {
-        "C1": (2, 1),
-        "C2": (2, 0),
-        "C3": (2, 0),
-    }
-    assert {r.key: (r.assigned, r.covered) for r in ledgers.by_unit} == {
-        "JYG": (4, 1),
-        "CS1": (2, 0),
-    }
+    assert _figures(ledgers.by_cadre) == {"C1": (2, 1), "C2": (2, 0), "C3": (2, 0)}
+    assert _figures(ledgers.by_unit) == {"JYG": (4, 1), "CS1": (2, 0)}

@@ -237,7 +237,7 @@ def ledger_list(mine: MyLedgers, page: int, t: Translator) -> View:
     )
     items = [
         button(
-            f"{mark(not i.missing)} {i.household_code} {i.head_name}",
+            f"{mark(not i.missing)} {i.code} {i.head_name}",
             LedgerOpen(household_id=i.household_id),
         )
         for i in mine.items

@@ -11,12 +11,12 @@ from domain.status import (
     MyStatus,
 )
 from services.reports.status import StatusAfterVisit
-from ui.actions import LedgerOpen, PickVillage, StatusVisit
 from ui.i18n import N_, Translator
 from ui.render import MESSAGE_LIMIT, esc
-from ui.view import Button, View, button, column
+from ui.view import Button, View, column
 from ui.views.field_visit import OWED, mark
 from ui.views.ledger import missing_text
+from ui.views.reminders import ledger_button, village_visit_button, visited_today_button
 from ui.views.visits import VISIT_OUTCOME, visit_names
 
 MAX_LEDGER_BUTTONS = 5
@@ -85,9 +85,8 @@ def _village_lines(status: MyStatus, t: Translator) -> list[str]:
     lines = ["", t("<b>Village visit {month}</b>", month=str(status.month))]
     for village in status.villages:
         state = t("covered") if village.covered else t("not visited yet this month")
-        lines.append(
-            f"{mark(village.covered)} {esc(village.name)} ({esc(village.code)}) \u2014 {state}"
-        )
+        name, code = esc(village.village_name), esc(village.village_code)
+        lines.append(f"{mark(village.covered)} {name} ({code}) \u2014 {state}")
     return lines
 
 
@@ -157,25 +156,16 @@ def _fit(lines: list[str]) -> str:
 
 def _buttons(status: MyStatus, t: Translator) -> tuple[tuple[Button, ...], ...]:
     visits = [
-        button(
-            t("\u2705 Visited {code} {head} today", code=h.code, head=h.head_name),
-            StatusVisit(household_id=h.household_id),
-        )
+        visited_today_button(h.household_id, h.code, h.head_name, t)
         for h in status.households[:MAX_HOUSEHOLDS_SHOWN]
     ]
     villages = [
-        button(
-            t("\U0001f3d8 Log the village visit: {village}", village=v.name),
-            PickVillage(village_id=v.village_id),
-        )
+        village_visit_button(v.village_id, v.village_name, t)
         for v in status.villages
         if not v.covered
     ]
     ledgers = [
-        button(
-            t("\U0001f4d2 Ledger {code} {head}", code=ledger.code, head=ledger.head_name),
-            LedgerOpen(household_id=ledger.household_id),
-        )
+        ledger_button(ledger.household_id, ledger.code, ledger.head_name, t)
         for ledger in status.ledgers[:MAX_LEDGER_BUTTONS]
     ]
     return column([*visits, *villages, *ledgers])
