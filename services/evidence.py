@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.geo import check_location
 from domain.plan_rules import PlanRules
+from services.transaction import unit_of_work
 from storage import evidence as repo
 from storage.evidence import FarVisitRow, NewPhoto, VisitKind
 
@@ -146,7 +147,7 @@ async def keep_photo_copies(
             continue
         saved.append((photo.photo_id, path))
     if saved:
-        async with session.begin():
+        async with unit_of_work(session):
             for photo_id, path in saved:
                 await repo.set_photo_path(session, photo_id, str(path))
     return [path for _, path in saved]
@@ -159,5 +160,5 @@ def _write(path: Path, data: bytes) -> None:
 
 async def far_visits(session: AsyncSession, first_day: date, last_day: date) -> list[FarVisitRow]:
     """Household and village visits dated in the range whose location was flagged far."""
-    async with session.begin():
+    async with unit_of_work(session):
         return await repo.far_visit_rows(session, first_day, last_day)

@@ -231,7 +231,7 @@ async def _edit(
 ) -> LedgerView:
     """Run one write in its own transaction, then read the refreshed ledger."""
     edit = _Edit(actor, clock.now(), current_season(clock, rules).year)
-    async with session.begin():
+    async with unit_of_work(session):
         household_id = await write(session, edit)
     return await ledger_view(session, actor, clock, rules, household_id=household_id)
 

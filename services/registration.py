@@ -17,6 +17,7 @@ from domain.invites import (
     normalise_code,
 )
 from services.actors import Actor, actor_for_account
+from services.transaction import unit_of_work
 from storage import cadres as cadre_repo
 from storage import invites as invite_repo
 
@@ -35,7 +36,7 @@ async def issue_invite(
     """Make a new code for the cadre; any older unused code stops working."""
     now = clock.now()
     code = new_invite_code()
-    async with session.begin():
+    async with unit_of_work(session):
         cadre = await cadre_repo.cadre_by_code(session, cadre_code)
         if cadre is None or not cadre.active:
             raise NotOnRoster("unknown_cadre", code=cadre_code)
@@ -51,7 +52,7 @@ async def redeem_invite(
     """Bind the account to the invite's cadre; wrong codes are counted and throttled."""
     now = clock.now()
     refusal: InviteRefused | None = None
-    async with session.begin():
+    async with unit_of_work(session):
         attempts = await invite_repo.wrong_attempts_since(
             session, telegram_user_id, now - WRONG_CODE_WINDOW
         )
@@ -81,5 +82,5 @@ async def redeem_invite(
 
 
 async def set_language(session: AsyncSession, actor: Actor, locale: str) -> None:
-    async with session.begin():
+    async with unit_of_work(session):
         await cadre_repo.set_locale(session, actor.cadre_id, locale)

@@ -15,6 +15,7 @@ from domain.status import VillageMonthStatus
 from domain.visits import looks_like_date, parse_visit_date
 from services.actors import Actor
 from services.evidence import Evidence, Recorded, record_visit
+from services.transaction import unit_of_work
 from services.visits import MAX_NOTE_LENGTH, short_text, visit_day
 from storage import village_visits as repo
 from storage.village_visits import VillageCoverageRow
@@ -68,7 +69,7 @@ async def unit_village_status(
     session: AsyncSession, unit_id: int, month: Month
 ) -> list[VillageMonthStatus]:
     """The unit's paired villages and whether each was visited in the month."""
-    async with session.begin():
+    async with unit_of_work(session):
         rows = await repo.village_coverage_rows(
             session, month.first_day, month.last_day, unit_id=unit_id
         )
@@ -81,7 +82,7 @@ async def village_coverage(
     session: AsyncSession, month: Month, *, unit_id: int | None = None
 ) -> list[VillageCoverageRow]:
     """Every pairing's coverage for the month (one unit's, or the county's)."""
-    async with session.begin():
+    async with unit_of_work(session):
         return await repo.village_coverage_rows(
             session, month.first_day, month.last_day, unit_id=unit_id
         )
@@ -99,7 +100,7 @@ async def log_village_visit(
     discussed = short_text(request.discussed, MAX_NOTE_LENGTH)
     participants = short_text(request.participants, MAX_PARTICIPANTS_LENGTH)
     month = Month.containing(visit_date)
-    async with session.begin():
+    async with unit_of_work(session):
         village = _reported_village(
             await repo.village_coverage_rows(
                 session, month.first_day, month.last_day, unit_id=actor.unit_id

@@ -16,6 +16,7 @@ from domain.plan_rules import PlanRules
 from domain.visits import check_visit_date, looks_like_date, parse_visit_date
 from services.actors import Actor
 from services.evidence import Evidence, Recorded, record_visit
+from services.transaction import unit_of_work
 from storage import households as household_repo
 from storage.households import HeldHousehold, HouseholdHolder
 
@@ -50,7 +51,7 @@ async def log_household_visit(
     """Record one visit; the same household on the same day is one visit, never two."""
     visit_date = visit_day(request.visit_date, clock, rules)
     note = short_text(request.note, MAX_NOTE_LENGTH)
-    async with session.begin():
+    async with unit_of_work(session):
         household = await _find_household(session, request)
         if household.holder_cadre_id != actor.cadre_id:
             raise PermissionRefused("not_your_household", code=household.code)
@@ -112,7 +113,7 @@ async def check_my_household(
     session: AsyncSession, actor: Actor, household_id: int
 ) -> HouseholdHolder:
     """Re-check a button's household against the roster before offering the next step."""
-    async with session.begin():
+    async with unit_of_work(session):
         household = await household_repo.household_with_holder(session, household_id=household_id)
     if household is None or household.holder_cadre_id != actor.cadre_id:
         raise PermissionRefused("not_your_household", code=household.code if household else "?")
@@ -129,7 +130,7 @@ async def check_my_household_code(
     if not DOOR_CODE.fullmatch(household_code):
         # Telegram's start payloads are [A-Za-z0-9_-]: anything else was typed, not scanned.
         raise PermissionRefused("not_your_household", code="?")
-    async with session.begin():
+    async with unit_of_work(session):
         household = await household_repo.household_with_holder(session, code=household_code)
     if household is None or household.holder_cadre_id != actor.cadre_id:
         raise PermissionRefused("not_your_household", code=household_code)
@@ -157,7 +158,7 @@ async def my_households(
     """The cadre's households with last visit and this quarter's coverage."""
     today = local_today(clock, tz)
     quarter = Quarter.containing(today)
-    async with session.begin():
+    async with unit_of_work(session):
         rows = await household_repo.households_held_by(
             session, actor.cadre_id, quarter.first_day, quarter.last_day
         )

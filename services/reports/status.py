@@ -19,6 +19,7 @@ from domain.status import (
 from services.actors import Actor
 from services.reports.deadlines import unit_deadlines
 from services.reports.ledgers import incomplete_ledgers
+from services.transaction import unit_of_work
 from services.village_visits import unit_village_status
 from services.visits import VisitOutcome, VisitRequest, log_household_visit
 from storage import households as household_repo
@@ -45,7 +46,7 @@ async def my_status(
     today = local_today(clock, rules.tz)
     quarter = Quarter.containing(today)
     month = Month.containing(today)
-    async with session.begin():
+    async with unit_of_work(session):
         held = await household_repo.households_held_by(
             session, actor.cadre_id, quarter.first_day, quarter.last_day
         )
