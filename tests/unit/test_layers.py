@@ -38,22 +38,24 @@ def _copy_tree(target: Path) -> None:
         )
 
 
+def _lint_with_an_added_line(tree: Path, module: str, line: str) -> str:
+    """Copy the packages, add `line` to `module` (a path under the tree), run the contracts."""
+    _copy_tree(tree)
+    target = tree / module
+    target.write_text(target.read_text() + f"\n{line}  # noqa\n")
+    result = _lint_imports(tree)
+    assert result.returncode == 1, result.stdout
+    return result.stdout
+
+
 def test_a_domain_module_importing_aiogram_or_a_handler_breaks_the_contracts(
     tmp_path: Path,
 ) -> None:
-    _copy_tree(tmp_path)
-    periods = tmp_path / "domain" / "periods.py"
-    periods.write_text(periods.read_text() + "\nimport aiogram  # noqa\nimport handlers  # noqa\n")
-    result = _lint_imports(tmp_path)
-    assert result.returncode == 1
-    assert "Domain rules import no framework BROKEN" in result.stdout
-    assert "domain.periods -> handlers" in result.stdout
+    out = _lint_with_an_added_line(tmp_path, "domain/periods.py", "import aiogram, handlers")
+    assert "Domain rules import no framework BROKEN" in out
+    assert "domain.periods -> handlers" in out
 
 
 def test_an_import_cycle_inside_a_package_breaks_the_contracts(tmp_path: Path) -> None:
-    _copy_tree(tmp_path)
-    state = tmp_path / "fakeapi" / "state.py"
-    state.write_text(state.read_text() + "\nimport fakeapi.server  # noqa\n")
-    result = _lint_imports(tmp_path)
-    assert result.returncode == 1
-    assert "No cycles are allowed in fakeapi" in result.stdout
+    out = _lint_with_an_added_line(tmp_path, "fakeapi/state.py", "import fakeapi.server")
+    assert "No cycles are allowed in fakeapi" in out
