@@ -8,6 +8,7 @@ its confirm button kind, its questions, its card and the service call that logs 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -37,7 +38,7 @@ from handlers.replies import replace, show
 from services.actors import Actor
 from services.evidence import Evidence, NewPhoto, Recorded, keep_photo_copies
 from services.visits import chosen_visit_date, typed_visit_date
-from ui.actions import VillageStep, VisitStep
+from ui.actions import ID_MAX, VillageStep, VisitStep
 from ui.i18n import Translator
 from ui.view import View
 from ui.views.field_visit import ASK_DATE, ASK_LOCATION, ASK_PHOTOS
@@ -99,9 +100,13 @@ class FieldFlow(Generic[RequestT, OutcomeT]):
         outcome = await self.log(ctx.session, ctx.actor, request, ctx.clock, ctx.rules)
         await message.answer(self.outcome(outcome, ctx.t))
 
-    async def draft(self, state: FSMContext, *needs: str) -> Draft:
-        """The draft, while the user is in this flow and it names the place and `needs`."""
-        return await draft_in(state, self.group, self.place, *needs)
+    async def draft(self, state: FSMContext, *needs: str, token: int | None = None) -> Draft:
+        """The draft, while the user is in this flow and it names the place and `needs`;
+        with `token`, only the draft that the pressed button was shown for."""
+        draft = await draft_in(state, self.group, self.place, *needs)
+        if token is not None and draft.get("draft") != token:
+            raise InputRefused("stale_button")
+        return draft
 
     async def date_picked(
         self, query: CallbackQuery, days_ago: int, ctx: Context, state: FSMContext
@@ -127,7 +132,7 @@ class FieldFlow(Generic[RequestT, OutcomeT]):
         self, query: CallbackQuery, callback_data: Step, state: FSMContext, t: Translator
     ) -> None:
         """A location, photos or a typed answer: each optional, each one question."""
-        await self.draft(state, "date")
+        await self.draft(state, "date", token=callback_data.draft)
         keyboard: ReplyKeyboardMarkup | None = None
         if callback_data.action == "loc":
             next_state, prompt, keyboard = self.location, ASK_LOCATION, location_keyboard(t)
@@ -177,16 +182,21 @@ class FieldFlow(Generic[RequestT, OutcomeT]):
             return
         await show(message, self.card(draft, t))
 
-    async def log_it(self, query: CallbackQuery, bot: Bot, ctx: Context, state: FSMContext) -> None:
-        """Log the draft; the service re-checks the place and the date rules."""
-        draft = await self.draft(state, "date")
+    async def log_it(
+        self, query: CallbackQuery, callback_data: Step, bot: Bot, ctx: Context, state: FSMContext
+    ) -> None:
+        """Log the draft the card shows; the service re-checks the place and the date rules."""
+        draft = await self.draft(state, "date", token=callback_data.draft)
         request = self.request(draft, date.fromisoformat(draft["date"]), _evidence(draft))
         outcome = await self.log(ctx.session, ctx.actor, request, ctx.clock, ctx.rules)
         await state.clear()
         await replace(query, View(self.outcome(outcome, ctx.t)))
         await keep_copies(bot, ctx.session, ctx.rules, outcome.record.new_photos)
 
-    async def cancelled(self, query: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    async def cancelled(
+        self, query: CallbackQuery, callback_data: Step, state: FSMContext, t: Translator
+    ) -> None:
+        await self.draft(state, token=callback_data.draft)
         await state.clear()
         await replace(query, View(t(CANCELLED)))
 
@@ -217,6 +227,12 @@ async def draft_in(state: FSMContext, group: type[StatesGroup], *needs: str) -> 
     if not in_flow or any(key not in data for key in needs):
         raise InputRefused("stale_button")
     return data
+
+
+def new_draft_token() -> int:
+    """A fresh id for a draft: its buttons carry it, so an older card's button cannot act on
+    a newer draft (the same household started again, or another one)."""
+    return secrets.randbelow(ID_MAX) + 1
 
 
 def location_keyboard(t: Translator) -> ReplyKeyboardMarkup:

@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, Message
 
 from handlers.callbacks import on
 from handlers.context import Context
-from handlers.flow import WITH_ARGUMENTS, FieldFlow, Question
+from handlers.flow import WITH_ARGUMENTS, FieldFlow, Question, new_draft_token
 from handlers.replies import replace, show
 from services.village_visits import (
     VillageMonthStatus,
@@ -93,7 +93,13 @@ async def village_date_picked(
     """The button's village is re-checked against the unit; a new draft starts with it."""
     village = await _village(callback_data.village_id, ctx)
     await state.set_state(VillageFlow.confirm)
-    await state.set_data({"village_id": village.village_id, "village": village.village_name})
+    await state.set_data(
+        {
+            "village_id": village.village_id,
+            "village": village.village_name,
+            "draft": new_draft_token(),
+        }
+    )
     await VILLAGE.date_picked(query, callback_data.days_ago, ctx, state)
 
 

@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, Message
 
 from handlers.callbacks import on
 from handlers.context import Context
-from handlers.flow import WITH_ARGUMENTS, FieldFlow, Question
+from handlers.flow import WITH_ARGUMENTS, FieldFlow, Question, new_draft_token
 from handlers.replies import replace, show
 from services.files.door_codes import DEEP_LINK_PREFIX
 from services.visits import (
@@ -74,30 +74,37 @@ async def visit_door_code(
     """`/start hh_<code>` from a door QR code: the household's visit starts at the date."""
     code = (command.args or "").removeprefix(DEEP_LINK_PREFIX)
     household = await check_my_household_code(ctx.session, ctx.actor, code)
-    await begin_visit(household, state)
-    await show(message, visit_when(household, ctx.today(), ctx.t))
+    draft = await begin_visit(household, state)
+    await show(message, visit_when(household, draft, ctx.today(), ctx.t))
 
 
 async def visit_pick_household(
     query: CallbackQuery, callback_data: PickHousehold, ctx: Context, state: FSMContext
 ) -> None:
     household = await check_my_household(ctx.session, ctx.actor, callback_data.household_id)
-    await begin_visit(household, state)
-    await replace(query, visit_when(household, ctx.today(), ctx.t))
+    draft = await begin_visit(household, state)
+    await replace(query, visit_when(household, draft, ctx.today(), ctx.t))
 
 
-async def begin_visit(household: HouseholdHolder, state: FSMContext) -> None:
-    """A new draft for the household; the date comes next."""
+async def begin_visit(household: HouseholdHolder, state: FSMContext) -> int:
+    """A new draft for the household (its token goes on every button); the date comes next."""
+    token = new_draft_token()
     await state.set_state(VisitFlow.household)
     await state.set_data(
-        {"household_id": household.id, "code": household.code, "head": household.head_name}
+        {
+            "household_id": household.id,
+            "code": household.code,
+            "head": household.head_name,
+            "draft": token,
+        }
     )
+    return token
 
 
 async def visit_pick_date(
     query: CallbackQuery, callback_data: PickDate, ctx: Context, state: FSMContext
 ) -> None:
-    await VISIT.draft(state)
+    await VISIT.draft(state, token=callback_data.draft)
     await VISIT.date_picked(query, callback_data.days_ago, ctx, state)
 
 

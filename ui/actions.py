@@ -98,16 +98,18 @@ class HouseholdPage(Action, prefix="vp"):
 
 @dataclass(frozen=True)
 class PickDate(Action, prefix="vd"):
-    """`days_ago` 0 = today, 1 = yesterday, -1 = type another date."""
+    """`days_ago` 0 = today, 1 = yesterday, -1 = type another date, for the draft `draft`."""
 
+    draft: int
     days_ago: int
 
 
 @dataclass(frozen=True)
 class VisitStep(Action, prefix="vs"):
-    """Confirm screen actions: ok, loc, note, cancel."""
+    """Confirm screen actions (ok, loc, note, photo, cancel) on the draft `draft` it shows."""
 
     action: str
+    draft: int
 
 
 # ---- village -------------------------------------------------------------------------
@@ -128,9 +130,10 @@ class VillageDate(Action, prefix="vvd"):
 
 @dataclass(frozen=True)
 class VillageStep(Action, prefix="vvs"):
-    """Confirm screen actions: ok, who, talk, loc, photo, cancel."""
+    """Confirm screen actions (ok, who, talk, loc, photo, cancel) on the draft it shows."""
 
     action: str
+    draft: int
 
 
 # ---- status --------------------------------------------------------------------------
@@ -230,25 +233,33 @@ class DropoutNewChild(Action, prefix="drn"):
 
 @dataclass(frozen=True)
 class DropoutReason(Action, prefix="drr"):
+    """The reason, for the report draft `draft` the picker was shown for."""
+
+    draft: int
     reason: str
 
 
 @dataclass(frozen=True)
 class DropoutSince(Action, prefix="drs"):
-    """`typed` 0 = today, 1 = type another date."""
+    """`typed` 0 = today, 1 = type another date, for the report draft `draft`."""
 
+    draft: int
     typed: int
 
 
 @dataclass(frozen=True)
 class DropoutSkip(Action, prefix="drk"):
-    """Skip an optional answer: `birth` or `note`."""
+    """Skip an optional answer (`birth` or `note`) of the report draft `draft`."""
 
+    draft: int
     what: str
 
 
 @dataclass(frozen=True)
 class DropoutConfirm(Action, prefix="dro"):
+    """Report (1) or cancel (0) the draft `draft` the card shows."""
+
+    draft: int
     ok: int
 
 

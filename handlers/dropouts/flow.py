@@ -30,9 +30,12 @@ def case_write(event: Message | CallbackQuery, ctx: Context) -> CaseWrite:
     return CaseWrite(ctx.clock, ctx.tz, case_notices(ctx.catalogs, ctx.tz), source_of(event))
 
 
-async def flow_data(state: FSMContext, *keys: str) -> dict[str, Any]:
-    """A button or typed answer is only valid while its question is open."""
+async def flow_data(state: FSMContext, *keys: str, token: int | None = None) -> dict[str, Any]:
+    """A button or typed answer is only valid while its question is open; a button with a
+    `token` only for the draft it was shown for."""
     data = await state.get_data()
+    if token is not None and data.get("draft") != token:
+        raise InputRefused("stale_button")  # an older card: the draft now stays as it is
     if any(key not in data for key in keys):
         await state.clear()
         raise InputRefused("stale_button")

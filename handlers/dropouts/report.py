@@ -16,6 +16,7 @@ from domain.errors import InputRefused
 from handlers.callbacks import on
 from handlers.context import Context
 from handlers.dropouts.flow import TYPED, case_write, flow_data
+from handlers.flow import new_draft_token
 from handlers.replies import replace, show, show_below
 from services.dropouts import (
     DropoutReport,
@@ -70,7 +71,9 @@ async def _household(household_id: int, ctx: Context, state: FSMContext) -> Hous
     """One of my households: the flow starts over with it."""
     household = await household_children(ctx.session, ctx.actor, household_id)
     await state.set_state(DropoutFlow.pick)
-    await state.set_data({"household_id": household.household_id, "code": household.code})
+    await state.set_data(
+        {"household_id": household.household_id, "code": household.code, "draft": new_draft_token()}
+    )
     return household
 
 
@@ -86,9 +89,15 @@ async def _at_reason(member_id: int, ctx: Context, state: FSMContext) -> View:
     household_id, code, name = await child_for_report(ctx.session, ctx.actor, member_id)
     await state.set_state(DropoutFlow.pick)
     await state.set_data(
-        {"household_id": household_id, "code": code, "member_id": member_id, "child": name}
+        {
+            "household_id": household_id,
+            "code": code,
+            "member_id": member_id,
+            "child": name,
+            "draft": (draft := new_draft_token()),
+        }
     )
-    return screens.reason_picker(code, name, ctx.t)
+    return screens.reason_picker(code, name, draft, ctx.t)
 
 
 async def dropout_child(
@@ -116,17 +125,19 @@ async def dropout_new_child(
 
 
 async def dropout_typed_name(message: Message, state: FSMContext, t: Translator) -> None:
-    await flow_data(state, "household_id")
+    data = await flow_data(state, "household_id")
     name = clean_child_name(message.text or "")
     await state.update_data(child=name)
     await state.set_state(DropoutFlow.child_birth)
-    await show(message, screens.birth_prompt(name, t))
+    await show(message, screens.birth_prompt(name, data["draft"], t))
 
 
 async def _ask_reason(state: FSMContext, t: Translator) -> View:
     data = await state.get_data()
     await state.set_state(DropoutFlow.pick)
-    return screens.reason_picker(str(data.get("code", "?")), str(data.get("child", "?")), t)
+    return screens.reason_picker(
+        str(data.get("code", "?")), str(data.get("child", "?")), data["draft"], t
+    )
 
 
 async def dropout_typed_birth(message: Message, ctx: Context, state: FSMContext) -> None:
@@ -139,32 +150,32 @@ async def dropout_typed_birth(message: Message, ctx: Context, state: FSMContext)
 async def dropout_reason(
     query: CallbackQuery, callback_data: actions.DropoutReason, ctx: Context, state: FSMContext
 ) -> None:
-    await flow_data(state, "household_id", "child")
+    await flow_data(state, "household_id", "child", token=callback_data.draft)
     if callback_data.reason not in REASONS:
         raise InputRefused("stale_button")
     await state.update_data(reason=callback_data.reason)
-    await replace(query, screens.since_picker(ctx.today(), ctx.t))
+    await replace(query, screens.since_picker(ctx.today(), callback_data.draft, ctx.t))
 
 
 async def dropout_since(
     query: CallbackQuery, callback_data: actions.DropoutSince, ctx: Context, state: FSMContext
 ) -> None:
-    await flow_data(state, "household_id", "child", "reason")
+    await flow_data(state, "household_id", "child", "reason", token=callback_data.draft)
     if callback_data.typed:
         await state.set_state(DropoutFlow.since)
         await replace(query, screens.date_prompt(ctx.t))
         return
     await state.update_data(since=ctx.today().isoformat())
     await state.set_state(DropoutFlow.note)
-    await show_below(query, screens.note_prompt(ctx.t))
+    await show_below(query, screens.note_prompt(callback_data.draft, ctx.t))
 
 
 async def dropout_typed_since(message: Message, ctx: Context, state: FSMContext) -> None:
-    await flow_data(state, "household_id", "child", "reason")
+    data = await flow_data(state, "household_id", "child", "reason")
     since = parse_date_answer(message.text or "", ctx.clock, ctx.tz)
     await state.update_data(since=since.isoformat())
     await state.set_state(DropoutFlow.note)
-    await show(message, screens.note_prompt(ctx.t))
+    await show(message, screens.note_prompt(data["draft"], ctx.t))
 
 
 async def _ask_confirm(state: FSMContext, t: Translator) -> View:
@@ -172,13 +183,20 @@ async def _ask_confirm(state: FSMContext, t: Translator) -> View:
     await state.set_state(DropoutFlow.confirm)
     note = str(data["note"]) if data.get("note") else None
     return screens.confirm_screen(
-        str(data["child"]), str(data["code"]), str(data["since"]), str(data["reason"]), note, t
+        str(data["child"]),
+        str(data["code"]),
+        str(data["since"]),
+        str(data["reason"]),
+        note,
+        data["draft"],
+        t,
     )
 
 
 async def dropout_skip(
     query: CallbackQuery, callback_data: actions.DropoutSkip, state: FSMContext, t: Translator
 ) -> None:
+    await flow_data(state, "household_id", token=callback_data.draft)
     if callback_data.what == "birth":
         await flow_data(state, "household_id", "child")
         await replace(query, await _ask_reason(state, t))
@@ -211,6 +229,7 @@ def _answers(data: dict[str, Any]) -> DropoutReport:
 async def dropout_confirm(
     query: CallbackQuery, callback_data: actions.DropoutConfirm, ctx: Context, state: FSMContext
 ) -> None:
+    await flow_data(state, "household_id", token=callback_data.draft)
     if not callback_data.ok:
         await state.clear()
         await replace(query, screens.cancelled(ctx.t))

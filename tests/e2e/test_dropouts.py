@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from storage.models import Cadre, DropoutCase, DropoutEvent, LedgerChange, Member
+from tests.e2e.buttons import button_for
 from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
 from tests.e2e.db_reads import member_named, outbox_rows, rows_of, settled, until
 from ui.actions import (
@@ -243,19 +244,19 @@ async def test_guided_report_in_english_with_a_new_child(harness: Harness) -> No
     user.press(children, DropoutNewChild(household_id=ids["H002"]).pack())
     await h.api.wait_for_edit(CADRE_TG, pick["message_id"])
     [birth] = await h.say(CADRE_TG, "小华")
-    user.press(birth, DropoutSkip(what="birth").pack())
+    user.press(birth, button_for(birth, DropoutSkip, what="birth"))
     reasons = await h.api.wait_for_edit(CADRE_TG, birth["message_id"])
     assert "Why is the child out of school?" in reasons["text"]
-    user.press(reasons, DropoutReason(reason="illness").pack())
+    user.press(reasons, button_for(reasons, DropoutReason, reason="illness"))
     since = await h.api.wait_for_edit(CADRE_TG, birth["message_id"])
-    user.press(since, DropoutSince(typed=1).pack())
+    user.press(since, button_for(since, DropoutSince, typed=1))
     await h.api.wait_for_edit(CADRE_TG, birth["message_id"])
     [future] = await h.say(CADRE_TG, "2026-12-20")
     assert future["text"] == h.en(REFUSALS["dropout_since_future"], date="2026-12-20")
     [note] = await h.say(CADRE_TG, "2026-11-20")
     [confirm] = await h.say(CADRE_TG, "病假两月")
     assert "illness or disability" in confirm["text"] and "2026-11-20" in confirm["text"]
-    user.press(confirm, DropoutConfirm(ok=1).pack())
+    user.press(confirm, button_for(confirm, DropoutConfirm, ok=1))
     [reply] = await h.api.wait_for_messages(CADRE_TG)
     [case] = await rows_of(h, DropoutCase)
     assert reply["text"].startswith(
@@ -286,13 +287,13 @@ async def test_ledger_suspected_dropout_offers_the_report(county: Harness) -> No
     [_saved, offer] = await h.api.wait_for_messages(CADRE_TG, count=2)
     user.press(offer, DropoutFromLedger(member_id=ids["小明"]).pack())
     [reasons] = await h.api.wait_for_messages(CADRE_TG)
-    user.press(reasons, DropoutReason(reason="work").pack())
+    user.press(reasons, button_for(reasons, DropoutReason, reason="work"))
     since = await h.api.wait_for_edit(CADRE_TG, reasons["message_id"])
-    user.press(since, DropoutSince(typed=0).pack())
+    user.press(since, button_for(since, DropoutSince, typed=0))
     [note] = await h.api.wait_for_messages(CADRE_TG)
-    user.press(note, DropoutSkip(what="note").pack())
+    user.press(note, button_for(note, DropoutSkip, what="note"))
     confirm = await h.api.wait_for_edit(CADRE_TG, note["message_id"])
-    user.press(confirm, DropoutConfirm(ok=1).pack())
+    user.press(confirm, button_for(confirm, DropoutConfirm, ok=1))
     await h.api.wait_for_messages(CADRE_TG)
     [case] = await rows_of(h, DropoutCase)
     assert (case.member_id, case.reason, case.since) == (ids["小明"], "work", date(2026, 11, 28))
@@ -375,6 +376,6 @@ def test_callback_data_fits_telegrams_64_bytes() -> None:
         CaseOpen(case_id=big).pack(),
         DropoutHousehold(household_id=big).pack(),
         DropoutFromLedger(member_id=big).pack(),
-        DropoutReason(reason="learning").pack(),
+        DropoutReason(draft=big, reason="learning").pack(),
     ]
     assert max(len(data.encode()) for data in longest) <= 64

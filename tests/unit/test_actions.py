@@ -6,8 +6,10 @@ import pytest
 
 from ui.actions import (
     CALLBACK_DATA_LIMIT,
+    HouseholdPage,
     LedgerStatus,
     PickHousehold,
+    PickLanguage,
     ProgressDone,
     VisitStep,
     parse_action,
@@ -55,9 +57,9 @@ def test_one_kind_never_unpacks_anothers_data() -> None:
 
 def test_a_value_with_the_separator_or_over_64_bytes_is_refused_at_packing() -> None:
     with pytest.raises(ValueError, match="contains"):
-        VisitStep(action="a:b").pack()
+        PickLanguage(code="a:b").pack()
     with pytest.raises(ValueError, match=str(CALLBACK_DATA_LIMIT)):
-        VisitStep(action="x" * 70).pack()
+        PickLanguage(code="x" * 70).pack()
 
 
 def _items(count: int) -> list[Button]:
@@ -65,15 +67,15 @@ def _items(count: int) -> list[Button]:
 
 
 def test_paged_shows_one_page_and_the_navigation() -> None:
-    rows = paged(_items(20), 1, lambda page: VisitStep(action=f"p{page}"), size=8)
+    rows = paged(_items(20), 1, lambda page: HouseholdPage(page=page), size=8)
     assert [row[0].label for row in rows[:-1]] == [f"H{i}" for i in range(8, 16)]
     assert [b.label for b in rows[-1]] == ["\u2190", "2/3", "\u2192"]
     assert page_count(20, 8) == 3
 
 
 def test_paged_clamps_a_stale_page_and_hides_navigation_for_one_page() -> None:
-    last = paged(_items(20), 99, lambda page: VisitStep(action=f"p{page}"), size=8)
+    last = paged(_items(20), 99, lambda page: HouseholdPage(page=page), size=8)
     assert [row[0].label for row in last[:-1]] == [f"H{i}" for i in range(16, 20)]
     assert [b.label for b in last[-1]] == ["\u2190", "3/3"]
-    single = paged(_items(3), 0, lambda page: VisitStep(action=f"p{page}"), size=8)
+    single = paged(_items(3), 0, lambda page: HouseholdPage(page=page), size=8)
     assert len(single) == 3

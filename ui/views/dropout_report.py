@@ -61,26 +61,26 @@ def name_prompt(code: str, t: Translator) -> View:
     return View(t("{code}: type the child's name.", code=esc(code)))
 
 
-def birth_prompt(child: str, t: Translator) -> View:
+def birth_prompt(child: str, draft: int, t: Translator) -> View:
     return View(
         t("{child}: type the birth date as YYYY-MM-DD, or skip.", child=esc(child)),
-        ((Button(t("Skip"), DropoutSkip(what="birth")),),),
+        ((Button(t("Skip"), DropoutSkip(draft, "birth")),),),
     )
 
 
-def reason_picker(code: str, child: str, t: Translator) -> View:
-    buttons = [Button(t(REASON_NAMES[r]), DropoutReason(reason=r)) for r in REASONS]
+def reason_picker(code: str, child: str, draft: int, t: Translator) -> View:
+    buttons = [Button(t(REASON_NAMES[r]), DropoutReason(draft, r)) for r in REASONS]
     text = t("{code}: {child}. Why is the child out of school?", code=esc(code), child=esc(child))
     return View(text, in_rows(buttons, 2))
 
 
-def since_picker(today: date, t: Translator) -> View:
+def since_picker(today: date, draft: int, t: Translator) -> View:
     return View(
         t("Since when has the child been out of school?"),
         (
             (
-                Button(t("Today {date}", date=today.strftime("%m-%d")), DropoutSince(typed=0)),
-                Button(t("Another date"), DropoutSince(typed=1)),
+                Button(t("Today {date}", date=today.strftime("%m-%d")), DropoutSince(draft, 0)),
+                Button(t("Another date"), DropoutSince(draft, 1)),
             ),
         ),
     )
@@ -90,15 +90,15 @@ def date_prompt(t: Translator) -> View:
     return View(t("Type the date as YYYY-MM-DD."))
 
 
-def note_prompt(t: Translator) -> View:
+def note_prompt(draft: int, t: Translator) -> View:
     return View(
         t("Add a note (what you saw, who you spoke to), or skip."),
-        ((Button(t("Skip"), DropoutSkip(what="note")),),),
+        ((Button(t("Skip"), DropoutSkip(draft, "note")),),),
     )
 
 
 def confirm_screen(
-    child: str, code: str, since: str, reason: str, note: str | None, t: Translator
+    child: str, code: str, since: str, reason: str, note: str | None, draft: int, t: Translator
 ) -> View:
     lines = [
         t(
@@ -112,8 +112,8 @@ def confirm_screen(
     if note:
         lines.append(t("Note: {note}", note=esc(note)))
     buttons = (
-        Button(t("\u2705 Report"), DropoutConfirm(ok=1)),
-        Button(t("Cancel"), DropoutConfirm(ok=0)),
+        Button(t("\u2705 Report"), DropoutConfirm(draft, 1)),
+        Button(t("Cancel"), DropoutConfirm(draft, 0)),
     )
     return View("\n".join(lines), (buttons,))
 

@@ -28,10 +28,6 @@ ASK_WHO = N_("Who went? Type their names.")
 ASK_DISCUSSED = N_("What was discussed? Type a short note.")
 
 
-def _step(action: str) -> VillageStep:
-    return VillageStep(action=action)
-
-
 def village_picker(villages: Sequence[VillageMonthStatus], t: Translator) -> View:
     """The unit's villages, ○ for not yet visited this month."""
     picks = [
@@ -55,6 +51,10 @@ def village_when(village: VillageMonthStatus, today: date, t: Translator) -> Vie
 
 def village_confirm(draft: Draft, t: Translator) -> View:
     """The visit as it will be logged; who went, what was discussed, location, photos optional."""
+
+    def _step(action: str) -> VillageStep:
+        return VillageStep(action, draft["draft"])
+
     lines = [
         t("Log your unit's village visit?"),
         t("Village: {village}", village=esc(str(draft["village"]))),

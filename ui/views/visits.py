@@ -26,22 +26,22 @@ from ui.views.field_visit import (
 ASK_NOTE = N_("Type a short note about the visit.")
 
 
-def _step(action: str) -> VisitStep:
-    return VisitStep(action=action)
-
-
-def visit_when(household: HouseholdHolder, today: date, t: Translator) -> View:
-    """The household is chosen: today, yesterday or another date."""
+def visit_when(household: HouseholdHolder, draft: int, today: date, t: Translator) -> View:
+    """The household is chosen: today, yesterday or another date, for draft `draft`."""
     text = t(
         "Visit to {code} {head}. When was it?",
         code=esc(household.code),
         head=esc(household.head_name),
     )
-    return date_picker(text, today, lambda days_ago: PickDate(days_ago=days_ago), t)
+    return date_picker(text, today, lambda days_ago: PickDate(draft, days_ago), t)
 
 
 def visit_confirm(draft: Draft, t: Translator) -> View:
     """The visit as it will be logged, with buttons to add a location, a note or photos."""
+
+    def _step(action: str) -> VisitStep:
+        return VisitStep(action, draft["draft"])
+
     lines = [
         t("Log this visit?"),
         t("Household: {code} {head}", code=esc(draft["code"]), head=esc(draft["head"])),
