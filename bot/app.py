@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
@@ -11,7 +12,13 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import publish_commands
-from bot.middlewares import ActorMiddleware, DbSessionMiddleware
+from bot.middlewares import (
+    ActorMiddleware,
+    CallbackAnswerMiddleware,
+    ControlCharacterMiddleware,
+    DbSessionMiddleware,
+    ReplyingMiddleware,
+)
 from bot.polling import BatchPoller
 from bot.settings import Settings
 from bot.telegram import build_bot
@@ -56,8 +63,13 @@ def build_dispatcher(
         plan_rules=settings.plan_rules(),
         quiet_hours=settings.quiet,
     )
+    dispatcher.update.outer_middleware(ReplyingMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(ActorMiddleware(catalogs, accounts))
+    # Around filters and handlers: every callback answered; control characters reach neither.
+    dispatcher.callback_query.outer_middleware(CallbackAnswerMiddleware())
+    dispatcher.callback_query.outer_middleware(ControlCharacterMiddleware())
+    dispatcher.message.outer_middleware(ControlCharacterMiddleware())
     dispatcher.message.middleware(RefusalMiddleware())
     dispatcher.callback_query.middleware(RefusalMiddleware())
     dispatcher.include_router(build_root_router())
@@ -124,7 +136,8 @@ def build_reminders(
     """Scheduler + outbox sender with the configured rate and quiet hours."""
     context = RuleContext(settings.tz, catalogs, settings.ledger_season_opens_month_day)
     sender_settings = SenderSettings(rate=settings.reminder_rate, quiet=settings.quiet)
-    return ReminderService.build(bot, sessionmaker, clock, context, sender_settings)
+    lease = timedelta(seconds=settings.lease_seconds)
+    return ReminderService.build(bot, sessionmaker, clock, context, sender_settings, lease=lease)
 
 
 async def run_polling(app: App, *, handle_signals: bool = True) -> None:

@@ -1,16 +1,26 @@
-"""Per-update context: one DB session, the acting cadre (if any), and their language."""
+"""Per-update context: one DB session, the acting cadre (if any), and their language; and the
+guards every update passes: replies retried, no control characters, every callback query
+answered once."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram import BaseMiddleware, Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.telegram import guard_of, replying
+from domain.errors import InputRefused
+from domain.text import first_control_character
 from services.actors import AccountCache
 from ui.i18n import Catalogs
+from ui.refusals import refusal_text
+
+logger = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -44,3 +54,54 @@ class ActorMiddleware(BaseMiddleware):
         data["actor"] = actor
         data["t"] = self._catalogs.translator(locale)
         return await handler(event, data)
+
+
+class ReplyingMiddleware(BaseMiddleware):
+    """Marks the calls made while this update is handled as replies (see bot.telegram)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        with replying():
+            return await handler(event, data)
+
+
+class ControlCharacterMiddleware(BaseMiddleware):
+    """Text with NUL or another control character is refused before any handler runs."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Message):
+            found = first_control_character(event.text) or first_control_character(event.caption)
+        elif isinstance(event, CallbackQuery):
+            found = first_control_character(event.data)
+        else:
+            found = None
+        if found is None:
+            return await handler(event, data)
+        logger.info("refused a %s with control character %s", type(event).__name__, found)
+        text = refusal_text(InputRefused("control_characters", char=found), data["t"])
+        if isinstance(event, CallbackQuery):
+            await event.answer(text[:200], show_alert=True)
+        elif isinstance(event, Message):
+            await event.answer(text)
+        return None
+
+
+class CallbackAnswerMiddleware(BaseMiddleware):
+    """Every callback query is answered, once, even when its handler fails or forgot.
+
+    A failure is answered without words and goes on to the poller, which tries the update
+    again or tells the person whether anything was saved (bot.polling).
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        bot: Bot | None = data.get("bot")
+        guard = guard_of(bot) if bot is not None and isinstance(event, CallbackQuery) else None
+        if guard is None or not isinstance(event, CallbackQuery):
+            return await handler(event, data)  # a bare Bot cannot tell what was answered
+        try:
+            return await handler(event, data)
+        finally:
+            if not guard.was_answered(event.id):
+                try:
+                    await event.answer()  # the button stops spinning
+                except TelegramAPIError as error:
+                    logger.warning("could not answer callback query %r: %r", event.id, error)

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     reminder_rate: float = Field(default=25.0, gt=0, le=1000, alias="CADREBOT_REMINDER_RATE")
     # "HH:MM-HH:MM" local time when reminders are held until the end, or "off".
     quiet_hours: str = Field(default="21:00-08:00", alias="CADREBOT_QUIET_HOURS")
+    # The scheduler lease's time to live (renewed every third of it): a standby or restarted
+    # process takes over within lease + lease/3 seconds of the holder's crash.
+    lease_seconds: int = Field(default=30, ge=3, le=600, alias="CADREBOT_LEASE_SECONDS")
 
     @field_validator("timezone")
     @classmethod

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.roles import Role, UnitKind
+from domain.text import first_control_character
 
 # Tables in dependency order: a table only refers to tables before it.
 TABLE_ORDER: tuple[str, ...] = (
@@ -423,8 +424,10 @@ def validate_row(
     """Check and type one row. Only columns present in the file are returned.
 
     A blank cell in a present optional column becomes None (clears the value);
-    a blank required cell is an error. Errors name the column as the file writes it
-    (`headers`: canonical -> header text), so a clerk finds 户主姓名, not head_name.
+    a blank required cell is an error, and so is a control character (NUL and the like,
+    from a binary or mis-encoded file) anywhere in a cell. Errors name the column as the
+    file writes it (`headers`: canonical -> header text), so a clerk finds 户主姓名, not
+    head_name.
     """
     errors: list[RowError] = []
     label = headers or {}
@@ -433,6 +436,18 @@ def validate_row(
         if column not in present:
             continue
         value = raw.get(column)
+        # Edges are trimmed as in cell_text; inside a cell, NUL and the like are refused.
+        control = first_control_character(value.strip()) if isinstance(value, str) else None
+        if control is not None:
+            errors.append(
+                RowError(
+                    source,
+                    row_number,
+                    label.get(column, column),
+                    f"control character {control} in the cell (retype the value)",
+                )
+            )
+            continue
         if cell_text(value) is None and not isinstance(value, date):
             if column in REQUIRED[table]:
                 errors.append(

@@ -23,7 +23,10 @@ class RefusalMiddleware(BaseMiddleware):
         except DomainError as error:
             text = refusal_text(error, data["t"])
             if isinstance(event, CallbackQuery):
-                await event.answer(text[:200], show_alert=True)
+                shown = await event.answer(text[:200], show_alert=True)
+                if not shown and isinstance(event.message, Message):
+                    # The handler had answered already (see bot.telegram): say it below.
+                    await event.message.answer(text)
             elif isinstance(event, Message):
                 await event.answer(text)
             return None

@@ -3,7 +3,9 @@
 The database is the source of truth: jobs are built from the `reminder_rules` table, each
 rule remembers the last day it evaluated, and a start-up run catches up on days missed
 while the bot was down (at most a week). A lease row lets only one process fire at a time;
-if two still did, the outbox's unique key would keep every reminder single.
+if two still did, the outbox's unique key would keep every reminder single. The lease lives
+`lease` (default 30 s, `CADREBOT_LEASE_SECONDS`) and is renewed every third of it, so a
+standby or restarted process takes over within lease + lease/3 (40 s) of the holder's crash.
 """
 
 from __future__ import annotations
@@ -30,8 +32,7 @@ from storage.reminders import give_up_lease, rules, take_lease
 
 logger = logging.getLogger(__name__)
 
-LEASE_FOR = timedelta(seconds=60)
-RENEW_EVERY = timedelta(seconds=20)
+DEFAULT_LEASE = timedelta(seconds=30)
 # A bot suspended or busy for hours still fires a missed job once when it wakes.
 MISFIRE_GRACE = timedelta(hours=12)
 
@@ -48,16 +49,22 @@ class ReminderScheduler:
     clock: Clock
     context: RuleContext
     holder: str = field(default_factory=default_holder)
+    lease: timedelta = DEFAULT_LEASE
     _held_until: datetime | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.scheduler = AsyncIOScheduler(timezone=self.context.tz)
 
+    @property
+    def renew_every(self) -> timedelta:
+        """A third of the lease: two renewals may fail before it runs out."""
+        return self.lease / 3
+
     async def hold_lease(self) -> bool:
         now = self.clock.now()
         async with self.sessionmaker() as session, session.begin():
-            held = await take_lease(session, self.holder, now, now + LEASE_FOR)
-        self._held_until = now + LEASE_FOR if held else None
+            held = await take_lease(session, self.holder, now, now + self.lease)
+        self._held_until = now + self.lease if held else None
         return held
 
     def holds_lease(self) -> bool:
@@ -115,7 +122,7 @@ class ReminderScheduler:
             ids.append(job_id)
         self.scheduler.add_job(
             self.renew,
-            IntervalTrigger(seconds=RENEW_EVERY.total_seconds()),
+            IntervalTrigger(seconds=self.renew_every.total_seconds()),
             id="reminder-lease",
             replace_existing=True,
             coalesce=True,
@@ -152,8 +159,9 @@ class ReminderService:
         clock: Clock,
         context: RuleContext,
         settings: SenderSettings | None = None,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> ReminderService:
-        scheduler = ReminderScheduler(sessionmaker, clock, context)
+        scheduler = ReminderScheduler(sessionmaker, clock, context, lease=lease)
         sender = Sender(bot, sessionmaker, clock, context, settings, gate=scheduler.holds_lease)
         return cls(scheduler, sender)
 

@@ -6,10 +6,13 @@ schooling waits on them: they are always still owed, and during quiet hours they
 once but silently (no sound), while reminders are held until the quiet hours end.
 
 Crash safety: a row is claimed ('sending') in one transaction, sent, and marked 'sent' in
-the next. A sender stopped on purpose finishes the sends in flight first (they are shielded
-from cancellation). A process killed between a send and its mark leaves the row 'sending';
-the next sender puts it back to pending after `STUCK_AFTER`, so that one message may arrive
-twice; nothing is ever lost. At most one message per chat is in flight at a time.
+the next. While a batch is out, its sender renews the claim time of the rows it still holds
+every `HEARTBEAT`. A sender stopped on purpose (or that lost the lease) finishes the sends in
+flight (they are shielded from cancellation) and puts the rest of its batch back to pending.
+A process killed mid-batch leaves its rows 'sending' with a claim time that no longer moves:
+any sender, every `RELEASE_EVERY`, puts rows claimed more than `STUCK_AFTER` ago back to
+pending, so the ones in flight at the kill may arrive twice; nothing is ever lost. At most
+one message per chat is in flight at a time.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -46,13 +49,21 @@ from storage.reminders import (
     mark_sent,
     mark_unreachable,
     recipients,
+    release,
     release_stuck,
+    renew_claims,
     retry_later,
 )
 
 logger = logging.getLogger(__name__)
 
-STUCK_AFTER = timedelta(minutes=2)
+# A live sender renews its claims every HEARTBEAT, so a claim older than STUCK_AFTER (three
+# heartbeats missed) is a dead sender's; every RELEASE_EVERY such rows go back to pending.
+# With the scheduler lease (30 s, renewed every 10 s) a crashed process's reminders are out
+# again within 60 s.
+HEARTBEAT = timedelta(seconds=10)
+STUCK_AFTER = timedelta(seconds=30)
+RELEASE_EVERY = timedelta(seconds=10)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(minutes=10)
 # Rows that answer a person's action: never held by quiet hours, never dropped as no longer owed.
@@ -85,6 +96,7 @@ class SenderSettings:
     idle_poll: float = 1.0  # seconds between looks at an empty outbox
     # After a failed batch (the database locked or restarting, say), wait this long.
     error_pause: float = 5.0
+    heartbeat: float = HEARTBEAT.total_seconds()  # seconds between renewals of a batch's claims
 
 
 def markup(buttons_json: str) -> InlineKeyboardMarkup | None:
@@ -151,7 +163,7 @@ class Sender:
         # When given, the sender works only while it answers True (the process holds the
         # scheduler lease): one sender at a time across processes.
         self._gate = gate
-        self._released = False
+        self._next_release: datetime | None = None
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.context = context
@@ -170,23 +182,27 @@ class Sender:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
+    def _may_send(self) -> bool:
+        return not self._stopping.is_set() and (self._gate is None or self._gate())
+
     async def _release_stuck(self) -> None:
-        """Once per run, when this sender first may work: rows a dead sender left 'sending'."""
+        """Every RELEASE_EVERY while this sender works: rows a dead sender left 'sending'."""
+        now = self.clock.now()
+        if self._next_release is not None and now < self._next_release:
+            return
         async with self.sessionmaker() as session, session.begin():
-            released = await release_stuck(session, self.clock.now() - STUCK_AFTER)
-        self._released = True
+            released = await release_stuck(session, now - STUCK_AFTER)
+        self._next_release = now + RELEASE_EVERY
         if released:
-            logger.warning(
-                "%d reminders were left mid-send by a stopped sender; retrying", released
-            )
+            logger.warning("%d reminders were left mid-send by a dead sender; retrying", released)
 
     async def run(self) -> None:
         while not self._stopping.is_set():
             try:
                 delivered = await self.run_once()
             except Exception:  # noqa: BLE001 - a database hiccup must not end delivery for good
-                # Rows of a failed batch that were claimed but not marked stay 'sending' and
-                # are retried at the next start (see the module docstring).
+                # Rows of a failed batch that were claimed but not marked stay 'sending'; they
+                # look stuck after STUCK_AFTER and go back to pending (module docstring).
                 pause = self.settings.error_pause
                 logger.exception("reminder batch failed; trying again in %s s", pause)
                 await self._sleep(pause)
@@ -215,8 +231,7 @@ class Sender:
         """Claim one batch and deliver it; returns how many rows were handled."""
         if self._gate is not None and not self._gate():
             return 0  # another process holds the lease and sends
-        if not self._released:
-            await self._release_stuck()
+        await self._release_stuck()
         # In quiet hours reminders stay pending until the morning; case notifications go.
         silent = self._quiet()
         async with self.sessionmaker() as session, session.begin():
@@ -243,19 +258,44 @@ class Sender:
         for row in rows:
             if row.id in owed:
                 by_chat.setdefault(row.chat_id, []).append(row)
-        # Every chat's deliveries finish (with their marks) before a failure is raised, so a
-        # failed batch never overlaps the next one.
-        outcomes = await asyncio.gather(
-            *(self._deliver_chat(chat_rows, silent) for chat_rows in by_chat.values()),
-            return_exceptions=True,
-        )
+        unsent = {row.id for chat_rows in by_chat.values() for row in chat_rows}
+        heartbeat = asyncio.create_task(self._renew_claims(sorted(unsent)))
+        try:
+            # Every chat's deliveries finish (with their marks) before a failure is raised,
+            # so a failed batch never overlaps the next one.
+            outcomes = await asyncio.gather(
+                *(self._deliver_chat(chat_rows, silent, unsent) for chat_rows in by_chat.values()),
+                return_exceptions=True,
+            )
+        finally:
+            heartbeat.cancel()
+        if unsent:  # stopped, or the lease went elsewhere: the rest of the batch waits
+            async with self.sessionmaker() as session, session.begin():
+                await release(session, sorted(unsent))
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
         return len(rows)
 
-    async def _deliver_chat(self, rows: Iterable[OutboxMessage], silent: bool) -> None:
+    async def _renew_claims(self, row_ids: list[int]) -> None:
+        """The batch's heartbeat: its rows still 'sending' (queued or in flight) keep a
+        fresh claim time until the batch ends (this task is cancelled then)."""
+        while True:
+            await asyncio.sleep(self.settings.heartbeat)
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    await renew_claims(session, row_ids, self.clock.now())
+            except Exception as error:  # noqa: BLE001 - the next heartbeat tries again
+                logger.warning("could not renew %d reminder claims (%r)", len(row_ids), error)
+
+    async def _deliver_chat(
+        self, rows: Iterable[OutboxMessage], silent: bool, unsent: set[int]
+    ) -> None:
+        """One chat's rows in order; each leaves `unsent` as its send starts."""
         for row in rows:
+            if not self._may_send():
+                return
+            unsent.discard(row.id)
             # Shielded: a stop or cancel lets the send and its mark finish together.
             await asyncio.shield(self._deliver(row, silent))
 

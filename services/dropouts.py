@@ -177,8 +177,10 @@ async def _my_household(
     else:
         household = await household_repo.household_with_holder(session, code=(code or "").strip())
     if household is None or household.holder_cadre_id != actor.cadre_id:
-        shown = household.code if household else (code or str(household_id))
-        raise PermissionRefused("not_your_household", code=shown[:32])
+        # The same whether it exists or not: a typed code is echoed, an id shows nothing.
+        if household_id is not None:
+            raise PermissionRefused("household_not_yours")
+        raise PermissionRefused("not_your_household", code=(code or "").strip()[:32])
     return household
 
 
@@ -284,7 +286,7 @@ async def child_for_report(
     async with unit_of_work(session):
         member = await repo.member_row(session, member_id)
         if member is None:
-            raise InputRefused("stale_button")
+            raise PermissionRefused("household_not_yours")  # as for someone else's child
         household = await _my_household(session, actor, household_id=member[0], code=None)
     return household.id, household.code, member[1]
 

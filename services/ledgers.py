@@ -129,14 +129,14 @@ async def _mine(session: AsyncSession, actor: Actor, household_id: int) -> House
     """The household, only for its current holder (re-checked on every button)."""
     household = await household_repo.household_with_holder(session, household_id=household_id)
     if household is None or household.holder_cadre_id != actor.cadre_id:
-        raise PermissionRefused("not_your_household", code=household.code if household else "?")
+        raise PermissionRefused("household_not_yours")  # the same whether it exists or not
     return household
 
 
 async def _my_member(session: AsyncSession, actor: Actor, member_id: int) -> MemberRow:
     member = await repo.member_by_id(session, member_id)
     if member is None:
-        raise InputRefused("stale_button")
+        raise PermissionRefused("household_not_yours")  # as for someone else's member
     await _mine(session, actor, member.household_id)
     return member
 
@@ -156,8 +156,10 @@ async def ledger_view(
             session, code=(code or "").strip(), household_id=household_id
         )
         if household is None or not _may_view(actor, household):
-            shown = household.code if household else (code or str(household_id))
-            raise PermissionRefused("not_your_household", code=shown[:32])
+            # The same whether it exists or not: a typed code is echoed, an id shows nothing.
+            if household_id is not None:
+                raise PermissionRefused("household_not_yours")
+            raise PermissionRefused("not_your_household", code=(code or "").strip()[:32])
         return await _view(session, actor, rules.tz, household, current_season(clock, rules))
 
 

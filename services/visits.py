@@ -54,7 +54,7 @@ async def log_household_visit(
     async with unit_of_work(session):
         household = await _find_household(session, request)
         if household.holder_cadre_id != actor.cadre_id:
-            raise PermissionRefused("not_your_household", code=household.code)
+            raise _not_yours(request.household_code if request.household_id is None else None)
         record = await record_visit(
             session,
             "household",
@@ -104,9 +104,16 @@ async def _find_household(session: AsyncSession, request: VisitRequest) -> House
     else:
         raise InputRefused("household_missing")
     if household is None:
-        code = request.household_code or str(request.household_id)
-        raise PermissionRefused("not_your_household", code=code[:32])
+        raise _not_yours(request.household_code if request.household_id is None else None)
     return household
+
+
+def _not_yours(typed_code: str | None) -> PermissionRefused:
+    """The same refusal whether the household exists or not: a typed code is only echoed, a
+    button's id (forgeable) shows nothing, so no one learns another cadre's households."""
+    if typed_code is None:
+        return PermissionRefused("household_not_yours")
+    return PermissionRefused("not_your_household", code=typed_code.strip()[:32])
 
 
 async def check_my_household(
@@ -116,7 +123,7 @@ async def check_my_household(
     async with unit_of_work(session):
         household = await household_repo.household_with_holder(session, household_id=household_id)
     if household is None or household.holder_cadre_id != actor.cadre_id:
-        raise PermissionRefused("not_your_household", code=household.code if household else "?")
+        raise _not_yours(None)
     return household
 
 

@@ -96,6 +96,28 @@ async def release_stuck(session: AsyncSession, claimed_before: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def release(session: AsyncSession, row_ids: Sequence[int]) -> int:
+    """Rows this sender claimed but will not send (it stops, or lost the lease): pending."""
+    if not row_ids:
+        return 0
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(row_ids)), OutboxMessage.state == "sending")
+        .values(state="pending")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def renew_claims(session: AsyncSession, row_ids: Sequence[int], now: datetime) -> None:
+    """A live sender's heartbeat on the rows it still holds, so none of them looks stuck."""
+    if row_ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(row_ids)), OutboxMessage.state == "sending")
+            .values(claimed_at=now)
+        )
+
+
 async def claim_due(
     session: AsyncSession, now: datetime, limit: int, only_rules: Sequence[str] | None = None
 ) -> list[OutboxMessage]:

@@ -7,9 +7,19 @@ from ui.i18n import N_, Translator
 from ui.render import esc
 
 REFUSALS: dict[str, str] = {
+    # Typed codes: the same reply whether the code exists or not (it only echoes the input).
     "not_your_household": N_(
-        "Household {code} is not paired with you, so nothing was logged. "
-        "(Rule: only your own paired households.)"
+        "No household {code} is paired with you: it does not exist or is someone else's, "
+        "so nothing was done. (Rule: only your own paired households.)"
+    ),
+    # Button ids: nothing of the household (code, name) is shown, whether it exists or not.
+    "household_not_yours": N_(
+        "That household was not found among yours (it does not exist or is someone else's), "
+        "so nothing was done. (Rule: only your own paired households.)"
+    ),
+    "control_characters": N_(
+        "The text contains a control character ({char}) that cannot be stored, so nothing was "
+        "done. Send it again without it. (Rule: no control characters in text.)"
     ),
     "date_format": N_(
         "\u201c{text}\u201d is not a date. Write it as YYYY-MM-DD, for example 2026-11-28. "
@@ -112,8 +122,9 @@ REFUSALS: dict[str, str] = {
     ),
     # dropouts
     "dropout_case_hidden": N_(
-        "Case {case} is not yours to see or change. Only its reporter, the child's township "
-        "central school and supervisors see a case. (Rule: who sees a dropout case.)"
+        "This case was not found, or it is not yours to see or change. Only its reporter, the "
+        "child's township central school and supervisors see a case. "
+        "(Rule: who sees a dropout case.)"
     ),
     "dropout_school_only": N_(
         "Only the child's township central school (its unit head and cadres) or a supervisor "

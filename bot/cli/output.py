@@ -8,6 +8,8 @@ import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 
+from domain.spreadsheet import csv_field
+
 
 def json_text(payload: object) -> str:
     """Indented UTF-8 JSON (Chinese names stay readable), one trailing newline."""
@@ -17,11 +19,12 @@ def json_text(payload: object) -> str:
 def csv_text(
     fields: Sequence[str], rows: Iterable[Mapping[str, object]], *, lineterminator: str = "\r\n"
 ) -> str:
-    """A header line, then one line per row, in the order of `fields`."""
+    """A header line, then one line per row, in the order of `fields`; formula-like text is
+    escaped (`'`) so a spreadsheet opening the file shows it and runs nothing."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator=lineterminator)
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: csv_field(value) for key, value in row.items()} for row in rows)
     return buffer.getvalue()
 
 

@@ -12,6 +12,7 @@ from bot.cli.output import csv_text, json_text, usage_error
 from domain.clock import local_today
 from domain.coverage import Coverage, CoverageReport
 from domain.periods import Quarter
+from domain.spreadsheet import csv_row
 from services.evidence import far_visits
 from services.reports.compliance import county_compliance
 
@@ -108,16 +109,17 @@ def _levels(
 
 
 def compliance_csv(report: CoverageReport) -> str:
-    """One line per (period, level, code): county, unit, township, cadre, then villages, ledgers."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["period", "level", "code", "name", "assigned", "covered"])
+    """One line per (period, level, code): county, unit, township, cadre, then villages, ledgers.
+
+    Names are escaped as in every CSV we write (domain/spreadsheet.py): none runs as a formula.
+    """
+    rows: list[list[object]] = [["period", "level", "code", "name", "assigned", "covered"]]
     by_level = {"unit": report.by_unit, "township": report.by_township, "cadre": report.by_cadre}
-    writer.writerows(_section(report.period, "county", report.total, by_level))
+    rows += _section(report.period, "county", report.total, by_level)
     if report.villages is not None:
         villages = report.villages
         by_level = {"village_unit": villages.by_unit, "village_township": villages.by_township}
-        writer.writerows(_section(villages.month, "village_county", villages.total, by_level))
+        rows += _section(villages.month, "village_county", villages.total, by_level)
     if report.ledgers is not None:
         ledgers = report.ledgers
         by_level = {
@@ -125,7 +127,9 @@ def compliance_csv(report: CoverageReport) -> str:
             "ledger_township": ledgers.by_township,
             "ledger_cadre": ledgers.by_cadre,
         }
-        writer.writerows(_section(str(ledgers.year), "ledger_county", ledgers.total, by_level))
+        rows += _section(str(ledgers.year), "ledger_county", ledgers.total, by_level)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(csv_row(row) for row in rows)
     return buffer.getvalue()
 
 

@@ -23,7 +23,11 @@ async def execute(args: argparse.Namespace, cli: Invocation) -> int:
 
 
 async def import_(cli: Invocation, args: argparse.Namespace) -> int:
-    """All or nothing: every problem is listed with its file, row and column."""
+    """All or nothing: every problem is listed with its file, row and column; exit 2.
+
+    A refused roster exits 2 whatever the problem (an unreadable file, a bad encoding, a
+    bad row): the input as given cannot be used, as with a bad option or configuration.
+    """
     try:
         summary = await import_roster(
             cli.sessionmaker, args.path, clock=cli.clock, show_progress=True
@@ -32,7 +36,7 @@ async def import_(cli: Invocation, args: argparse.Namespace) -> int:
         for problem in error.errors:
             print(problem, file=sys.stderr)
         print(f"{len(error.errors)} problem(s); nothing was imported", file=sys.stderr)
-        return 1
+        return 2
     print(summary)
     return 0
 

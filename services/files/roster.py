@@ -2,15 +2,20 @@
 
 These functions are synchronous on purpose: the import runs them in a worker thread
 (`asyncio.to_thread`) so the event loop never waits on a disk or on openpyxl.
+
+A file that cannot be read (a truncated or non-zip workbook, a CSV in another encoding,
+a disk error) is one line of the error list, naming the file and the reason; never a
+traceback, and nothing is imported.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
 from domain.roster import (
     COLUMNS,
@@ -21,14 +26,28 @@ from domain.roster import (
     cell_text,
     map_headers,
 )
+from domain.roster_text import ACCEPTED_ENCODINGS, UnreadableText, decode_roster_csv
+
+NOT_A_WORKBOOK = (
+    "not an Excel workbook (.xlsx is a zip archive; this file is truncated, damaged or "
+    "another format renamed): save it again from Excel as .xlsx, or as CSV in "
+    f"{ACCEPTED_ENCODINGS}"
+)
+
+
+class _Unreadable(Exception):
+    """A file stopped being readable part-way (a damaged sheet, a broken CSV line)."""
+
+    def __init__(self, row: int, reason: str) -> None:
+        super().__init__(reason)
+        self.row = row
+        self.reason = reason
 
 
 def decode_csv_bytes(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first; else GB18030, as Excel on Chinese Windows saves."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
+    """UTF-8 (with or without BOM), else GB18030 as Excel on Chinese Windows saves it;
+    anything else raises UnreadableText (domain/roster_text.py says how it is told)."""
+    return decode_roster_csv(data)
 
 
 def _table_from_rows(
@@ -54,27 +73,88 @@ def _table_from_rows(
     return raw
 
 
+def _csv_rows(reader: Any) -> Iterator[list[str]]:
+    """The reader's rows; a line the csv module cannot parse becomes _Unreadable."""
+    while True:
+        try:
+            row: list[str] = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise _Unreadable(reader.line_num, f"not a readable CSV line: {error}") from error
+        yield row
+
+
 def _read_csv(path: Path, table: str, errors: list[RowError]) -> RawTable | None:
-    text = decode_csv_bytes(path.read_bytes())
-    reader = csv.reader(io.StringIO(text, newline=""))
-    return _table_from_rows(table, path.name, reader, errors)
+    """One table from one CSV file; an unreadable file is one error naming it."""
+    try:
+        text = decode_csv_bytes(path.read_bytes())
+        reader = csv.reader(io.StringIO(text, newline=""))
+        return _table_from_rows(table, path.name, _csv_rows(reader), errors)
+    except UnreadableText as error:
+        errors.append(RowError(path.name, 0, "", str(error)))
+    except OSError as error:
+        errors.append(RowError(path.name, 0, "", _cannot_read(error)))
+    except _Unreadable as error:
+        errors.append(RowError(path.name, error.row, "", error.reason))
+    return None
+
+
+def _sheet_rows(rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+    """A sheet's rows; any failure inside openpyxl (a damaged part of the zip, broken XML)
+    becomes _Unreadable: a corrupt file can raise almost anything from deep inside it."""
+    iterator = iter(rows)
+    number = 0
+    while True:
+        try:
+            row = next(iterator)
+        except StopIteration:
+            return
+        except Exception as error:
+            raise _Unreadable(number + 1, f"damaged workbook: {_why(error)}") from error
+        number += 1
+        yield row
+
+
+def _cannot_read(error: OSError) -> str:
+    return f"cannot read the file: {error.strerror or error}"
+
+
+def _why(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 def _read_xlsx(path: Path, errors: list[RowError]) -> tuple[list[RawTable], list[str]]:
+    """Every known sheet; an unreadable workbook is one error naming the file (or sheet)."""
     import openpyxl
 
     tables: list[RawTable] = []
     skipped: list[str] = []
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except BadZipFile:
+        errors.append(RowError(path.name, 0, "", NOT_A_WORKBOOK))
+        return [], []
+    except OSError as error:
+        errors.append(RowError(path.name, 0, "", _cannot_read(error)))
+        return [], []
+    except Exception as error:  # openpyxl's many ways to fail on a corrupt file
+        errors.append(RowError(path.name, 0, "", f"damaged workbook: {_why(error)}"))
+        return [], []
     try:
         for sheet in workbook.worksheets:
             table = canonical_table(sheet.title)
             if table is None:
                 skipped.append(f"sheet {sheet.title}")
                 continue
-            raw = _table_from_rows(
-                table, f"sheet {sheet.title}", sheet.iter_rows(values_only=True), errors
-            )
+            source = f"sheet {sheet.title}"
+            try:
+                raw = _table_from_rows(
+                    table, source, _sheet_rows(sheet.iter_rows(values_only=True)), errors
+                )
+            except _Unreadable as error:
+                errors.append(RowError(f"{path.name}, {source}", error.row, "", error.reason))
+                continue
             if raw is not None:
                 tables.append(raw)
     finally:
@@ -91,8 +171,14 @@ def read_roster_path(path: Path) -> tuple[list[RawTable], list[str]]:
     errors: list[RowError] = []
     tables: list[RawTable] = []
     skipped: list[str] = []
+    if not path.exists():
+        raise RosterImportError([RowError(str(path), 0, "", "no such file or folder")])
     if path.is_dir():
-        for file in sorted(path.iterdir()):
+        try:
+            files = sorted(path.iterdir())
+        except OSError as error:
+            raise RosterImportError([RowError(str(path), 0, "", _cannot_read(error))]) from None
+        for file in files:
             if file.suffix.lower() != ".csv":
                 continue
             table = canonical_table(file.stem)
@@ -103,12 +189,7 @@ def read_roster_path(path: Path) -> tuple[list[RawTable], list[str]]:
             if raw is not None:
                 tables.append(raw)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            tables, skipped = _read_xlsx(path, errors)
-        except (OSError, ValueError, KeyError) as error:
-            raise RosterImportError(
-                [RowError(path.name, 0, "", f"cannot read workbook: {error}")]
-            ) from error
+        tables, skipped = _read_xlsx(path, errors)
     elif path.suffix.lower() == ".csv":
         table = canonical_table(path.stem)
         if table is None:

@@ -1,13 +1,42 @@
-"""One way to lay out a workbook sheet: bold header, frozen first row, columns fit their text."""
+"""One way to lay out a workbook sheet: bold header, frozen first row, columns fit their text.
+
+Every workbook we write goes through `add_sheet`, so every cell of roster text is typed as
+text: a head's name `=HYPERLINK(...)` is shown as written, never run (domain/spreadsheet.py).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from domain.spreadsheet import runs_as_formula
+
+
+def keep_as_text(cell: Cell) -> None:
+    """Formula-like text stays text: a string cell (not `f`) with Excel's quote-prefix flag.
+
+    The exact text is kept (no `'` added to the value, unlike CSV): the cell is written as a
+    string, which no reader evaluates, and `quotePrefix` is what Excel itself sets when one
+    types a leading `'`, so the cell stays text even when someone edits it and presses Enter.
+    """
+    if isinstance(cell.value, str) and runs_as_formula(cell.value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def append_row(sheet: Worksheet, values: Sequence[Any]) -> None:
+    """`sheet.append`, then every formula-like text cell of the new row kept as text."""
+    sheet.append(list(values))
+    line = sheet.max_row
+    for column, value in enumerate(values, 1):
+        if isinstance(value, str) and runs_as_formula(value):
+            keep_as_text(sheet.cell(row=line, column=column))
 
 
 def add_sheet(
@@ -22,11 +51,11 @@ def add_sheet(
     """A new sheet with `rows` under `header`; each column as wide as its longest text
     (`per_char` per character, at most `widest`: CJK characters are about twice as wide)."""
     sheet = workbook.create_sheet(title)
-    sheet.append(header)
+    append_row(sheet, header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
+        append_row(sheet, row)
     sheet.freeze_panes = "A2"
     for index, name in enumerate(header, 1):
         longest = max([len(str(name)), *(len(str(r[index - 1] or "")) for r in rows)])

@@ -300,7 +300,7 @@ async def test_ledger_suspected_dropout_offers_the_report(county: Harness) -> No
     # A forged "pick child" for another cadre's child is refused.
     update = user.forge_callback(view["message_id"], DropoutChild(member_id=ids["小刚"]).pack())
     answer = await h.api.wait_for_callback_answer(update)
-    assert answer["text"] == h.zh(REFUSALS["not_your_household"], code="H005")[:200]
+    assert answer["text"] == h.zh(REFUSALS["household_not_yours"])[:200]
 
 
 async def test_a_blocked_school_cadre_does_not_break_the_report(county: Harness) -> None:

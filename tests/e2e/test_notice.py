@@ -1,10 +1,13 @@
 """/notice: the supervisors' monthly notice as text, an Excel workbook and a chart."""
 
 import io
+import zipfile
 from datetime import date, datetime
 
 from openpyxl import load_workbook
+from sqlalchemy import update
 
+from storage.models import Unit
 from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
 from ui.refusals import REFUSALS
 
@@ -86,3 +89,25 @@ async def test_in_english(harness: Harness) -> None:
     assert "1. 栋川中心校: households 50%, village 0/0, ledgers 0%, overdue 1" in text["text"]
     workbook = load_workbook(io.BytesIO(harness.api.file_bytes(document["document"]["file_id"])))
     assert workbook.sheetnames == ["Ranking", "Overdue milestones", "Dropout cases"]
+
+
+async def test_the_workbook_holds_no_live_formula(harness: Harness) -> None:
+    """A unit named like a formula is text in the workbook sent in chat, never a formula."""
+    hostile = {"CS1": '=HYPERLINK("http://x","y")', "JYG": "@SUM(A1)"}
+    async with harness.app.sessionmaker() as session, session.begin():
+        for code, name in hostile.items():
+            await session.execute(update(Unit).where(Unit.code == code).values(name=name))
+    await _month_of_work(harness)
+    _text, document, _photo = await harness.say(SUPERVISOR_TG, "/notice", count=3)
+    data = harness.api.file_bytes(document["document"]["file_id"])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert sheets and not any(b"<f>" in archive.read(n) for n in sheets)
+    workbook = load_workbook(io.BytesIO(data))
+    cells = [cell for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    named = {c.value: c for c in cells if c.value in hostile.values()}
+    assert set(named) == set(hostile.values())  # the ranking and the overdue units
+    assert all(c.data_type == "s" and c.quotePrefix for c in named.values())
+    ranking = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert ranking[1][:4] == (1, "CS1", hostile["CS1"], 2)  # numbers stay numbers

@@ -118,7 +118,7 @@ async def test_forged_visit_button_for_someone_elses_household(harness: Harness)
     other = await _household_id(harness, "H005")
     update = harness.api.user(CADRE_TG, "c").forge_callback(status["message_id"], f"stv:{other}")
     answer = await harness.api.wait_for_callback_answer(update)
-    assert answer["text"] == harness.zh(REFUSALS["not_your_household"], code="H005")[:200]
+    assert answer["text"] == harness.zh(REFUSALS["household_not_yours"])[:200]
     assert await harness.visits() == []
 
 

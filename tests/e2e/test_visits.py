@@ -159,7 +159,7 @@ async def test_forged_button_for_someone_elses_household_is_refused(cadre: Harne
         ).scalar_one()
     update = cadre.api.user(CADRE_TG, "user").forge_callback(picker["message_id"], f"vh:{other_id}")
     answer = await cadre.api.wait_for_callback_answer(update)
-    assert answer["text"] == cadre.zh(REFUSALS["not_your_household"], code="H005")[:200]
+    assert answer["text"] == cadre.zh(REFUSALS["household_not_yours"])[:200]
     assert answer["show_alert"] is True
     assert await cadre.visits() == []
 

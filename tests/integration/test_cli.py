@@ -115,14 +115,14 @@ def test_import_invite_and_report_agree_with_hand_count(
     assert f"{villages['month']},village_unit,JYG,教育股,1,1" in lines
 
 
-def test_bad_roster_exits_non_zero_naming_row_and_column(
+def test_bad_roster_exits_2_naming_row_and_column(
     database: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     folder = tmp_path / "bad"
     folder.mkdir()
     (folder / "townships.csv").write_text("code,name\nT1,栋川镇\nT1,重复\n", encoding="utf-8")
     code, _, err = run(capsys, "import", str(folder))
-    assert code == 1
+    assert code == 2  # every refused roster, bad row or unreadable file alike
     assert "townships.csv" in err and "row 3" in err
     assert "nothing was imported" in err
 

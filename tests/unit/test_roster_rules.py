@@ -16,6 +16,7 @@ from domain.roster import (
     parse_date,
     validate_row,
 )
+from domain.roster_text import UnreadableText
 from services.files.roster import decode_csv_bytes, read_roster_path
 from services.roster_import import RosterImportError, prepare_tables
 
@@ -209,3 +210,55 @@ def test_errors_name_the_column_as_the_file_writes_it() -> None:
     )
     assert errors == [RowError("sheet 农户", 5, "户主姓名", "required value is blank")]
     assert str(errors[0]) == "sheet 农户, row 5, column 户主姓名: required value is blank"
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ("编码,名称\n".encode("utf-16"), "UTF-16"),
+        ("编码,名称\n".encode("utf-32"), "UTF-32"),
+        ("code,name\nT1,x\n".encode("utf-16-le"), "not text"),
+        (b"\xef\xbb\xbfcode,name\nT1,\xb6\xb0\n", "begins as UTF-8 but byte 0xB6"),
+        ("code,name\nT1,José Müller\n".encode("latin-1"), "neither UTF-8 nor GB18030"),
+        ("code,name\nT1,Hélène\n".encode("latin-1"), "2 of its 2 Chinese characters are rare"),
+        ("code,name\nT1,Renée d’Arc\n".encode("cp1252"), "outside GB2312"),
+        ("code,name\nT1,棟川鎮\n".encode("big5"), "characters a Chinese roster does not"),
+        ("戶主,中文\n".encode("big5"), "(め U+3081"),
+        ("code,name\nT1,東京都\n".encode("shift_jis"), "3 of its 3 Chinese characters are rare"),
+        ("code,name\nT1,さくら\n".encode("shift_jis"), "outside GB2312 (偝 U+505D"),
+    ],
+)
+def test_other_encodings_are_refused_not_guessed(data: bytes, reason: str) -> None:
+    with pytest.raises(UnreadableText) as refused:
+        decode_csv_bytes(data)
+    assert reason in str(refused.value)
+    assert str(refused.value).startswith("cannot read the file as text: ")
+    assert "accepted encodings: UTF-8 (with or without BOM) or GB18030" in str(refused.value)
+
+
+def test_gb18030_with_a_few_rare_characters_and_punctuation_is_read() -> None:
+    text = "编码,名称,备注\nH1,王喆,“低保”户（含①号院）—— 李堃、张三、李四、王五\n"
+    assert decode_csv_bytes(text.encode("gb18030")) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "control"),
+    [
+        ("栋川\x00镇", "U+0000"),
+        ("\x1b[31m", "U+001B"),
+        ("李\x0b正荣", "U+000B"),
+        ("\x00", "U+0000"),
+    ],
+)
+def test_control_characters_in_a_cell_are_refused(value: str, control: str) -> None:
+    clean, errors = _validate("townships", "乡镇.csv", 4, {"code": "T1", "name": value},
+                              {"code": "编码", "name": "名称"})  # fmt: skip
+    assert clean is None
+    assert [str(e) for e in errors] == [
+        f"乡镇.csv, row 4, column 名称: control character {control} in the cell (retype the value)"
+    ]
+
+
+def test_tab_and_newline_in_a_cell_are_not_control_characters() -> None:
+    clean, errors = _validate("townships", "t", 2, {"code": "T1", "name": " 适中\t乡\r\n"})
+    assert errors == [] and clean == {"code": "T1", "name": "适中\t乡"}

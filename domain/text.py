@@ -1,0 +1,17 @@
+"""What typed text may contain: no control characters (PostgreSQL and Excel refuse them)."""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls except tab and line feed: NUL breaks PostgreSQL text columns, the
+# others break Excel exports, and none of them is typed on purpose.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+
+
+def first_control_character(text: str | None) -> str | None:
+    """The first forbidden control character as `U+0000`, or None when the text is clean."""
+    if not text:
+        return None
+    found = _CONTROL.search(text)
+    return None if found is None else f"U+{ord(found.group()):04X}"
