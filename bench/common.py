@@ -13,11 +13,13 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fakeapi.server import FakeBotAPI
 from storage.db import make_engine
+from storage.models import Cadre, Household, Pairing
 
 
 @dataclass(frozen=True)
@@ -125,3 +127,23 @@ async def throwaway_postgres(admin_url: str) -> AsyncIterator[str]:
         async with admin.connect() as connection:
             await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+async def cadre_holdings(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> dict[tuple[int, str], list[str]]:
+    """(cadre id, cadre code) -> the codes of the households each cadre holds now."""
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(Cadre.id, Cadre.code, Household.code)
+                .join(Pairing, Pairing.cadre_id == Cadre.id)
+                .join(Household, Household.id == Pairing.household_id)
+                .where(Pairing.until.is_(None))
+                .order_by(Cadre.id, Household.code)
+            )
+        ).all()
+    holdings: dict[tuple[int, str], list[str]] = {}
+    for cadre_id, cadre_code, household_code in rows:
+        holdings.setdefault((cadre_id, cadre_code), []).append(household_code)
+    return holdings

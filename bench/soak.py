@@ -10,7 +10,8 @@ updates (or at the first step the bot never finishes), then prints what broke th
 invariants: exceptions that reached the dispatcher or were logged at ERROR, Bot API calls
 Telegram would refuse, writes outside the writer's scope, callback queries not answered
 exactly once, and household codes or names shown outside a person's scope. Exit status 1
-when any count is not zero.
+when any count is not zero. The same bot under kill -9 and dropped database connections:
+`bench/soak_faults.py`.
 """
 
 from __future__ import annotations

@@ -22,13 +22,13 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Dispatcher
 from aiogram.types import Message
-from sqlalchemy import select
 
 from bench.common import (
     Polling,
     Run,
     aiogram_polling,
     bot_for,
+    cadre_holdings,
     median_of,
     print_table,
     throwaway_postgres,
@@ -42,7 +42,6 @@ from services.demo.county import load_demo
 from services.registration import issue_invite, redeem_invite
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
-from storage.models import Cadre, Household, Pairing
 
 TOKEN = "424242:bench-token"
 NOW = datetime(2026, 11, 28, 2, tzinfo=UTC)
@@ -83,19 +82,7 @@ async def prepare_database(url: str) -> list[tuple[int, list[str]]]:
     try:
         sessionmaker = make_sessionmaker(engine)
         await load_demo(sessionmaker, "medium", clock, ZoneInfo("Asia/Shanghai"))
-        async with sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    select(Cadre.id, Cadre.code, Household.code)
-                    .join(Pairing, Pairing.cadre_id == Cadre.id)
-                    .join(Household, Household.id == Pairing.household_id)
-                    .where(Pairing.until.is_(None))
-                    .order_by(Cadre.id, Household.code)
-                )
-            ).all()
-        holdings: dict[tuple[int, str], list[str]] = {}
-        for cadre_id, cadre_code, household_code in rows:
-            holdings.setdefault((cadre_id, cadre_code), []).append(household_code)
+        holdings = await cadre_holdings(sessionmaker)
         accounts: list[tuple[int, list[str]]] = []
         for (cadre_id, cadre_code), households in holdings.items():
             async with sessionmaker() as session:
