@@ -13,6 +13,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.polling import note_reply_locale
 from bot.telegram import guard_of, replying
 from domain.errors import InputRefused
 from domain.text import first_control_character
@@ -53,6 +54,7 @@ class ActorMiddleware(BaseMiddleware):
         )
         data["actor"] = actor
         data["t"] = self._catalogs.translator(locale)
+        note_reply_locale(locale)  # a failure notice, if any, follows the /lang choice
         return await handler(event, data)
 
 

@@ -92,11 +92,20 @@ class _Handling:
 
     give_up_at: float
     committed: bool = False
+    # The language the person's replies are in (their /lang choice), once the roster is read.
+    locale: str | None = None
 
 
 _handling: contextvars.ContextVar[_Handling | None] = contextvars.ContextVar(
     "cadrebot_update_handling", default=None
 )
+
+
+def note_reply_locale(locale: str) -> None:
+    """Remember the update's reply language, so a failure notice is in it too."""
+    handling = _handling.get()
+    if handling is not None:
+        handling.locale = locale
 
 
 _WROTE = "cadrebot_update_wrote"
@@ -332,7 +341,8 @@ class BatchPoller:
         if chat_id is None or not isinstance(catalogs, Catalogs):
             return
         user = getattr(update.event, "from_user", None)
-        t = catalogs.translator(catalogs.locale_for(None, getattr(user, "language_code", None)))
+        locale = handling.locale or catalogs.locale_for(None, getattr(user, "language_code", None))
+        t = catalogs.translator(locale)
         try:
             await self._bot.send_message(chat_id, failure_text(handling.committed, t))
         except Exception as error:  # noqa: BLE001 - the update is confirmed either way

@@ -23,7 +23,7 @@ from aiogram.types import Message
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.polling import BatchPoller
+from bot.polling import BatchPoller, note_reply_locale
 from fakeapi.server import FakeBotAPI
 from storage.db import make_engine
 from ui.i18n import Catalogs
@@ -46,6 +46,11 @@ def dispatcher_with(engine: AsyncEngine) -> Dispatcher:
         async with engine.begin() as connection:
             await connection.execute(text("INSERT INTO notes (body) VALUES ('kept')"))
         raise RuntimeError("a bug after the commit")
+
+    @router.message(Command("boom_in_english"))
+    async def boom_in_english(_message: Message) -> None:
+        note_reply_locale("en")  # what ActorMiddleware records for a person who chose /lang en
+        raise ValueError("a bug")
 
     @router.message(Command("echo"))
     async def echo(message: Message, command: CommandObject) -> None:
@@ -101,6 +106,15 @@ async def test_a_bug_is_confirmed_and_the_person_told_nothing_was_saved(
     [failed] = [r for r in caplog.records if "failed for good" in r.getMessage()]
     assert "(message)" in failed.getMessage() and failed.exc_info is not None
     assert not any("secret" in r.getMessage() for r in caplog.records)  # no text logged
+
+
+async def test_the_failure_notice_follows_the_chosen_language(tmp_path: Path) -> None:
+    async with poller_on(tmp_path) as (api, _):
+        api.get_user(ALICE).send_text("/boom_in_english")  # Telegram's language: zh
+        await api.wait_for_messages(ALICE)
+    english = Catalogs.load("zh").translator("en")
+    assert texts(api, ALICE) == [english(NOTHING_SAVED)]
+    assert english(NOTHING_SAVED) != ZH(NOTHING_SAVED)
 
 
 async def test_a_bug_after_a_commit_says_part_was_saved(tmp_path: Path) -> None:
