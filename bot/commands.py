@@ -1,4 +1,8 @@
-"""The command menu Telegram shows, in Chinese (default) and English, from ui.views.help."""
+"""The default command menu, in Chinese (default) and English, from ui.views.help.
+
+It holds the commands everyone may use; a registered person's chat gets its own menu (their
+role's commands, handlers.menu) when they register, /start, /help or change language.
+"""
 
 from __future__ import annotations
 

@@ -7,13 +7,20 @@ so a forgotten token can never write demo data into a production database.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import sys
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_app, run_polling
-from bot.settings import DEFAULT_DATA_DIR, Settings
+from bot.settings import (
+    SANDBOX_BOT_USERNAME,
+    SANDBOX_DATABASE_FILE,
+    SANDBOX_EVIDENCE_DIR,
+    Settings,
+)
 from domain.clock import Clock, local_today
 from domain.errors import DomainError
 from fakeapi.server import FakeBotAPI
@@ -23,8 +30,9 @@ from services.registration import issue_invite, redeem_invite
 logger = logging.getLogger(__name__)
 
 SANDBOX_TOKEN = "100000:sandbox-token-not-a-real-bot"
-SANDBOX_DATABASE = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR}/sandbox.sqlite3"
+SANDBOX_DATABASE = f"sqlite+aiosqlite:///{SANDBOX_DATABASE_FILE}"
 STRANGER_ID = 9999
+SCHOOL_ID = 9004
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,13 @@ def demo_personas() -> list[Persona]:
         Persona(9001, "cadre", DEMO_PERSONAS["cadre"], "挂包干部 (cadre)"),
         Persona(9002, "unit_head", DEMO_PERSONAS["unit_head"], "单位负责人 (unit head)"),
         Persona(9003, "supervisor", DEMO_PERSONAS["supervisor"], "督查组 (supervisor)"),
+        # The school's side of the dropout cases the cadre persona reports.
+        Persona(
+            SCHOOL_ID,
+            "central_school",
+            DEMO_PERSONAS["central_school"],
+            "中心学校负责人 (central school head)",
+        ),
     ]
     return [*people, Persona(STRANGER_ID, "stranger", None, "未注册 (not on roster)")]
 
@@ -80,18 +95,34 @@ async def prepare_demo_database(settings: Settings, clock: Clock) -> None:
         )
 
 
-async def run_sandbox(settings: Settings, clock: Clock) -> None:
+async def run_sandbox(settings: Settings, clock: Clock) -> int:
+    """Serve the chat page and run the bot on the sandbox's own files until stopped; 1 when
+    the port cannot be had (said in one line, naming the setting to change)."""
     personas = demo_personas()
     api = FakeBotAPI(
         token=SANDBOX_TOKEN,
+        bot_username=SANDBOX_BOT_USERNAME,
         sandbox_personas=[
             {"user_id": p.user_id, "name": p.label, "role": p.role, "language_code": "zh"}
             for p in personas
         ],
+        time_zone=settings.timezone,
     )
-    base_url = await api.start(port=settings.sandbox_port)
+    port = settings.sandbox_port
+    try:
+        base_url = await api.start(port=port)
+    except OSError as error:
+        problem = "is in use" if error.errno == errno.EADDRINUSE else f"cannot be opened ({error})"
+        print(f"port {port} {problem}; set CADREBOT_SANDBOX_PORT to another port", file=sys.stderr)
+        return 1
+    # Photo copies, if kept at all, go to the sandbox's folder: never the configured one.
+    evidence = SANDBOX_EVIDENCE_DIR if settings.evidence_dir is not None else None
     sandbox_settings = settings.model_copy(
-        update={"telegram_api_url": base_url, "database_url": SANDBOX_DATABASE}
+        update={
+            "telegram_api_url": base_url,
+            "database_url": SANDBOX_DATABASE,
+            "evidence_dir": evidence,
+        }
     )
     await prepare_demo_database(sandbox_settings, clock)
     app = await build_app(sandbox_settings, token=SANDBOX_TOKEN, clock=clock)
@@ -105,3 +136,4 @@ async def run_sandbox(settings: Settings, clock: Clock) -> None:
     finally:
         await app.close()
         await api.stop()
+    return 0

@@ -16,6 +16,12 @@ from domain.reminders import QuietHours
 
 DEFAULT_DATA_DIR = Path("data")
 SUPPORTED_LOCALES = ("zh", "en")
+# The sandbox (bot.sandbox): its fake bot's name, for links when there is no BOT_TOKEN, and
+# its own database, whatever DATABASE_URL says (the CLI uses DATABASE_URL).
+SANDBOX_BOT_USERNAME = "cadrebot_sandbox_bot"
+SANDBOX_DATABASE_FILE = DEFAULT_DATA_DIR / "sandbox.sqlite3"
+# The sandbox's copies of visit photos when CADREBOT_EVIDENCE_DIR is set: never that folder.
+SANDBOX_EVIDENCE_DIR = DEFAULT_DATA_DIR / "sandbox-evidence"
 
 
 class Settings(BaseSettings):
@@ -48,6 +54,10 @@ class Settings(BaseSettings):
     # The scheduler lease's time to live (renewed every third of it): a standby or restarted
     # process takes over within lease + lease/3 seconds of the holder's crash.
     lease_seconds: int = Field(default=30, ge=3, le=600, alias="CADREBOT_LEASE_SECONDS")
+    # Where CLI commands write their files unless --output/--output-dir says otherwise.
+    reports_dir: Path = Field(default=Path("reports"), alias="CADREBOT_REPORTS_DIR")
+    # A TrueType CJK font (.ttf/.ttc) embedded in the door-code PDF; unset: a known system one.
+    pdf_font: Path | None = Field(default=None, alias="CADREBOT_PDF_FONT")
 
     @field_validator("timezone")
     @classmethod

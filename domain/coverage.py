@@ -20,12 +20,9 @@ class Coverage:
     covered: int
 
     @property
-    def ratio(self) -> float:
-        return self.covered / self.assigned if self.assigned else 1.0
-
-    @property
-    def percent(self) -> str:
-        return f"{100 * self.ratio:.0f}%"
+    def ratio(self) -> float | None:
+        """Covered share; None when nothing is assigned: 0 of 0 is no duty, never 100%."""
+        return self.covered / self.assigned if self.assigned else None
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,13 @@ def in_window(due: date, today: date) -> bool:
     return today - LOOK_BACK <= due <= today + LOOK_AHEAD
 
 
+def still_shown(deadline: Deadline, today: date) -> bool:
+    """In the window, or overdue and not done: an overdue milestone stays with the units it
+    concerns (/deadlines, /mystatus, the /progress picker) until they report it done, however
+    long ago it was due. Only done ones fall out of sight after LOOK_BACK."""
+    return deadline.overdue or in_window(deadline.due_date, today)
+
+
 def concerns(selectors: Iterable[str], unit: UnitRef) -> bool:
     """A milestone concerns a unit responsible for or cooperating on its task."""
     return any(selector_matches(s, unit.code, unit.kind) for s in selectors)
@@ -134,9 +141,16 @@ def county_deadline(
 
 
 def nearest_first(deadlines: list[Deadline], limit: int | None = MAX_SHOWN) -> list[Deadline]:
-    """Open items by distance from today (overdue and upcoming together), done ones last."""
+    """Open items by distance from today (overdue and upcoming together), done ones last.
+
+    The limit never drops an overdue item (it is owed until done); it cuts the others.
+    """
     ordered = sorted(deadlines, key=lambda d: (d.done, abs(d.days_left), d.due_date))
-    return ordered if limit is None else ordered[:limit]
+    if limit is None or len(ordered) <= limit:
+        return ordered
+    room = max(0, limit - sum(1 for d in ordered if d.overdue))
+    kept = {id(d) for d in [d for d in ordered if not d.overdue][:room]}
+    return [d for d in ordered if d.overdue or id(d) in kept]
 
 
 def units_not_done(

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.errors import InputRefused, PermissionRefused
+from domain.ledgers import age_on
 
 REASONS: tuple[str, ...] = (
     "poverty",
@@ -52,6 +53,20 @@ REASON_WORDS: dict[str, str] = {
     "其他": "other",
     "other": "other",
 }
+
+# Who may be the child out of school: compulsory education starts at 6 (age on September 1,
+# as the ledger counts it), and a report also covers senior high; from 18 on, an adult.
+SCHOOL_CHILD_AGES = (6, 17)
+
+
+def may_be_school_child(birth: date | None, today: date) -> bool:
+    """Offered as the child out of school: aged 6-17 on `today` (the plan's local date), or of
+    unknown age (no birth date). Parents and grandparents are not; a new child can be added."""
+    if birth is None:
+        return True
+    low, high = SCHOOL_CHILD_AGES
+    return low <= age_on(birth, today) <= high
+
 
 # States of a case; `closed` carries a closing kind.
 REPORTED, ACKNOWLEDGED, CONFIRMED, CLOSED = "reported", "acknowledged", "confirmed", "closed"

@@ -4,7 +4,8 @@ The plan wants every paired household's ledger complete and updated by the end o
 November. A ledger is complete for year Y when:
 
 - every member whose age on September 1 of Y is 6-15 (compulsory schooling) has a status;
-- every enrolled member (any age) has a stage, a school and a grade;
+- every enrolled member (any age) has a stage, a school and a grade (no grade in preschool:
+  kindergartens have no grades, and preschool is not compulsory);
 - every graduated member (any age) has a destination (senior, vocational, work, other);
 - a member with neither a birth date nor a status is unknown: we cannot tell whether the
   child is of school age, so the birth date is missing;
@@ -46,6 +47,8 @@ EDITABLE_STATUSES: tuple[str, ...] = (
     "not_school_age",
 )
 STAGES: tuple[str, ...] = ("preschool", "primary", "junior", "senior", "vocational", "university")
+# Stages without grades: the school (kindergarten) is enough.
+STAGES_WITHOUT_GRADE: tuple[str, ...] = ("preschool",)
 DESTINATIONS: tuple[str, ...] = ("senior", "vocational", "work", "other")
 AID_KINDS: tuple[str, ...] = (
     "living_allowance",
@@ -63,6 +66,7 @@ MISSING_BIRTH_DATE = "birth_date"
 MISSING_STATUS = "status"
 MISSING_STAGE = "stage"
 MISSING_SCHOOL = "school"
+MISSING_GRADE = "grade"
 MISSING_DESTINATION = "destination"
 
 
@@ -146,8 +150,10 @@ def member_missing(member: MemberFacts, year: int) -> tuple[str, ...]:
     elif member.status == "enrolled":
         if not member.stage:
             missing.append(MISSING_STAGE)
-        if not member.school or not member.grade:
+        if not member.school:
             missing.append(MISSING_SCHOOL)
+        if not member.grade and member.stage not in STAGES_WITHOUT_GRADE:
+            missing.append(MISSING_GRADE)
     elif member.status == "graduated" and not member.destination:
         missing.append(MISSING_DESTINATION)
     return tuple(missing)
@@ -212,6 +218,16 @@ def parse_school_grade(text: str) -> tuple[str, str]:
     return school, grade
 
 
+def parse_school(text: str) -> str:
+    """A kindergarten's (or any school's) name alone, as typed for a stage without grades."""
+    school = text.strip()
+    if not school:
+        raise InputRefused("ledger_school_grade_format")
+    if len(school) > MAX_SCHOOL_LENGTH:
+        raise InputRefused("ledger_text_too_long", length=len(school), limit=MAX_SCHOOL_LENGTH)
+    return school
+
+
 def parse_aid(text: str) -> tuple[Decimal, str | None]:
     """Read "1500" or "1500.5 秋季学期" as (amount, note): positive yuan, at most 2 decimals."""
     raw, _, note = text.strip().partition(" ")
@@ -241,17 +257,21 @@ def schooling_values(
     stage: str | None = None,
     school_grade: str | None = None,
     destination: str | None = None,
-) -> dict[str, str]:
+) -> dict[str, str | None]:
     """The member columns a schooling status sets: enrolled needs a stage and the typed school
-    and grade, graduated a destination; anything else from a stale button is refused."""
+    and grade (preschool: the school alone, no grade), graduated a destination; anything else
+    from a stale button is refused."""
     if status not in EDITABLE_STATUSES:
         raise InputRefused("stale_button")
-    values = {"status": status}
+    values: dict[str, str | None] = {"status": status}
     if status == "enrolled":
         if stage is None or stage not in STAGES or school_grade is None:
             raise InputRefused("stale_button")
-        school, grade = parse_school_grade(school_grade)
-        values.update(stage=stage, school=school, grade=grade)
+        if stage in STAGES_WITHOUT_GRADE:
+            values.update(stage=stage, school=parse_school(school_grade), grade=None)
+        else:
+            school, grade = parse_school_grade(school_grade)
+            values.update(stage=stage, school=school, grade=grade)
     elif status == "graduated":
         if destination is None or destination not in DESTINATIONS:
             raise InputRefused("stale_button")

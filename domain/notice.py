@@ -42,26 +42,52 @@ class OverdueMilestone:
     units_not_done: tuple[str, ...]  # unit names
 
 
-def _sort_key(standing: UnitStanding) -> tuple[float, float, float, int]:
-    # Coverage.ratio is 1.0 when nothing is assigned: a unit that owes nothing is not behind.
+def has_households(standing: UnitStanding) -> bool:
+    """Household coverage comes first in the ranking: a unit without paired households has
+    nothing to be ranked on there and is not ranked (the notice lists it apart)."""
+    return standing.households.assigned > 0
+
+
+def _criteria(standing: UnitStanding) -> tuple[float | None, ...]:
+    """Higher is better on each; None where the unit has no duty (0 of 0, not 100%)."""
     return (
-        -standing.households.ratio,
-        -standing.villages.ratio,
-        -standing.ledgers.ratio,
-        standing.overdue_milestones,
+        standing.households.ratio,
+        standing.villages.ratio,
+        standing.ledgers.ratio,
+        -float(standing.overdue_milestones),
     )
 
 
+def _tie_groups(standings: list[UnitStanding], depth: int = 0) -> list[list[UnitStanding]]:
+    """Split equal units on the next criterion, best first. A criterion on which one of them
+    has no duty decides nothing among them (it is skipped for the whole group): a unit that
+    owes nothing there is neither ahead of nor behind the others on it."""
+    if len(standings) <= 1 or depth == len(_criteria(standings[0])):
+        return [standings] if standings else []
+    values = [_criteria(s)[depth] for s in standings]
+    if any(v is None for v in values):
+        return _tie_groups(standings, depth + 1)
+    groups: list[list[UnitStanding]] = []
+    for value in sorted({v for v in values if v is not None}, reverse=True):
+        same = [s for s, v in zip(standings, values, strict=True) if v == value]
+        groups += _tie_groups(same, depth + 1)
+    return groups
+
+
 def rank_units(standings: list[UnitStanding]) -> list[RankedUnit]:
-    """Best first; units equal on every figure share a rank (standard competition ranking)."""
-    ordered = sorted(standings, key=lambda s: (_sort_key(s), s.unit_code))
+    """Units with paired households, best first; units equal on every criterion they share
+    share a rank (standard competition ranking: 1, 2, 2, 4); by code within a rank."""
     ranked: list[RankedUnit] = []
-    for position, standing in enumerate(ordered, 1):
-        if ranked and _sort_key(ranked[-1].standing) == _sort_key(standing):
-            ranked.append(RankedUnit(ranked[-1].rank, standing))
-        else:
-            ranked.append(RankedUnit(position, standing))
+    by_code = sorted((s for s in standings if has_households(s)), key=lambda s: s.unit_code)
+    for group in _tie_groups(by_code):
+        rank = len(ranked) + 1
+        ranked += [RankedUnit(rank, standing) for standing in group]
     return ranked
+
+
+def not_ranked(standings: list[UnitStanding]) -> list[UnitStanding]:
+    """Units with pairing duties but no paired households (e.g. a village only), by code."""
+    return sorted((s for s in standings if not has_households(s)), key=lambda s: s.unit_code)
 
 
 def overdue_on(due_date: date, as_of: date) -> int | None:

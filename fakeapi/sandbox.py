@@ -33,6 +33,9 @@ class SandboxHost(Protocol):
     @property
     def personas(self) -> Sequence[JsonDict]: ...
 
+    @property
+    def time_zone(self) -> str | None: ...
+
     def get_user(self, user_id: int) -> FakeUser: ...
 
 
@@ -86,7 +89,13 @@ class Sandbox:
         return body
 
     async def personas(self, request: web.Request) -> web.Response:
-        return web.json_response({"personas": self.api.personas, "bot": self.api.world.bot_user})
+        return web.json_response(
+            {
+                "personas": self.api.personas,
+                "bot": self.api.world.bot_user,
+                "time_zone": self.api.time_zone,
+            }
+        )
 
     async def messages(self, request: web.Request) -> web.Response:
         """Events (messages both ways, edits, deletes, keyboards) with seq > after.

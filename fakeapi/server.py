@@ -78,6 +78,7 @@ class FakeBotAPI:
         bot_username: str = DEFAULT_BOT_USERNAME,
         bot_first_name: str = "Cadrebot Sandbox",
         sandbox_personas: Sequence[Mapping[str, Any]] | None = None,
+        time_zone: str | None = None,
         schema: Schema | None = None,
         max_poll_timeout: float = 50.0,
     ) -> None:
@@ -108,6 +109,9 @@ class FakeBotAPI:
         self._stopping = False
         self._runner: web.AppRunner | None = None
         self.personas: list[JsonDict] = [dict(p) for p in sandbox_personas or []]
+        # The IANA zone the sandbox page shows times in (the bot's texts use it); None: the
+        # browser's own. A plain name: the fake knows nothing of the bot's settings.
+        self.time_zone = time_zone
         for persona in self.personas:
             self.user(
                 int(persona["user_id"]),
@@ -134,7 +138,11 @@ class FakeBotAPI:
         )
         await runner.setup()
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError:  # the port is taken (or not ours to open): leave nothing behind
+            await runner.cleanup()
+            raise
         self._runner = runner
         addresses = runner.addresses
         bound_port = int(addresses[0][1]) if addresses else port

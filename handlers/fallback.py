@@ -4,25 +4,30 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actors import Actor
+from services.audience import audience_of
 from ui.i18n import Translator
 from ui.refusals import REFUSALS
 from ui.texts import NOT_ON_ROSTER, help_text
 
 
-async def anything_else(message: Message, actor: Actor | None, t: Translator) -> None:
+async def anything_else(
+    message: Message, session: AsyncSession, actor: Actor | None, t: Translator
+) -> None:
     if actor is None:
         await message.answer(t(NOT_ON_ROSTER))
         return
-    await message.answer(t("I did not understand that.") + "\n\n" + help_text(t, actor.role))
+    audience = await audience_of(session, actor)
+    await message.answer(t("I did not understand that.") + "\n\n" + help_text(t, audience))
 
 
 async def unknown_button(query: CallbackQuery, actor: Actor | None, t: Translator) -> None:
     if actor is None:
         await query.answer(t(NOT_ON_ROSTER)[:200], show_alert=True)
         return
-    await query.answer(t(REFUSALS["stale_button"])[:200], show_alert=True)
+    await query.answer(t(REFUSALS["stale_button"])[:200], show_alert=False)
 
 
 def build_router() -> Router:

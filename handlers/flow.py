@@ -8,6 +8,7 @@ its confirm button kind, its questions, its card and the service call that logs 
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from datetime import date
 from typing import Any, Generic, Protocol, TypeVar
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -41,7 +43,7 @@ from services.visits import chosen_visit_date, typed_visit_date
 from ui.actions import ID_MAX, VillageStep, VisitStep
 from ui.i18n import Translator
 from ui.view import View
-from ui.views.field_visit import ASK_DATE, ASK_LOCATION, ASK_PHOTOS
+from ui.views.field_visit import ASK_LOCATION, ASK_PHOTOS, ask_date
 
 # Typed text in a flow step, but not a command: /mystatus mid-flow is not a note.
 NOT_A_COMMAND = ~F.text.startswith("/")
@@ -114,10 +116,11 @@ class FieldFlow(Generic[RequestT, OutcomeT]):
         """Today or yesterday lead to the card; "another date" asks for it to be typed."""
         if days_ago < 0:
             await state.set_state(self.typed_date)
-            await replace(query, View(ctx.t(ASK_DATE)))
+            await replace(query, ask_date(ctx.today(), ctx.t))
             return
         visit_date = chosen_visit_date(days_ago, ctx.clock, ctx.rules)
-        draft = await state.update_data(date=visit_date.isoformat())
+        card = query.message.message_id if isinstance(query.message, Message) else None
+        draft = await state.update_data(date=visit_date.isoformat(), card=card)
         await state.set_state(self.confirm)
         await replace(query, self.card(draft, ctx.t))
 
@@ -126,7 +129,7 @@ class FieldFlow(Generic[RequestT, OutcomeT]):
         visit_date = typed_visit_date(message.text or "", ctx.clock, ctx.rules)
         draft = await state.update_data(date=visit_date.isoformat())
         await state.set_state(self.confirm)
-        await show(message, self.card(draft, ctx.t))
+        await self._card_below(message, state, draft, ctx.t)
 
     async def ask(
         self, query: CallbackQuery, callback_data: Step, state: FSMContext, t: Translator
@@ -171,7 +174,7 @@ class FieldFlow(Generic[RequestT, OutcomeT]):
         draft = await self.draft(state, "date")
         await state.set_state(self.confirm)
         await message.answer(t("Noted."), reply_markup=ReplyKeyboardRemove())
-        await show(message, self.card(draft, t))
+        await self._card_below(message, state, draft, t)
 
     async def photo(self, message: Message, state: FSMContext, t: Translator) -> None:
         """A photo sent while a visit is being prepared is kept for it (optional evidence)."""
@@ -180,7 +183,22 @@ class FieldFlow(Generic[RequestT, OutcomeT]):
         if "date" not in draft:
             await message.answer(t("Photo kept. Now choose the date of the visit above."))
             return
-        await show(message, self.card(draft, t))
+        await self._card_below(message, state, draft, t)
+
+    async def _card_below(
+        self, message: Message, state: FSMContext, draft: Draft, t: Translator
+    ) -> None:
+        """The card anew below the person's answer, where they look; the previous card loses
+        its buttons, so one message in the chat acts on the draft."""
+        card = await show(message, self.card(draft, t))
+        previous = draft.get("card")
+        await state.update_data(card=card.message_id)
+        if isinstance(previous, int) and previous != card.message_id and message.bot:
+            # Too old to edit (48 hours): its buttons stay, and a tap on them is stale.
+            with contextlib.suppress(TelegramBadRequest):
+                await message.bot.edit_message_reply_markup(
+                    chat_id=message.chat.id, message_id=previous, reply_markup=None
+                )
 
     async def log_it(
         self, query: CallbackQuery, callback_data: Step, bot: Bot, ctx: Context, state: FSMContext

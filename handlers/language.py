@@ -9,8 +9,10 @@ from aiogram.types import CallbackQuery, Message
 from domain.errors import InputRefused
 from handlers.callbacks import on
 from handlers.context import Context
+from handlers.menu import publish_chat_menu
 from handlers.replies import replace, show
 from services.actors import AccountCache
+from services.audience import audience_of
 from services.registration import set_language
 from ui.actions import PickLanguage
 from ui.view import View
@@ -21,7 +23,7 @@ async def choose_language(
     message: Message, command: CommandObject, ctx: Context, accounts: AccountCache
 ) -> None:
     if command.args:
-        view = await _switch(ctx, accounts, command.args.strip().lower())
+        view = await _switch(ctx, accounts, command.args.strip().lower(), message)
     else:
         view = choose_language_view(ctx.t)
     await show(message, view)
@@ -30,16 +32,20 @@ async def choose_language(
 async def picked_language(
     query: CallbackQuery, callback_data: PickLanguage, ctx: Context, accounts: AccountCache
 ) -> None:
-    await replace(query, await _switch(ctx, accounts, callback_data.code))
+    chat = query.message if isinstance(query.message, Message) else None
+    await replace(query, await _switch(ctx, accounts, callback_data.code, chat))
 
 
-async def _switch(ctx: Context, accounts: AccountCache, code: str) -> View:
-    """Keep the new language on the roster entry; the reply already speaks it."""
+async def _switch(ctx: Context, accounts: AccountCache, code: str, chat: Message | None) -> View:
+    """Keep the new language on the roster entry; the reply and the chat's menu speak it."""
     if code not in LANGUAGE_NAMES or code not in ctx.catalogs.locales:
         raise InputRefused("bad_language")
     await set_language(ctx.session, ctx.actor, code)
     accounts.forget_cadre(ctx.actor.cadre_id)
-    return language_set_view(ctx.catalogs.translator(code))
+    t = ctx.catalogs.translator(code)
+    if chat is not None:
+        await publish_chat_menu(chat, t, await audience_of(ctx.session, ctx.actor))
+    return language_set_view(t)
 
 
 def build_router() -> Router:

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from domain.errors import DomainError
 from ui.refusals import refusal_text
 
+STALE_BUTTON = "stale_button"
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -23,7 +24,9 @@ class RefusalMiddleware(BaseMiddleware):
         except DomainError as error:
             text = refusal_text(error, data["t"])
             if isinstance(event, CallbackQuery):
-                shown = await event.answer(text[:200], show_alert=True)
+                # A stale button (an old message) needs only a note where the person tapped.
+                alert = error.reason != STALE_BUTTON
+                shown = await event.answer(text[:200], show_alert=alert)
                 if not shown and isinstance(event.message, Message):
                     # The handler had answered already (see bot.telegram): say it below.
                     await event.message.answer(text)

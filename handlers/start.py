@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock
 from handlers.filters import Registered
+from handlers.menu import publish_chat_menu
 from handlers.visits import visit_door_code
 from services.actors import AccountCache, Actor
+from services.audience import audience_of
 from services.files.door_codes import DEEP_LINK_PREFIX
 from services.registration import redeem_invite
 from ui.i18n import Translator
@@ -30,16 +32,21 @@ async def start_with_invite(
     """Redeem the one-time code from the invite link (or typed after /start)."""
     assert message.from_user is not None
     if actor is not None:
+        audience = await audience_of(session, actor)
+        await publish_chat_menu(message, t, audience)
         await message.answer(
             t("You are already registered as {name}.", name=esc(actor.name))
             + "\n\n"
-            + help_text(t, actor.role)
+            + help_text(t, audience)
         )
         return
     try:
         registered = await redeem_invite(session, message.from_user.id, command.args or "", clock)
     finally:
         accounts.forget(message.from_user.id)
+    # The person's own menu first: by the time the welcome arrives, it is in place.
+    audience = await audience_of(session, registered)
+    await publish_chat_menu(message, t, audience)
     await message.answer(
         t(
             "Welcome, {name}! You are registered as {role}.",
@@ -47,15 +54,20 @@ async def start_with_invite(
             role=t(ROLE_NAMES[registered.role]),
         )
         + "\n\n"
-        + help_text(t, registered.role)
+        + help_text(t, audience)
     )
 
 
-async def start_plain(message: Message, actor: Actor | None, t: Translator) -> None:
+async def start_plain(
+    message: Message, session: AsyncSession, actor: Actor | None, t: Translator
+) -> None:
+    """The person's commands; their chat's menu is set again to match (a role may change)."""
     if actor is None:
         await message.answer(t(NOT_ON_ROSTER))
         return
-    await message.answer(help_text(t, actor.role))
+    audience = await audience_of(session, actor)
+    await publish_chat_menu(message, t, audience)
+    await message.answer(help_text(t, audience))
 
 
 def build_router() -> Router:

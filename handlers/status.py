@@ -12,10 +12,12 @@ from aiogram.types import CallbackQuery, Message
 from handlers.callbacks import on
 from handlers.context import Context
 from handlers.keyboards import inline_keyboard
-from handlers.replies import show
+from handlers.replies import show, show_below, toast
 from services.reports.status import my_status, visit_from_status
 from ui.actions import StatusVisit
-from ui.views.status import after_visit_view, status_view
+from ui.view import View
+from ui.views.status import status_view
+from ui.views.visits import visit_outcome
 
 
 async def show_status(message: Message, ctx: Context) -> None:
@@ -24,17 +26,23 @@ async def show_status(message: Message, ctx: Context) -> None:
 
 
 async def status_visit(query: CallbackQuery, callback_data: StatusVisit, ctx: Context) -> None:
-    """One tap logs a visit dated today; the list is redrawn without that household."""
+    """One tap logs a visit dated today. The list may be long and the tap near its bottom, so
+    the confirmation goes below, where the person looks, and the list above is redrawn without
+    that household. A tap on a visit already logged (an older list) only says so, in a toast."""
     household_id = callback_data.household_id
     after = await visit_from_status(
         ctx.session, ctx.actor, household_id, ctx.clock, ctx.rules, ctx.t.locale
     )
-    view = after_visit_view(after, ctx.t)
+    outcome = visit_outcome(after.visit, ctx.t)
+    if not after.visit.record.created:
+        await toast(query, outcome)
+        return
     if isinstance(query.message, Message):
-        # A repeated tap renders the same message again; Telegram refuses such an edit.
+        view = status_view(after.status, ctx.t)
+        # Another process may have redrawn it already; Telegram refuses an edit to the same.
         with contextlib.suppress(TelegramBadRequest):
             await query.message.edit_text(view.text, reply_markup=inline_keyboard(view.rows))
-    await query.answer()
+    await show_below(query, View(outcome))
 
 
 def build_router() -> Router:

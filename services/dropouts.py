@@ -33,6 +33,7 @@ from domain.dropouts import (
     clean_text,
     days_overdue,
     due_date,
+    may_be_school_child,
     may_see,
     parse_reason,
     steps_in,
@@ -270,13 +271,15 @@ async def my_households(session: AsyncSession, actor: Actor) -> list[tuple[int, 
 
 
 async def household_children(
-    session: AsyncSession, actor: Actor, household_id: int
+    session: AsyncSession, actor: Actor, household_id: int, today: date
 ) -> HouseholdChildren:
-    """My household and its members, to pick the child from."""
+    """My household and those of its members who may be school children on `today` (the
+    plan's local date; see domain.dropouts.may_be_school_child), to pick the child from."""
     async with unit_of_work(session):
         household = await _my_household(session, actor, household_id=household_id, code=None)
-        children = await repo.children_of(session, household.id)
-    return HouseholdChildren(household.id, household.code, household.head_name, tuple(children))
+        members = await repo.children_of(session, household.id)
+    children = tuple(m for m in members if may_be_school_child(m.birth_date, today))
+    return HouseholdChildren(household.id, household.code, household.head_name, children)
 
 
 async def child_for_report(

@@ -13,8 +13,8 @@ from domain.deadlines import (
     Deadline,
     UnitRef,
     concerns,
-    in_window,
     nearest_first,
+    still_shown,
     unit_deadline,
 )
 from domain.errors import InputRefused, PermissionRefused
@@ -56,7 +56,7 @@ async def _unit(session: AsyncSession, actor: Actor) -> UnitRef:
 async def open_milestones(
     session: AsyncSession, actor: Actor, clock: Clock, tz: ZoneInfo, locale: str
 ) -> OpenMilestones:
-    """The unit's milestones in the deadlines window that its latest report left open."""
+    """The unit's open milestones: due within the deadlines window, or overdue however old."""
     require_unit_head(actor.role)
     today = local_today(clock, tz)
     async with unit_of_work(session):
@@ -69,7 +69,8 @@ async def open_milestones(
 async def _open_milestone(
     session: AsyncSession, actor: Actor, milestone_id: int, today: date, locale: str
 ) -> tuple[UnitRef, Deadline]:
-    """Re-check a button: unit head, a milestone of this unit, in the window, still open."""
+    """Re-check a button: unit head, a milestone of this unit, still shown and still open
+    (an overdue one stays open until done, however old)."""
     require_unit_head(actor.role)
     unit = await _unit(session, actor)
     row = await milestone_by_id(session, milestone_id)
@@ -78,11 +79,9 @@ async def _open_milestone(
     facts = milestone_facts(row, locale)
     if not concerns(facts.selectors, unit):
         raise PermissionRefused("progress_not_your_milestone")
-    if not in_window(facts.due_date, today):
-        raise InputRefused("stale_button")
     reports = await latest_reports(session, [milestone_id], unit_id=unit.id)
     deadline = unit_deadline(facts, today, note_of(reports[0]) if reports else None)
-    if deadline.done:
+    if deadline.done or not still_shown(deadline, today):
         raise InputRefused("stale_button")
     return unit, deadline
 

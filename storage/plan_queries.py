@@ -52,13 +52,13 @@ def _milestone_row(row: Any) -> MilestoneRow:
     return MilestoneRow(*values)
 
 
-async def milestones_between(session: AsyncSession, first: date, last: date) -> list[MilestoneRow]:
-    """Every milestone due in [first, last], with the selectors of the units it concerns."""
-    statement = (
-        _milestones()
-        .where(Milestone.due_date.between(first, last))
-        .order_by(Milestone.due_date, Milestone.id)
-    )
+async def milestones_between(
+    session: AsyncSession, first: date | None, last: date
+) -> list[MilestoneRow]:
+    """Every milestone due in [first, last] (no `first`: due on or before `last`), with the
+    selectors of the units it concerns."""
+    due = Milestone.due_date <= last if first is None else Milestone.due_date.between(first, last)
+    statement = _milestones().where(due).order_by(Milestone.due_date, Milestone.id)
     return [_milestone_row(row) for row in await session.execute(statement)]
 
 

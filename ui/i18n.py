@@ -20,6 +20,11 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "transla
     return message
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - as N_
+    """Mark a singular/plural pair for extraction; translate it later with `t.plural`."""
+    return singular, plural
+
+
 @dataclass(frozen=True)
 class Translator:
     """Translates for one locale; `t("Hello {name}", name=...)` fills brace placeholders."""
@@ -32,6 +37,8 @@ class Translator:
         return text.format(**params) if params else text
 
     def plural(self, singular: str, plural: str, count: int, **params: Any) -> str:
+        """`t.plural("{count} day left", "{count} days left", n)`: the form for `n`, which
+        fills {count}; a Chinese entry has one form (msgstr[0])."""
         text = self.translations.ngettext(singular, plural, count)
         return text.format(count=count, **params)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from domain.errors import DomainError
-from ui.i18n import N_, Translator
-from ui.render import esc
+from ui.i18n import N_, N_plural, Translator
+from ui.render import date_text, esc, month_text
 
 REFUSALS: dict[str, str] = {
     # Typed codes: the same reply whether the code exists or not (it only echoes the input).
@@ -29,10 +29,6 @@ REFUSALS: dict[str, str] = {
     "date_future": N_(
         "{date} is in the future: a visit can only be logged once it has happened. "
         "(Rule: no future dates.)"
-    ),
-    "date_too_old": N_(
-        "{date} is more than {days} days ago; the earliest date you can log today is {earliest}. "
-        "(Rule: back-dating limit.)"
     ),
     "note_too_long": N_("The note is too long: at most {limit} characters. (Rule: note length.)"),
     "household_missing": N_(
@@ -173,11 +169,46 @@ REFUSALS: dict[str, str] = {
     ),
 }
 FALLBACK = N_("That was refused. (Rule: {reason}.)")
+# Refusals that count something: the singular and plural text, and the parameter counted.
+PLURAL_REFUSALS: dict[str, tuple[tuple[str, str], str]] = {
+    "date_too_old": (
+        N_plural(
+            "{date} is more than {count} day ago; the earliest date you can log today is "
+            "{earliest}. (Rule: back-dating limit.)",
+            "{date} is more than {count} days ago; the earliest date you can log today is "
+            "{earliest}. (Rule: back-dating limit.)",
+        ),
+        "days",
+    ),
+}
+# Parameters that carry a date or a month (ISO, from the rules) are shown as the reader
+# expects ("2026年11月20日"); what the person typed ({text}) is echoed as typed.
+DATE_PARAMS = ("date", "earliest")
+MONTH_PARAMS = ("month",)
 
 
 def refusal_text(error: DomainError, t: Translator) -> str:
+    params = {key: _param(key, value, t) for key, value in error.params.items()}
+    if error.reason in PLURAL_REFUSALS:
+        (singular, plural), counted = PLURAL_REFUSALS[error.reason]
+        count = int(error.params[counted])
+        del params[counted]
+        return t.plural(singular, plural, count, **params)
     template = REFUSALS.get(error.reason)
     if template is None:
         return t(FALLBACK, reason=error.reason)
-    # Parameters echo what the user typed; the reply is HTML, so they are escaped here, once.
-    return t(template, **{key: esc(value) for key, value in error.params.items()})
+    return t(template, **params)
+
+
+def _param(key: str, value: object, t: Translator) -> str:
+    """Parameters echo what the user typed; the reply is HTML, so they are escaped here, once."""
+    if key in DATE_PARAMS:
+        return esc(date_text(t, str(value)))
+    if key in MONTH_PARAMS and isinstance(value, str) and _is_month(value):
+        return esc(month_text(t, value))
+    return esc(value)
+
+
+def _is_month(value: str) -> bool:
+    year, dash, month = value.partition("-")
+    return bool(dash) and year.isdigit() and month.isdigit() and 1 <= int(month) <= 12

@@ -1,5 +1,5 @@
 """`cadrebot` command line: run, db upgrade, import, reassign, plan load, demo, invite, qr,
-report, reminders, scheduler.
+report, reminders, scheduler, doctor, sandbox reset.
 
 Each command lives in its own module, imported only when it runs: a report never loads
 aiogram, matplotlib or reportlab, and a schema already at head costs one query.
@@ -42,6 +42,8 @@ MODULES = {
     "qr": "qr",
     "scheduler": "scheduler",
     "reminders": "reminders",
+    "doctor": "doctor",
+    "sandbox": "sandbox",
 }
 REPORT_MODULES = {
     "compliance": "reports",
@@ -54,6 +56,7 @@ REPORT_MODULES = {
 # Services that keep running: their own INFO lines (polling as @..., lease taken) are wanted.
 LONG_RUNNING = ("run", "scheduler")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+BOT_NAME_DEFAULT = "asked from the Bot API; without BOT_TOKEN, the sandbox bot's"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,19 +107,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     invite = command("invite", "issue a one-time invite for a cadre")
     invite.add_argument("cadre_code")
-    invite.add_argument("--bot-username", help="used in the link (default: asked from the Bot API)")
+    invite.add_argument("--bot-username", help=f"used in the link (default: {BOT_NAME_DEFAULT})")
 
     qr = command("qr", "printable PDF of door QR codes (deep links to visits)")
     qr.add_argument("--village", help="only this village's households")
-    qr.add_argument("--output", type=Path, default=Path("door-codes.pdf"))
-    qr.add_argument("--bot-username", help="used in the links (default: asked from the Bot API)")
+    qr.add_argument(
+        "--output",
+        type=Path,
+        help="the PDF to write (default: CADREBOT_REPORTS_DIR/door-codes.pdf)",
+    )
+    qr.add_argument("--bot-username", help=f"used in the links (default: {BOT_NAME_DEFAULT})")
 
     report = command("report", "machine-readable reports and the monthly notice's files")
     report.add_argument("kind", choices=list(REPORT_MODULES))
     report.add_argument("--period", help="YYYY-Qn (default: the current quarter)")
     report.add_argument("--month", help="notice: YYYY-MM (default: this month so far)")
     report.add_argument(
-        "--output-dir", type=Path, default=Path("."), help="where files are written (notice)"
+        "--output-dir",
+        type=Path,
+        help="notice, dropouts: where files are written (default: CADREBOT_REPORTS_DIR)",
     )
     report.add_argument(
         "--format",
@@ -124,7 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="json",
         help="text: orphans only; far-visits: json or csv; xlsx: schooling and dropouts",
     )
-    report.add_argument("--output", type=Path, help="schooling: write to this file")
+    report.add_argument(
+        "--output",
+        type=Path,
+        help="schooling: write here (xlsx default: CADREBOT_REPORTS_DIR/schooling-YYYY.xlsx)",
+    )
     report.add_argument(
         "--year", type=int, help="schooling, dropouts: school year YYYY (starts Sept 1)"
     )
@@ -134,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     reminders.add_argument("--at", help='preview: local time "YYYY-MM-DD HH:MM"')
 
     command("scheduler", "run the reminder scheduler and sender without the bot's polling")
+
+    command("doctor", "what this deployment still lacks, each with the command that fixes it")
+
+    sandbox = command("sandbox", "the local sandbox's own files (never DATABASE_URL's database)")
+    sandbox.add_argument(
+        "action", choices=["reset"], help="reset: delete them; the next run starts fresh"
+    )
     return parser
 
 
@@ -189,6 +209,12 @@ async def _execute(
         if args.command == "run":  # the bot opens (and keeps) its own database
             run_bot: RunBot = module.run_bot
             return await run_bot(settings, clock)
+        if args.command == "doctor":  # it reports the schema as it finds it: no upgrade
+            examine: RunBot = module.run_doctor
+            return await examine(settings, clock)
+        if args.command == "sandbox":  # the sandbox's own files: DATABASE_URL's is not opened
+            tidy: Callable[[argparse.Namespace, Settings], Awaitable[int]] = module.execute
+            return await tidy(args, settings)
         from bot.cli.invocation import Invocation
         from storage.db import open_database
 

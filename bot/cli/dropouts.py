@@ -15,7 +15,8 @@ from services.reports.schooling import township_lists
 
 
 async def execute(args: argparse.Namespace, cli: Invocation) -> int:
-    return await write_dropout_lists(cli, args.format, args.output_dir, args.year)
+    output_dir = args.output_dir or cli.settings.reports_dir
+    return await write_dropout_lists(cli, args.format, output_dir, args.year)
 
 
 async def write_dropout_lists(cli: Invocation, fmt: str, output_dir: Path, year: int | None) -> int:

@@ -21,5 +21,5 @@ async def execute(args: argparse.Namespace, cli: Invocation) -> int:
     if username:
         print(f"link:    https://t.me/{username}?start={issued.code}")
     else:
-        print(f"link:    set BOT_TOKEN or --bot-username; or send: /start {issued.code}")
+        print(f"link:    unknown (pass --bot-username NAME); or send: /start {issued.code}")
     return 0

@@ -9,6 +9,7 @@ import re
 import sys
 
 from bot.cli.invocation import Invocation
+from bot.cli.plan_note import warn_without_plan
 from domain.clock import local_today
 from domain.errors import InputRefused
 from domain.periods import Month
@@ -27,6 +28,7 @@ async def execute(args: argparse.Namespace, cli: Invocation) -> int:
     month = Month.parse(args.month) if args.month else this_month
     if month > this_month:
         raise InputRefused("notice_future_month", month=str(month))
+    await warn_without_plan(cli, month.year)
     async with cli.sessionmaker() as session:
         notice = await monthly_notice(
             session,
@@ -40,7 +42,7 @@ async def execute(args: argparse.Namespace, cli: Invocation) -> int:
     workbook, chart = await asyncio.gather(
         asyncio.to_thread(notice_workbook, notice, t), asyncio.to_thread(notice_chart, notice, t)
     )
-    output_dir = args.output_dir
+    output_dir = args.output_dir or settings.reports_dir
     output_dir.mkdir(parents=True, exist_ok=True)
     xlsx = output_dir / f"notice-{notice.month}.xlsx"
     png = output_dir / f"notice-{notice.month}.png"

@@ -9,13 +9,13 @@ import sys
 from bot.cli.bot_name import bot_username
 from bot.cli.invocation import Invocation
 from services.files.door_codes import door_codes, door_codes_pdf
+from services.files.fonts import FontMissing
 
 
 async def execute(args: argparse.Namespace, cli: Invocation) -> int:
     """Cards for every household (of --village), two by four on A4 pages."""
     username = await bot_username(cli.settings, args.bot_username)
-    if not username:
-        print("set BOT_TOKEN or pass --bot-username: links need the bot's name", file=sys.stderr)
+    if not username:  # bot_username said why, and the fix (--bot-username)
         return 2
     async with cli.sessionmaker() as session:
         codes = await door_codes(session, username, args.village)
@@ -23,7 +23,13 @@ async def execute(args: argparse.Namespace, cli: Invocation) -> int:
         where = f" in village {args.village}" if args.village else ""
         print(f"no households{where}", file=sys.stderr)
         return 1
-    pdf = await asyncio.to_thread(door_codes_pdf, codes)
-    await asyncio.to_thread(args.output.write_bytes, pdf)
-    print(f"{args.output}: {len(codes)} door codes")
+    try:
+        pdf = await asyncio.to_thread(door_codes_pdf, codes, cli.settings.pdf_font)
+    except FontMissing as error:
+        print(error, file=sys.stderr)
+        return 2
+    output = args.output or cli.settings.reports_dir / "door-codes.pdf"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(output.write_bytes, pdf)
+    print(f"{output}: {len(codes)} door codes")
     return 0

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.cli.invocation import Invocation
 from bot.cli.output import usage_error
+from bot.cli.plan_note import warn_without_plan
 from reminders.outbox import preview
 from reminders.rules import RuleContext
 from storage.reminders import outbox_counts, rules
@@ -32,6 +33,7 @@ async def preview_at(cli: Invocation, at_text: str) -> int:
         return usage_error(f'--at {at_text!r}: write it as "YYYY-MM-DD HH:MM" (local time)')
     catalogs = Catalogs.load(settings.locale)
     context = RuleContext(settings.tz, catalogs, settings.ledger_season_opens_month_day)
+    await warn_without_plan(cli, at.year)
     found = await preview(cli.sessionmaker, at, context)
     print(f"{len(found)} reminder(s) at {at:%Y-%m-%d %H:%M %Z}")
     for reminder in found:

@@ -8,6 +8,8 @@ from dataclasses import asdict, fields
 
 from bot.cli.invocation import Invocation
 from bot.cli.output import csv_text, json_text
+from bot.cli.plan_note import warn_without_plan
+from domain.clock import local_today
 from services.roster_import import RosterImportError, import_roster
 from services.turnover import Orphan, orphans, reassign
 
@@ -38,6 +40,7 @@ async def import_(cli: Invocation, args: argparse.Namespace) -> int:
         print(f"{len(error.errors)} problem(s); nothing was imported", file=sys.stderr)
         return 2
     print(summary)
+    await warn_without_plan(cli, local_today(cli.clock, cli.settings.tz).year)
     return 0
 
 

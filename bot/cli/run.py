@@ -12,8 +12,7 @@ async def run_bot(settings: Settings, clock: Clock) -> int:
     if settings.bot_token is None:
         from bot.sandbox import run_sandbox
 
-        await run_sandbox(settings, clock)
-        return 0
+        return await run_sandbox(settings, clock)
     app = await build_app(settings, clock=clock)
     try:
         await run_polling(app)

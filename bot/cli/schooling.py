@@ -56,7 +56,8 @@ async def write_schooling(cli: Invocation, fmt: str, output: Path | None, year: 
     if fmt == "xlsx":
         from services.files.schooling import rates_workbook  # openpyxl for this format only
 
-        target = output or Path(f"schooling-{wanted}.xlsx")
+        target = output or cli.settings.reports_dir / f"schooling-{wanted}.xlsx"
+        target.parent.mkdir(parents=True, exist_ok=True)
         data = await asyncio.to_thread(rates_workbook, records, wanted)
         await asyncio.to_thread(target.write_bytes, data)
         print(f"wrote {target}", file=sys.stderr)

@@ -43,7 +43,7 @@ async def case_step(
         await check_case_step(ctx.session, ctx.actor, case_id, step)
         await state.set_state(CaseFlow.text)
         await state.set_data({"case_id": case_id, "step": step})
-        await show_below(query, step_prompt(case_id, step, ctx.t))
+        await show_below(query, step_prompt(case_id, step, ctx.today(), ctx.t))
         return
     outcome = await take_step(ctx.session, ctx.actor, case_id, step, case_write(query, ctx))
     await show_below(query, step_reply(outcome, ctx.tz, ctx.t))

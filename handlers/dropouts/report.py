@@ -69,7 +69,7 @@ async def dropout_page(
 
 async def _household(household_id: int, ctx: Context, state: FSMContext) -> HouseholdChildren:
     """One of my households: the flow starts over with it."""
-    household = await household_children(ctx.session, ctx.actor, household_id)
+    household = await household_children(ctx.session, ctx.actor, household_id, ctx.today())
     await state.set_state(DropoutFlow.pick)
     await state.set_data(
         {"household_id": household.household_id, "code": household.code, "draft": new_draft_token()}
@@ -163,7 +163,7 @@ async def dropout_since(
     await flow_data(state, "household_id", "child", "reason", token=callback_data.draft)
     if callback_data.typed:
         await state.set_state(DropoutFlow.since)
-        await replace(query, screens.date_prompt(ctx.t))
+        await replace(query, screens.date_prompt(ctx.today(), ctx.t))
         return
     await state.update_data(since=ctx.today().isoformat())
     await state.set_state(DropoutFlow.note)

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.deadlines import LOOK_AHEAD, LOOK_BACK, units_not_done
+from domain.deadlines import LOOK_AHEAD, units_not_done
 from domain.periods import Month
 from domain.reminders import PROGRESS_REQUEST
 from domain.roles import Role
@@ -20,8 +20,9 @@ from ui.views.reminders import progress_request_reminder
 
 
 async def open_milestones_by_unit(session: AsyncSession, day: date) -> Counter[int]:
-    """unit id -> how many milestones near `day` still concern it and are not done."""
-    progress = await milestones_with_progress(session, day - LOOK_BACK, day + LOOK_AHEAD, "zh")
+    """unit id -> how many milestones still concern it and are not done: those due up to
+    LOOK_AHEAD after `day` and every overdue one however old, as /progress offers them."""
+    progress = await milestones_with_progress(session, None, day + LOOK_AHEAD, "zh")
     return Counter(
         unit.id
         for _row, facts, latest in progress.items

@@ -34,6 +34,9 @@ DEMO_PERSONAS: dict[str, str] = {
     "unit_head": "C0002",  # head of 教育股, which has at least 4 household-holding cadres
     "supervisor": "C0003",  # discipline inspection group (局办公室); C0004 is the second
     "admin": "C0005",  # bureau office administrator
+    # head of the central school of the township of the cadre persona's households (it
+    # receives the cases the cadre persona reports); the code is swapped onto them
+    "central_school": "C0006",
 }
 PERSONA_UNIT = "JYG"
 SUPERVISOR_CODES = ("C0003", "C0004")
@@ -375,6 +378,7 @@ def build_demo_tables(size: str = "small", seed: int = 2017, *, school_year: int
     for code in holders:
         for _ in range(quota[code]):
             pairings.append({"cadre_code": code, "household_code": next(dealt)["code"]})
+    _name_school_persona(cadres, pairings, households, villages, units)
 
     return {
         "townships": townships,
@@ -386,6 +390,31 @@ def build_demo_tables(size: str = "small", seed: int = 2017, *, school_year: int
         "pairings": pairings,
         "unit_villages": unit_villages,
     }
+
+
+def _name_school_persona(
+    cadres: list[Row],
+    pairings: list[Row],
+    households: list[Row],
+    villages: list[Row],
+    units: list[Row],
+) -> None:
+    """Give the head of the central school that the cadre persona's dropout reports go to the
+    fixed persona code, swapping codes with its holder; nothing else of the county changes."""
+    first = next(p for p in pairings if p["cadre_code"] == DEMO_PERSONAS["cadre"])
+    village = next(h["village_code"] for h in households if h["code"] == first["household_code"])
+    township = next(v["township_code"] for v in villages if v["code"] == village)
+    school = next(
+        u["code"] for u in units if u["kind"] == "central_school" and u["township_code"] == township
+    )
+    head = next(c for c in cadres if c["unit_code"] == school and c["role"] == "unit_head")
+    swap = {str(head["code"]): DEMO_PERSONAS["central_school"]}
+    swap[DEMO_PERSONAS["central_school"]] = str(head["code"])
+    for row in cadres:
+        row["code"] = swap.get(str(row["code"]), row["code"])
+    for row in pairings:
+        row["cadre_code"] = swap.get(str(row["cadre_code"]), row["cadre_code"])
+    cadres.sort(key=lambda c: str(c["code"]))
 
 
 # In each township with poor villages, the n-th enrolled child of compulsory age (in roster

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -12,15 +14,14 @@ from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.files.fonts import HOW_TO_FIX, FontMissing, cjk_font_path
 from services.transaction import unit_of_work
 from storage.households import households_with_village
 
-# A Chinese font every PDF reader has (Adobe's CID font), so no font file ships with us.
-CJK_FONT = "STSong-Light"
 COLUMNS, ROWS = 2, 4
 DEEP_LINK_PREFIX = "hh_"
 
@@ -50,11 +51,26 @@ async def door_codes(
     ]
 
 
-def door_codes_pdf(codes: Sequence[DoorCode]) -> bytes:
-    """A4 pages of COLUMNS x ROWS cards: QR code, household code, head's name, village."""
-    pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+@cache
+def _embedded_font(path: Path) -> str:
+    """Register the TrueType font once per process; reportlab embeds the glyphs used."""
+    name = f"cadrebot-cjk-{len(pdfmetrics.getRegisteredFontNames())}"
+    try:
+        pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=0))
+    except (TTFError, OSError) as error:
+        raise FontMissing(f"{path} cannot be embedded ({error}); {HOW_TO_FIX}") from error
+    return name
+
+
+def door_codes_pdf(codes: Sequence[DoorCode], font: Path | None = None) -> bytes:
+    """A4 pages of COLUMNS x ROWS cards: QR code, household code, head's name, village.
+
+    The Chinese font (`font`, else a known system one) is embedded as a subset, so the PDF
+    prints the same anywhere; FontMissing names the setting to fix when there is none."""
+    cjk_font = _embedded_font(cjk_font_path(font))
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4)
+    # Every text is in the embedded font: no reference to a font the printer may lack.
+    canvas = Canvas(buffer, pagesize=A4, initialFontName=cjk_font, initialFontSize=14)
     canvas.setTitle("cadrebot door codes")
     page_width, page_height = A4
     cell_width, cell_height = page_width / COLUMNS, page_height / ROWS
@@ -68,19 +84,21 @@ def door_codes_pdf(codes: Sequence[DoorCode]) -> bytes:
         size = 45 * mm
         widget = QrCodeWidget(code.link)
         x0, y0, x1, y1 = widget.getBounds()
-        drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+        scale = [size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0]
+        # The drawing's state starts in our font too, not Helvetica (no text is drawn in it).
+        drawing = Drawing(size, size, transform=scale, initialFontName=cjk_font)
         drawing.add(widget)
         renderPDF.draw(drawing, canvas, left + (cell_width - size) / 2, top - 12 * mm - size)
         center = left + cell_width / 2
-        canvas.setFont(CJK_FONT, 14)
+        canvas.setFont(cjk_font, 14)
         canvas.drawCentredString(
             center, top - 20 * mm - size, f"{code.household_code}  {code.head_name}"
         )
-        canvas.setFont(CJK_FONT, 10)
+        canvas.setFont(cjk_font, 10)
         canvas.drawCentredString(center, top - 26 * mm - size, code.village_name)
         canvas.linkURL(code.link, (left, top - cell_height, left + cell_width, top), relative=0)
     if not codes:
-        canvas.setFont(CJK_FONT, 14)
+        canvas.setFont(cjk_font, 14)
         canvas.drawString(20 * mm, page_height - 30 * mm, "没有农户 (no households)")
     canvas.showPage()
     canvas.save()

@@ -15,6 +15,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from domain.coverage import Coverage
+from domain.notice import UnitStanding
 from services.files.sheets import add_sheet
 from services.reports.notice import MonthlyNotice
 
@@ -23,31 +24,37 @@ Translate = Callable[..., str]
 PERCENT = "0%"
 
 
-def _ratio(coverage: Coverage) -> float | None:
-    return coverage.ratio if coverage.assigned else None
+def _row(rank: int | None, standing: UnitStanding, t: Translate) -> list[object]:
+    """A unit's figures; a share reads "no duty" where nothing is assigned (0 of 0)."""
+
+    def share(coverage: Coverage) -> float | str:
+        return t("no duty") if coverage.ratio is None else coverage.ratio
+
+    return [
+        rank,
+        standing.unit_code,
+        standing.unit_name,
+        standing.households.assigned,
+        standing.households.covered,
+        share(standing.households),
+        standing.villages.assigned,
+        standing.villages.covered,
+        standing.ledgers.assigned,
+        standing.ledgers.covered,
+        share(standing.ledgers),
+        standing.overdue_milestones,
+    ]
 
 
 def notice_workbook(notice: MonthlyNotice, t: Translate) -> bytes:
-    """Ranking, overdue milestones and dropout cases, one sheet each, headers in `t`'s language."""
+    """Ranking, overdue milestones and dropout cases, one sheet each, headers in `t`'s language.
+
+    Units without paired households follow the ranked ones with no rank; a share where a unit
+    has no duty (0 of 0) reads "no duty", never 100%."""
     workbook = Workbook()
     workbook.remove(workbook.active)
-    ranking = [
-        [
-            ranked.rank,
-            ranked.standing.unit_code,
-            ranked.standing.unit_name,
-            ranked.standing.households.assigned,
-            ranked.standing.households.covered,
-            _ratio(ranked.standing.households),
-            ranked.standing.villages.assigned,
-            ranked.standing.villages.covered,
-            ranked.standing.ledgers.assigned,
-            ranked.standing.ledgers.covered,
-            _ratio(ranked.standing.ledgers),
-            ranked.standing.overdue_milestones,
-        ]
-        for ranked in notice.ranking
-    ]
+    ranking = [_row(ranked.rank, ranked.standing, t) for ranked in notice.ranking]
+    ranking += [_row(None, standing, t) for standing in notice.unranked]
     add_sheet(
         workbook,
         t("Ranking"),
@@ -111,7 +118,8 @@ def notice_chart(notice: MonthlyNotice, t: Translate) -> bytes:
     font = _cjk_font()
     units = list(reversed(notice.ranking))  # barh draws bottom-up: best at the top
     names = [f"{r.rank}. {r.standing.unit_name}" for r in units]
-    values = [100 * r.standing.households.ratio for r in units]
+    # Ranked units have paired households, so a share; units not ranked have no bar.
+    values = [100 * (r.standing.households.ratio or 0.0) for r in units]
     figure = Figure(figsize=(7.5, max(2.5, 0.9 + 0.32 * len(units))), dpi=110)
     axes = figure.subplots()
     bars = axes.barh(names, values, color=["#c0392b" if v < 100 else "#2e86c1" for v in values])

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.clock import Clock, local_today
 from domain.deadlines import (
     LOOK_AHEAD,
-    LOOK_BACK,
     Deadline,
     MilestoneFacts,
     ProgressNote,
@@ -19,6 +18,7 @@ from domain.deadlines import (
     concerns,
     county_deadline,
     nearest_first,
+    still_shown,
     unit_deadline,
 )
 from domain.roles import sees_all_deadlines
@@ -56,27 +56,29 @@ def note_of(row: ReportRow) -> ProgressNote:
 async def unit_deadlines(
     session: AsyncSession, unit: UnitRef, today: date, locale: str
 ) -> list[Deadline]:
-    """Every milestone in the window that concerns the unit, with its latest report.
+    """Every milestone that concerns the unit and is still shown (in the window, or overdue
+    and not done however old), with its latest report.
 
     Two queries (milestones, latest reports of this unit); the caller owns the transaction.
     """
-    rows = await milestones_between(session, today - LOOK_BACK, today + LOOK_AHEAD)
+    rows = await milestones_between(session, None, today + LOOK_AHEAD)
     facts = [milestone_facts(row, locale) for row in rows]
     mine = [f for f in facts if concerns(f.selectors, unit)]
     reports = await latest_reports(session, [f.milestone_id for f in mine], unit_id=unit.id)
     latest = {r.milestone_id: note_of(r) for r in reports}
-    return [unit_deadline(f, today, latest.get(f.milestone_id)) for f in mine]
+    items = [unit_deadline(f, today, latest.get(f.milestone_id)) for f in mine]
+    return [d for d in items if still_shown(d, today)]
 
 
 async def county_deadlines(session: AsyncSession, today: date, locale: str) -> list[Deadline]:
-    """Every milestone in the window with units done / concerned; three queries in all."""
-    progress = await milestones_with_progress(
-        session, today - LOOK_BACK, today + LOOK_AHEAD, locale
-    )
-    return [
+    """Every milestone still shown (in the window, or overdue with a unit not done) with units
+    done / concerned; three queries in all."""
+    progress = await milestones_with_progress(session, None, today + LOOK_AHEAD, locale)
+    items = [
         county_deadline(facts, today, progress.units, latest)
         for _row, facts, latest in progress.items
     ]
+    return [d for d in items if still_shown(d, today)]
 
 
 async def deadlines_for(
@@ -102,9 +104,11 @@ class MilestoneProgress:
 
 
 async def milestones_with_progress(
-    session: AsyncSession, first: date, last: date, locale: str
+    session: AsyncSession, first: date | None, last: date, locale: str
 ) -> MilestoneProgress:
-    """Three queries, whatever the number of milestones and units; the caller's transaction."""
+    """Three queries, whatever the number of milestones and units; the caller's transaction.
+
+    No `first`: every milestone due on or before `last`."""
     rows = await milestones_between(session, first, last)
     units = [UnitRef(u.id, u.code, u.name, u.kind) for u in await all_units(session)]
     reports = await latest_reports(session, [r.id for r in rows])

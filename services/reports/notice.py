@@ -13,7 +13,14 @@ from domain.clock import Clock, local_today
 from domain.coverage import Coverage, sum_by, total_of
 from domain.deadlines import UnitRef, units_not_done
 from domain.errors import InputRefused, PermissionRefused
-from domain.notice import OverdueMilestone, RankedUnit, UnitStanding, overdue_on, rank_units
+from domain.notice import (
+    OverdueMilestone,
+    RankedUnit,
+    UnitStanding,
+    not_ranked,
+    overdue_on,
+    rank_units,
+)
 from domain.periods import Month, Quarter
 from domain.plan_rules import PlanRules
 from domain.roles import receives_notice
@@ -26,7 +33,8 @@ from services.transaction import unit_of_work
 from storage.coverage import coverage_cells
 from storage.village_visits import village_coverage_rows
 
-# Milestones further back than this are history, not "overdue" news.
+# Milestones further back than this are history, not "overdue" news; the units concerned
+# still see them (and can report them) until done: domain.deadlines.still_shown.
 OVERDUE_LOOK_BACK = timedelta(days=365)
 
 
@@ -45,6 +53,8 @@ class MonthlyNotice:
     ledgers: Coverage
     # Filled by the dropout-case feature when it is present: label -> count.
     dropout_cases: dict[str, int] = field(default_factory=dict)
+    # Units with pairing duties but no paired households (a village only): listed, not ranked.
+    unranked: list[UnitStanding] = field(default_factory=list)
 
 
 def _by_unit(
@@ -110,8 +120,9 @@ async def monthly_notice(
     def pick(table: dict[str, Coverage], unit: UnitRef) -> Coverage:
         return table.get(unit.code, _empty(unit.code, unit.name))
 
-    # Only units with pairing duties (households or a village) are ranked: a unit without any
-    # would otherwise rank first for doing nothing. Its overdue milestones are still listed.
+    # Only units with pairing duties (households or a village) stand in the notice: a unit
+    # without any would otherwise rank first for doing nothing. Its overdue milestones are still
+    # listed. Of these, units without paired households are listed apart, not ranked.
     standings = [
         UnitStanding(
             u.code,
@@ -130,6 +141,7 @@ async def monthly_notice(
         quarter=quarter,
         ledger_year=season.year,
         ranking=rank_units(standings),
+        unranked=not_ranked(standings),
         overdue=sorted(overdue, key=lambda o: (o.due_date, o.title)),
         households=_total(households),
         villages=_total(villages),

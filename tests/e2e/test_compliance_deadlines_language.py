@@ -23,7 +23,7 @@ async def _log_some_visits(harness: Harness) -> None:
 async def test_cadre_sees_own_coverage(harness: Harness) -> None:
     await _log_some_visits(harness)
     [reply] = await harness.say(CADRE_TG, "/compliance")
-    assert "2026-Q4" in reply["text"]
+    assert "2026年第四季度" in reply["text"]
     assert _visited(harness, 2, 4, "50%") in reply["text"]
     assert "王芳" not in reply["text"]
 
@@ -33,8 +33,8 @@ async def test_unit_head_sees_unit_by_cadre(harness: Harness) -> None:
     await harness.register(HEAD_TG, "H1")
     [reply] = await harness.say(HEAD_TG, "/compliance 2026-Q4")
     text = reply["text"]
-    assert "李明: 2/4 (50%)" in text
-    assert "王芳: 1/2 (50%)" in text
+    assert "李明：2/4（50%）" in text
+    assert "王芳：1/2（50%）" in text
     assert "赵强" not in text  # another unit's cadre
     assert _visited(harness, 3, 6, "50%") in text
 
@@ -45,11 +45,11 @@ async def test_supervisor_sees_county_units_and_townships(harness: Harness) -> N
     [reply] = await harness.say(SUPERVISOR_TG, "/compliance")
     text = reply["text"]
     assert _visited(harness, 3, 8, "38%") in text
-    assert "教育股: 3/6 (50%)" in text
-    assert "栋川中心校: 0/2 (0%)" in text
+    assert "教育股：3/6（50%）" in text
+    assert "栋川中心校：0/2（0%）" in text
     # H001, H005 in 栋川镇 visited of H001 H002 H005 H007 H008; H003 of H003 H004 H006.
-    assert "栋川镇: 2/5 (40%)" in text
-    assert "光禄镇: 1/3 (33%)" in text
+    assert "栋川镇：2/5（40%）" in text
+    assert "光禄镇：1/3（33%）" in text
     # No ledger of the 2026 season is complete yet (needs and review missing).
     assert (
         harness.zh(
@@ -81,9 +81,14 @@ async def test_deadlines_of_my_unit_nearest_first(harness: Harness) -> None:
     lines = reply["text"].splitlines()
     assert "教育股" in lines[0]
     # Due 2026-11-30 (in 2 days) comes before the overdue 2026-10-31 (28 days ago).
-    assert "2026-11-30" in lines[1] and "完成挂包农户台账" in lines[1]
-    assert "2026-10-31" in lines[2]
-    assert harness.zh("\u26a0\ufe0f overdue by {days} days", days=28) in lines[2]
+    assert "2026年11月30日" in lines[1] and "完成挂包农户台账" in lines[1]
+    assert "2026年10月31日" in lines[2]
+    assert (
+        harness.zh.plural(
+            "\u26a0\ufe0f overdue by {count} day", "\u26a0\ufe0f overdue by {count} days", 28
+        )
+        in lines[2]
+    )
     assert "均衡办任务" not in reply["text"]  # a task of another unit
 
 

@@ -74,10 +74,10 @@ async def test_county_ledgers_by_unit_and_township_agree_with_the_report(county:
     assert _ledger_line(county, 2, 8, "25%") in text
     ledger_part = text[text.index(_ledger_line(county, 2, 8, "25%")) :]
     for line in (
-        "教育股: 1/6 (17%)",
-        "栋川中心校: 1/2 (50%)",
-        "栋川镇: 2/5 (40%)",
-        "光禄镇: 0/3 (0%)",
+        "教育股：1/6（17%）",
+        "栋川中心校：1/2（50%）",
+        "栋川镇：2/5（40%）",
+        "光禄镇：0/3（0%）",
     ):
         assert line in ledger_part
 
@@ -108,7 +108,9 @@ async def test_supervisor_narrows_to_a_township(county: Harness) -> None:
     [reply] = await county.say(SUPERVISOR_TG, "/compliance 2026-Q4 T2")
     text = reply["text"]
     assert (
-        county.zh("<b>Visit coverage of {name}, {period}</b>", name="光禄镇 (T2)", period="2026-Q4")
+        county.zh(
+            "<b>Visit coverage of {name}, {period}</b>", name="光禄镇 (T2)", period="2026年第四季度"
+        )
         .replace("<b>", "")
         .replace("</b>", "")
         in text
@@ -129,7 +131,7 @@ async def test_supervisor_narrows_to_a_township(county: Harness) -> None:
 async def test_supervisor_narrows_to_a_unit_then_a_cadre(county: Harness) -> None:
     [unit] = await county.say(SUPERVISOR_TG, "/compliance JYG 2026-Q4")
     assert "教育股 (JYG)" in unit["text"]
-    assert "李明: 2/4 (50%)" in unit["text"] and "王芳: 1/2 (50%)" in unit["text"]
+    assert "李明：2/4（50%）" in unit["text"] and "王芳：1/2（50%）" in unit["text"]
     assert "赵强" not in unit["text"]
     [cadre] = await county.say(SUPERVISOR_TG, "/compliance C2")
     assert "王芳 (C2)" in cadre["text"]
@@ -168,6 +170,6 @@ async def test_in_english(county: Harness) -> None:
     await county.say(SUPERVISOR_TG, "/lang en")
     [reply] = await county.say(SUPERVISOR_TG, "/compliance T1")
     text = reply["text"]
-    assert "Visit coverage of 栋川镇 (T1), 2026-Q4" in text
+    assert "Visit coverage of 栋川镇 (T1), Q4 2026" in text
     assert "Households visited: 2 of 5 (40%)" in text
     assert "Ledgers complete for 2026: 2 of 5 (40%)" in text

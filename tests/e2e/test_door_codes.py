@@ -14,6 +14,7 @@ from reportlab.graphics.barcode.qr import QrCodeWidget
 
 from bot.cli import main
 from services.files.door_codes import DoorCode, door_codes_pdf, household_link
+from services.files.fonts import FontMissing
 from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, STRANGER_TG, TOKEN, Harness
 from ui.refusals import REFUSALS
 from ui.texts import NOT_ON_ROSTER
@@ -49,27 +50,94 @@ async def test_door_code_for_a_stranger_is_the_roster_notice(harness: Harness) -
     assert await harness.count_attempts() == 0  # not counted as a wrong invite code
 
 
-def _pdf_texts(pdf: bytes) -> list[str]:
-    """The strings drawn on the pages (reportlab: ASCII85 + Flate streams, UTF-16 CID text).
+OBJECT = re.compile(rb"(\d+) 0 obj(.*?)endobj", re.S)
+STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
+TEXT_OPERATION = re.compile(rb"/(\S+) [\d.]+ Tf|\(((?:[^\\)]|\\.)*)\) Tj", re.S)
+
+
+def _pdf_objects(pdf: bytes) -> dict[int, tuple[bytes, bytes | None]]:
+    """Each object's dictionary and decoded stream (reportlab: ASCII85 and/or Flate).
 
     No PDF reader is installed, so this reads just what services.files.door_codes writes.
     """
+    objects: dict[int, tuple[bytes, bytes | None]] = {}
+    for match in OBJECT.finditer(pdf):
+        body = match.group(2)
+        stream = STREAM.search(body)
+        if stream is None:
+            objects[int(match.group(1))] = (body, None)
+            continue
+        head, data = body[: stream.start()], stream.group(1).strip()
+        if b"/ASCII85Decode" in head:
+            data = base64.a85decode(data.removesuffix(b"~>"))
+        if b"/FlateDecode" in head:
+            data = zlib.decompress(data)
+        objects[int(match.group(1))] = (head, data)
+    return objects
+
+
+def _unescape(literal: bytes) -> bytes:
+    return re.sub(
+        rb"\\([0-7]{1,3}|.)",
+        lambda m: (
+            bytes([int(m.group(1), 8)])
+            if m.group(1)[:1].isdigit()
+            else {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(m.group(1), m.group(1))
+        ),
+        literal,
+    )
+
+
+def _pdf_texts(pdf: bytes) -> list[str]:
+    """The strings drawn on the pages, read back through each font's ToUnicode map."""
+    objects = _pdf_objects(pdf)
+    to_unicode: dict[bytes, dict[int, str]] = {}
+    for head, _ in objects.values():
+        name = re.search(rb"/Name /(\S+)", head)
+        cmap = re.search(rb"/ToUnicode (\d+) 0 R", head)
+        if b"/Type /Font" in head and name and cmap:
+            data = objects[int(cmap.group(1))][1] or b""
+            to_unicode[name.group(1)] = {
+                int(code, 16): chr(int(char, 16))
+                for code, char in re.findall(rb"<([0-9A-F]{2})> <([0-9A-F]{4})>", data)
+            }
     texts: list[str] = []
-    for match in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.S):
-        data = match.group(1).strip().removesuffix(b"~>")
-        content = zlib.decompress(base64.a85decode(data))
-        for literal in re.findall(rb"\(((?:[^\\)]|\\.)*)\) Tj", content, re.S):
-            raw = re.sub(
-                rb"\\([0-7]{1,3}|.)",
-                lambda m: (
-                    bytes([int(m.group(1), 8)])
-                    if m.group(1)[:1].isdigit()
-                    else {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(m.group(1), m.group(1))
-                ),
-                literal,
-            )
-            texts.append(raw.decode("utf-16-be"))  # every card text is in the CJK font
+    for _, content in objects.values():
+        if content is None or b" Tf" not in content:
+            continue
+        font: dict[int, str] = {}
+        for operation in TEXT_OPERATION.finditer(content):
+            if operation.group(1) is not None:
+                font = to_unicode[operation.group(1)]
+            else:
+                texts.append("".join(font[byte] for byte in _unescape(operation.group(2))))
     return texts
+
+
+def test_door_codes_pdf_embeds_its_chinese_font() -> None:
+    """A subset of a TrueType font travels inside the PDF: it prints the same anywhere."""
+    cards = [DoorCode("H001", "张三", "大村", household_link("yaoan_bot", "H001"))]
+    objects = _pdf_objects(door_codes_pdf(cards))
+    fonts = [head for head, _ in objects.values() if re.search(rb"/Type /Font\b", head)]
+    assert fonts, "no font in the PDF"
+    for head in fonts:  # every font (none left to the printer) has its file embedded
+        assert b"/Subtype /TrueType" in head, head[:200]
+        descriptor = re.search(rb"/FontDescriptor (\d+) 0 R", head)
+        assert descriptor is not None
+        embedded = re.search(rb"/FontFile2 (\d+) 0 R", objects[int(descriptor.group(1))][0])
+        assert embedded is not None
+        assert objects[int(embedded.group(1))][1], "an empty font file"
+    assert b"STSong" not in door_codes_pdf(cards)  # the old, never embedded, CID font
+
+
+def test_a_missing_or_unembeddable_font_names_the_setting(tmp_path: Path) -> None:
+    cards = [DoorCode("H001", "张三", "大村", household_link("yaoan_bot", "H001"))]
+    with pytest.raises(FontMissing, match="CADREBOT_PDF_FONT"):
+        door_codes_pdf(cards, tmp_path / "no-such-font.ttf")
+    not_a_font = tmp_path / "notes.ttf"
+    not_a_font.write_bytes(b"not a font")
+    with pytest.raises(FontMissing, match="cannot be embedded.*CADREBOT_PDF_FONT"):
+        door_codes_pdf(cards, not_a_font)
 
 
 def test_door_codes_pdf_has_a_card_per_household_on_a4_pages() -> None:

@@ -148,7 +148,7 @@ async def _village_confirm(harness: Harness, user_id: int = CADRE_TG) -> dict[st
     """JYG paired with 大村 (V1); /village, today: the confirm screen."""
     user = harness.api.get_user(user_id)
     [ask] = await harness.say(user_id, "/village")
-    user.press_button(ask, harness.zh("Today {date}", date="11-28"))
+    user.press_button(ask, harness.zh("Today {date}", date="11月28日"))
     return await harness.api.wait_for_edit(user_id, ask["message_id"])
 
 
@@ -200,7 +200,7 @@ async def test_far_village_visit_is_flagged_logged_and_listed(harness: Harness) 
     confirm = await _village_location(harness, await _village_confirm(harness), 25.60)
     harness.api.get_user(CADRE_TG).press_button(confirm, harness.zh("\u2705 Log visit"))
     done = await harness.api.wait_for_edit(CADRE_TG, confirm["message_id"])
-    assert "2026-11-28" in done["text"] and "大村" in done["text"]  # logged, no word of "far"
+    assert "2026年11月28日" in done["text"] and "大村" in done["text"]  # logged, no word of "far"
     assert (
         harness.zh("Location recorded, about {meters} m from the village.", meters=11119)
         in (done["text"])
@@ -303,7 +303,7 @@ async def test_photos_of_an_already_logged_visit_join_it(harness: Harness) -> No
     [picker] = await harness.say(CADRE_TG, "/visit")
     user.press_button(picker, "\u2713 H002 户主2")  # visited: listed last, with a tick
     dated = await harness.api.wait_for_edit(CADRE_TG, picker["message_id"])
-    user.press_button(dated, harness.zh("Today {date}", date="11-28"))
+    user.press_button(dated, harness.zh("Today {date}", date="11月28日"))
     await harness.api.wait_for_edit(CADRE_TG, picker["message_id"])
     user.send_photo(b"\xff\xd8late-photo\xff\xd9")
     [confirm] = await harness.api.wait_for_messages(CADRE_TG)
@@ -315,7 +315,7 @@ async def test_photos_of_an_already_logged_visit_join_it(harness: Harness) -> No
             "were added to it.",
             code="H002",
             head="户主2",
-            date="2026-11-28",
+            date="2026年11月28日",
         )
     )
     [visit] = await harness.visits("H002")

@@ -69,7 +69,7 @@ async def test_cadre_walks_every_field_flow_in_english(harness: Harness) -> None
     [ask] = await harness.say(CADRE_TG, "/village")
     assert ask["text"] == harness.en("Your unit's visit to {village}: when was it?", village="大村")
     assert_english(ask)
-    user.press_button(ask, harness.en("Today {date}", date="11-28"))
+    user.press_button(ask, harness.en("Today {date}", date="28 Nov"))
     confirm = await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
     assert_english(confirm)
     user.press_button(confirm, harness.en("\u2705 Log visit"))
@@ -106,7 +106,7 @@ async def test_cadre_walks_every_field_flow_in_english(harness: Harness) -> None
     # /compliance in English.
     [compliance] = await harness.say(CADRE_TG, "/compliance")
     assert_english(compliance)
-    assert "Village visits in 2026-11: 1 of 1 units (100%)" in compliance["text"]
+    assert "Village visits in November 2026: 1 of 1 unit (100%)" in compliance["text"]
 
 
 async def test_unit_head_reports_progress_in_english(harness: Harness) -> None:

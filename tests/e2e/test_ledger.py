@@ -129,8 +129,8 @@ async def test_view_shows_members_aid_needs_visits_and_why_incomplete(cadre: Har
     assert "小明" in text and cadre.zh("age {age}", age=11) in text
     assert cadre.zh("schooling status not recorded") in text
     assert "栋川中学 初二" in text and cadre.zh("junior high") in text
-    assert "2026-11-20 讲解政策" in text
-    assert cadre.zh("{name}: schooling status", name="小明") in text
+    assert "2026年11月20日 讲解政策" in text
+    assert cadre.zh("{name}'s schooling status", name="小明") in text
     assert cadre.zh("needs") in text and cadre.zh("review this season") in text
     labels = [b["text"] for row in view["reply_markup"]["inline_keyboard"] for b in row]
     assert "\u25cb 小明" in labels and "\u270e 老李" in labels
@@ -209,7 +209,7 @@ async def test_birth_date_is_typed(cadre: Harness) -> None:
     view = await _open_ledger(cadre)
     await _press_through(cadre, view, LedgerMember(ids["老李"]), LedgerBirth(ids["老李"]))
     [refused] = await cadre.say(CADRE_TG, "2030-01-01")
-    assert refused["text"] == cadre.zh(REFUSALS["ledger_bad_birth_date"], date="2030-01-01")
+    assert refused["text"] == cadre.zh(REFUSALS["ledger_bad_birth_date"], date="2030年1月1日")
     await cadre.say(CADRE_TG, "1976-02-03")
     assert (await member_named(cadre, "老李")).birth_date == date(1976, 2, 3)
     [change] = await rows_of(cadre, LedgerChange)
@@ -236,13 +236,13 @@ async def test_needs_aid_and_review_complete_the_ledger(cadre: Harness) -> None:
     assert refused["text"] == cadre.zh(REFUSALS["ledger_bad_amount"], text="abc")
     assert await rows_of(cadre, AidRecord) == []
     [with_aid] = await cadre.say(CADRE_TG, "1500.5 秋季学期")
-    assert "1500.5 (秋季学期)" in with_aid["text"]
+    assert "1500.5（秋季学期）" in with_aid["text"]
 
     user.press(with_aid, LedgerReviewed(household_id=ids["H002"]).pack())
     [reviewed] = await cadre.api.wait_for_messages(CADRE_TG)
     assert cadre.zh("\u2705 Complete for {year}.", year=2026) in reviewed["text"]
     assert (
-        cadre.zh("Reviewed on {date} by {name}.", date="2026-11-28", name="李明")
+        cadre.zh("Reviewed on {date} by {name}.", date="2026年11月28日", name="李明")
         in reviewed["text"]
     )
 

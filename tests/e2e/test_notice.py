@@ -30,17 +30,17 @@ async def test_supervisor_gets_text_workbook_and_chart(harness: Harness) -> None
     await _month_of_work(harness)
     text, document, photo = await harness.say(SUPERVISOR_TG, "/notice", count=3)
     lines = text["text"].splitlines()
-    assert lines[0] == "2026-11 月度通报（截至 2026-11-28）"
-    assert not any(line.startswith("本月已驻村走访的单位") for line in lines)  # no pairings
-    assert "2026-Q4 已走访农户：3/8 (38%)" in lines
-    assert "1. 栋川中心校：入户 50%，驻村 0/0，台账 0%，逾期 1" in lines
-    assert "2. 教育股：入户 33%，驻村 0/0，台账 0%，逾期 1" in lines
+    assert lines[0] == "月通报：2026年11月（截至2026年11月28日）"
+    assert not any(line.startswith("本月已到村工作的单位") for line in lines)  # no pairings
+    assert "2026年第四季度已走访农户：3/8（38%）" in lines
+    assert "1. 栋川中心校：入户 50%，到村 无此项任务，台账 0%，逾期 1" in lines
+    assert "2. 教育股：入户 33%，到村 无此项任务，台账 0%，逾期 1" in lines
     assert "局办公室：" not in text["text"]  # no pairing duty: not ranked
-    assert "2026-10-31 十月核实：已逾期 28 天；未完成：局办公室、栋川中心校、教育股" in lines
+    assert "2026年10月31日 十月核实：已逾期 28 天；未完成：局办公室、栋川中心校、教育股" in lines
 
     assert document["document"]["file_name"] == "notice-2026-11.xlsx"
     workbook = load_workbook(io.BytesIO(harness.api.file_bytes(document["document"]["file_id"])))
-    assert workbook.sheetnames == ["排名", "逾期任务", "控辍保学个案"]
+    assert workbook.sheetnames == ["排名", "逾期任务节点", "辍学个案"]
     ranking = list(workbook["排名"].iter_rows(values_only=True))
     assert ranking[0][:6] == (
         "名次",
@@ -53,7 +53,7 @@ async def test_supervisor_gets_text_workbook_and_chart(harness: Harness) -> None
     assert ranking[1] == (1, "CS1", "栋川中心校", 2, 1, 0.5, 0, 0, 2, 0, 0, 1)
     assert ranking[2][:6] == (2, "JYG", "教育股", 6, 2, 2 / 6)
     assert len(ranking) == 3
-    overdue = list(workbook["逾期任务"].iter_rows(values_only=True))
+    overdue = list(workbook["逾期任务节点"].iter_rows(values_only=True))
     due, *rest = overdue[1]
     assert isinstance(due, datetime) and due.date() == date(2026, 10, 31)  # an Excel date
     assert rest == ["十月核实", 28, "局办公室、栋川中心校、教育股"]
@@ -66,9 +66,9 @@ async def test_a_past_month_counts_up_to_its_last_day(harness: Harness) -> None:
     await _month_of_work(harness)
     text, _document, _photo = await harness.say(SUPERVISOR_TG, "/notice 2026-10", count=3)
     lines = text["text"].splitlines()
-    assert lines[0] == "2026-10 月度通报（截至 2026-10-31）"
-    assert "2026-Q4 已走访农户：1/8 (12%)" in lines  # only H001's October visit
-    assert not any(line.startswith("2026-10-31 十月核实") for line in lines)  # due that day
+    assert lines[0] == "月通报：2026年10月（截至2026年10月31日）"
+    assert "2026年第四季度已走访农户：1/8（12%）" in lines  # only H001's October visit
+    assert not any(line.startswith("2026年10月31日 十月核实") for line in lines)  # due that day
 
 
 async def test_refusals_name_their_rule(harness: Harness) -> None:
@@ -76,7 +76,7 @@ async def test_refusals_name_their_rule(harness: Harness) -> None:
     [reply] = await harness.say(OTHER_CADRE_TG, "/notice")
     assert reply["text"] == harness.zh(REFUSALS["notice_supervisors_only"])
     [reply] = await harness.say(SUPERVISOR_TG, "/notice 2026-12")
-    assert reply["text"] == harness.zh(REFUSALS["notice_future_month"], month="2026-12")
+    assert reply["text"] == harness.zh(REFUSALS["notice_future_month"], month="2026年12月")
     [reply] = await harness.say(SUPERVISOR_TG, "/notice 2026-13")
     assert reply["text"] == harness.zh(REFUSALS["bad_month"], text="2026-13")
 
@@ -85,8 +85,8 @@ async def test_in_english(harness: Harness) -> None:
     await _month_of_work(harness)
     await harness.say(SUPERVISOR_TG, "/lang en")
     text, document, _photo = await harness.say(SUPERVISOR_TG, "/notice", count=3)
-    assert text["text"].startswith("Monthly notice 2026-11 (as of 2026-11-28)")
-    assert "1. 栋川中心校: households 50%, village 0/0, ledgers 0%, overdue 1" in text["text"]
+    assert text["text"].startswith("Monthly notice November 2026 (as of 2026-11-28)")
+    assert "1. 栋川中心校: households 50%, village no duty, ledgers 0%, overdue 1" in text["text"]
     workbook = load_workbook(io.BytesIO(harness.api.file_bytes(document["document"]["file_id"])))
     assert workbook.sheetnames == ["Ranking", "Overdue milestones", "Dropout cases"]
 

@@ -32,7 +32,7 @@ async def test_postgres_register_visit_redeliver_and_report(pg_harness: Harness)
 
     await harness.register(SUPERVISOR_TG, "S1")
     [report] = await harness.say(SUPERVISOR_TG, "/compliance 2026-Q4")
-    assert "教育股: 1/6 (17%)" in report["text"]
+    assert "教育股：1/6（17%）" in report["text"]
 
 
 async def _redis_or_skip() -> RedisStorage:
@@ -66,7 +66,7 @@ async def test_guided_visit_survives_a_restart_with_redis(tmp_path: Path) -> Non
         second_storage = RedisStorage(storage.redis, key_builder=storage.key_builder)
         async with running_bot(url, fsm_storage=second_storage, seed=False) as second:
             [confirm] = await second.say(CADRE_TG, "2026-11-25")
-            assert "2026-11-25" in confirm["text"]
+            assert "2026年11月25日" in confirm["text"]
             second.api.user(CADRE_TG, "u").press(
                 confirm, confirm["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
             )

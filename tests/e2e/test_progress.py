@@ -67,15 +67,15 @@ async def test_progress_lists_only_my_units_open_milestones(head: Harness) -> No
     [listing] = await head.say(HEAD_TG, "/progress")
     labels = _labels(listing)
     assert len(labels) == 2
-    assert LEDGERS in labels[0] and labels[0].startswith("11-30")
+    assert LEDGERS in labels[0] and labels[0].startswith("11月30日")
     assert OCTOBER in labels[1]
     assert all(BALANCE not in label for label in labels)
-    assert "2026-11" in listing["text"] and "教育股" in listing["text"]
+    assert "2026年11月" in listing["text"] and "教育股" in listing["text"]
 
 
 async def test_report_is_saved_for_the_month_and_not_done(head: Harness) -> None:
     saved = await _report(head, LEDGERS, "已收集 30 户台账，整理中", done=False)
-    assert "2026-11" in saved["text"] and LEDGERS in saved["text"]
+    assert "2026年11月" in saved["text"] and LEDGERS in saved["text"]
     assert head.zh("not done yet") in saved["text"]
     assert await _reports(head) == [("JYG", "2026-11", "已收集 30 户台账，整理中", False)]
     # Not done: still open, so still offered.
@@ -87,7 +87,7 @@ async def test_second_report_in_the_same_month_replaces_and_done_closes(head: Ha
     await _report(head, LEDGERS, "进行中", done=False)
     saved = await _report(head, LEDGERS, "全部台账已完成", done=True)
     assert (
-        head.zh("This replaces your unit's earlier report for {month}.", month="2026-11")
+        head.zh("This replaces your unit's earlier report for {month}.", month="2026年11月")
         in (saved["text"])
     )
     assert await _reports(head) == [("JYG", "2026-11", "全部台账已完成", True)]
@@ -118,14 +118,19 @@ async def test_deadlines_show_my_units_latest_progress_and_done(head: Harness) -
     [reply] = await head.say(CADRE_TG, "/deadlines")
     lines = reply["text"].splitlines()
     ledgers = next(i for i, line in enumerate(lines) if LEDGERS in line)
-    assert head.zh("in {days} days", days=2) in lines[ledgers]
+    assert head.zh.plural("in {count} day", "in {count} days", 2) in lines[ledgers]
     assert lines[ledgers + 1].strip().startswith("\u21b3")
-    assert "2026-11" in lines[ledgers + 1] and "已收集一半" in lines[ledgers + 1]
+    assert "2026年11月" in lines[ledgers + 1] and "已收集一半" in lines[ledgers + 1]
     october = next(i for i, line in enumerate(lines) if OCTOBER in line)
     # Done for the unit: no longer flagged overdue, and listed after the open one.
     assert october > ledgers
     assert head.zh("done") in lines[october]
-    assert head.zh("\u26a0\ufe0f overdue by {days} days", days=28) not in lines[october]
+    assert (
+        head.zh.plural(
+            "\u26a0\ufe0f overdue by {count} day", "\u26a0\ufe0f overdue by {count} days", 28
+        )
+        not in lines[october]
+    )
     assert "十月核实已完成" in lines[october + 1]
 
 
@@ -137,7 +142,12 @@ async def test_supervisor_sees_units_done_out_of_concerned(head: Harness) -> Non
     october = next(i for i, line in enumerate(lines) if OCTOBER in line)
     # Three units are concerned by an "all" task; only 教育股 is done: still overdue.
     assert head.zh("units done: {done}/{total}", done=1, total=3) in lines[october]
-    assert head.zh("\u26a0\ufe0f overdue by {days} days", days=28) in lines[october]
+    assert (
+        head.zh.plural(
+            "\u26a0\ufe0f overdue by {count} day", "\u26a0\ufe0f overdue by {count} days", 28
+        )
+        in lines[october]
+    )
     assert "教育股" in lines[october + 1] and "完成" in lines[october + 1]
 
 

@@ -80,7 +80,7 @@ async def test_household_reminder_lists_what_is_owed_with_working_buttons(
     assert await _sender(harness).run_once() == 2
     [reminder] = await harness.api.wait_for_messages(CADRE_TG)
     text = reminder["text"]
-    assert "2026-Q4" in text and "H002" in text and "H004" in text and "H001" not in text
+    assert "2026年第四季度" in text and "H002" in text and "H004" in text and "H001" not in text
     labels = [b["text"] for row in reminder["reply_markup"]["inline_keyboard"] for b in row]
     assert labels[0] == harness.zh("\u2705 Visited {code} {head} today", code="H002", head="户主2")
     harness.api.get_user(CADRE_TG).press_button(reminder, labels[0])
@@ -212,9 +212,15 @@ async def test_my_reminders_say_what_and_when(quiet_bot: Harness) -> None:
     [reply] = await harness.say(CADRE_TG, "/reminders")
     text = reply["text"]
     assert harness.zh("Households not yet visited this quarter") in text
-    assert harness.zh("next: {days} at {time}", days="2026-12-01, 2026-12-17", time="09:00") in text
+    assert (
+        harness.zh("next: {days} at {time}", days="2026年12月1日、2026年12月17日", time="09:00")
+        in text
+    )
     assert harness.zh("not yet visited now: {count}", count=3) in text  # H001 was visited
-    assert harness.zh("next: {days} at {time}", days="2026-11-30, 2027-11-01", time="09:00") in text
+    assert (
+        harness.zh("next: {days} at {time}", days="2026年11月30日、2027年11月1日", time="09:00")
+        in text
+    )
     assert harness.zh("incomplete now: {count}", count=4) in text
     assert harness.zh("Monthly progress report of your unit (last working day)") not in text
     assert (
@@ -292,7 +298,7 @@ async def test_the_bot_process_runs_scheduler_and_sender_itself(harness: Harness
     assert job is not None and job.coalesce and job.misfire_grace_time == 12 * 3600
     await harness.app.reminders.scheduler.fire("household_visit")
     [reminder] = await harness.api.wait_for_messages(CADRE_TG, timeout=10)
-    assert "H001" in reminder["text"] and "2026-Q4" in reminder["text"]
+    assert "H001" in reminder["text"] and "2026年第四季度" in reminder["text"]
 
 
 async def test_supervisors_get_the_monthly_notice_and_its_files_on_a_tap(
@@ -306,7 +312,7 @@ async def test_supervisors_get_the_monthly_notice_and_its_files_on_a_tap(
     assert result is not None and result.inserted == 1  # S1 only
     await _sender(harness).run_once()
     [notice] = await harness.api.wait_for_messages(SUPERVISOR_TG)
-    assert notice["text"].startswith("2026-11 月度通报（截至 2026-11-30）")
+    assert notice["text"].startswith("月通报：2026年11月（截至2026年11月30日）")
     harness.api.get_user(SUPERVISOR_TG).press_button(
         notice, harness.zh("\U0001f4ca Workbook and chart")
     )
@@ -427,7 +433,7 @@ async def test_ledger_deadline_and_progress_request_on_november_30(quiet_bot: Ha
     states = {(r.rule, r.state) for r in await outbox(harness)}
     assert states == {("ledger_deadline", "sent"), ("progress_request", "dropped")}
     [ledger] = await harness.api.wait_for_messages(CADRE_TG)
-    assert "2026-11-30" in ledger["text"] and "H004" in ledger["text"]
+    assert "2026年11月30日" in ledger["text"] and "H004" in ledger["text"]
     labels = [b["text"] for row in ledger["reply_markup"]["inline_keyboard"] for b in row]
     assert labels[0] == harness.zh("\U0001f4d2 Ledger {code} {head}", code="H001", head="户主1")
 

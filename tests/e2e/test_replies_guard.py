@@ -56,8 +56,8 @@ async def test_a_reply_answered_429_is_sent_again_after_retry_after_and_arrives_
         "\u2705 Visit logged: {code} {head} on {date}. {quarter} is covered for this household.",
         code="H001",
         head="户主1",
-        date="2026-11-20",
-        quarter="2026-Q4",
+        date="2026年11月20日",
+        quarter="2026年第四季度",
     )
     assert reply["text"] == expected  # the confirmation, not "already logged"
     await cadre.api.wait_idle()

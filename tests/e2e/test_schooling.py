@@ -72,7 +72,7 @@ async def _schooling(
 
 async def test_supervisor_sees_the_county_in_chinese(harness: Harness) -> None:
     text, lines = await _schooling(harness, SUPERVISOR_TG, "S1")
-    assert lines[0] == "控辍保学 · 全县 · 2026-2027 学年（截至 2026-11-28）"
+    assert lines[0] == "控辍保学 · 全县 · 2026-2027 学年（截至2026年11月28日）"
     assert lines[1] == "按 9 月 1 日年龄定应读学段：6-11 岁小学，12-14 岁初中。"
     assert lines[2] == "小学：入学率 100.00%（3/3），辍学率 0.00%（0/3）"
     assert lines[3] == "初中：入学率 50.00%（1/2），辍学率 50.00%（1/2） ⚠️"

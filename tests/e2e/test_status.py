@@ -27,7 +27,7 @@ def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 def household_section(text: str) -> list[str]:
     """The lines of the households block (up to the blank line after it)."""
     blocks = text.split("\n\n")
-    return next(b for b in blocks if "2026-Q4" in b.splitlines()[0]).splitlines()
+    return next(b for b in blocks if "2026年第四季度" in b.splitlines()[0]).splitlines()
 
 
 async def _household_id(harness: Harness, code: str) -> int:
@@ -43,11 +43,11 @@ async def test_status_lists_unvisited_households_and_milestones_due_soon(
     await harness.say(CADRE_TG, "/visit H001 2026-11-20")
     [status] = await harness.say(CADRE_TG, "/mystatus")
     text = status["text"]
-    header = harness.zh("<b>What I still owe</b> \u2014 {date}", date="2026-11-28")
+    header = harness.zh("<b>What I still owe</b> \u2014 {date}", date="2026年11月28日")
     assert lines_of(text)[0] == header.replace("<b>", "").replace("</b>", "")
     owed_line = harness.zh(
         "<b>Households not visited in {quarter}</b>: {owed} of {total}",
-        quarter="2026-Q4",
+        quarter="2026年第四季度",
         owed=3,
         total=4,
     )
@@ -61,7 +61,10 @@ async def test_status_lists_unvisited_households_and_milestones_due_soon(
     assert harness.zh("needs") in text
     assert harness.zh("never visited") in owed[0]
     # Milestones of 教育股 due within 14 days, or overdue: not the other unit's.
-    assert "完成挂包农户台账" in text and harness.zh("in {days} days", days=2) in text
+    assert (
+        "完成挂包农户台账" in text
+        and harness.zh.plural("in {count} day", "in {count} days", 2) in text
+    )
     assert "十月核实" in text
     assert "均衡办任务" not in text
     assert [b["text"] for b in _buttons(status)] == [
@@ -79,15 +82,19 @@ async def test_one_tap_logs_a_visit_dated_today_in_shanghai(harness: Harness) ->
     user = harness.api.user(CADRE_TG, "c")
     label = harness.zh("\u2705 Visited {code} {head} today", code="H003", head="户主3")
     user.press_button(status, label)
-    edited = await harness.api.wait_for_edit(CADRE_TG, status["message_id"])
-    assert edited["text"].startswith(
-        harness.zh(
-            "\u2705 Visit logged: {code} {head} on {date}.",
-            code="H003",
-            head="户主3",
-            date="2026-11-29",
-        )
+    # The confirmation is the last message of the chat, below the (long) list, in sight.
+    [confirmation] = await harness.api.wait_for_messages(CADRE_TG)
+    assert harness.api.messages_to(CADRE_TG)[-1]["message_id"] == confirmation["message_id"]
+    assert confirmation["text"] == harness.zh(
+        "\u2705 Visit logged: {code} {head} on {date}. {quarter} is covered for this household.",
+        code="H003",
+        head="户主3",
+        date="2026年11月29日",
+        quarter="2026年第四季度",
     )
+    # The list above is redrawn without the household's line and button.
+    edited = harness.api.message(CADRE_TG, status["message_id"])
+    assert edited["text"].startswith(harness.zh("What I still owe"))
     owed = [
         line.split()[1] for line in household_section(edited["text"]) if line.startswith("\u25cb")
     ]
@@ -128,9 +135,22 @@ async def test_a_second_tap_does_not_log_twice(harness: Harness) -> None:
     data = _buttons(status)[0]["callback_data"]
     user = harness.api.user(CADRE_TG, "c")
     user.press(status, data)
+    await harness.api.wait_for_messages(CADRE_TG)
     await harness.api.wait_for_edit(CADRE_TG, status["message_id"])
+    # The same button again, on the list as first sent (stale now): a toast says why, and no
+    # old message is edited, no new one sent.
     update = user.forge_callback(status["message_id"], data)
-    await harness.api.wait_for_callback_answer(update)
+    answer = await harness.api.wait_for_callback_answer(update)
+    assert answer["text"] == harness.zh(
+        "This visit was already logged: {code} {head} on {date}. Nothing changed.",
+        code="H001",
+        head="户主1",
+        date="2026年11月28日",
+    )
+    assert not answer.get("show_alert")
+    await harness.api.wait_idle()
+    assert len(harness.api.versions(CADRE_TG, status["message_id"])) == 2
+    assert harness.api.unread(CADRE_TG) == []
     assert len(await harness.visits()) == 1
     assert (await harness.visits())[0].reported_at == NOW
 

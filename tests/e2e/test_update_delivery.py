@@ -26,7 +26,13 @@ HOUSEHOLDS = {
     HEAD_TG: ("H007", "H008"),
 }
 DAYS = [date(2026, 11, 28) - timedelta(days=n) for n in range(25)]
-REPLY = re.compile(r"(H\d{3}).*?(\d{4}-\d{2}-\d{2})", re.S)
+REPLY = re.compile(r"(H\d{3}).*?(\d{4})年(\d{1,2})月(\d{1,2})日", re.S)  # the date as shown
+
+
+def _code_and_day(text: str) -> tuple[str, str]:
+    """The household code and the visit date (ISO) of a reply."""
+    code, year, month, day = REPLY.search(text).groups()  # type: ignore[union-attr]
+    return code, f"{year}-{int(month):02d}-{int(day):02d}"
 
 
 def visit_lines() -> dict[int, list[tuple[str, str]]]:
@@ -84,7 +90,7 @@ async def assert_each_visit_once_and_answered_once(harness: Harness) -> None:
         answers = harness.api.messages_to(tg)[1:]
         odd = [m["text"] for m in answers if not REPLY.search(m["text"])]
         assert not odd, odd
-        seen = Counter(REPLY.search(m["text"]).groups() for m in answers)  # type: ignore[union-attr]
+        seen = Counter(_code_and_day(m["text"]) for m in answers)
         assert seen == Counter(pairs), f"chat {tg}: one reply per update"
 
 

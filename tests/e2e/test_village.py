@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from domain.errors import DomainError
 from domain.periods import Month
 from services.village_visits import village_coverage
 from storage.models import Unit, UnitVillage, Village, VillageVisit
 from tests.e2e.conftest import CADRE_TG, HEAD_TG, SUPERVISOR_TG, Harness
-from ui.refusals import REFUSALS
+from ui.refusals import REFUSALS, refusal_text
 
 
 async def _pair(harness: Harness, unit_code: str, *village_codes: str) -> dict[str, int]:
@@ -38,7 +39,7 @@ async def _dated_today(harness: Harness) -> tuple[dict[str, Any], dict[str, Any]
     await _pair(harness, "JYG", "V1")
     await harness.register(CADRE_TG, "C1")
     [ask] = await harness.say(CADRE_TG, "/village")
-    harness.api.get_user(CADRE_TG).press_button(ask, harness.zh("Today {date}", date="11-28"))
+    harness.api.get_user(CADRE_TG).press_button(ask, harness.zh("Today {date}", date="11月28日"))
     return ask, await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
 
 
@@ -48,18 +49,18 @@ async def test_guided_village_visit_date_then_confirm(harness: Harness) -> None:
     [ask] = await harness.say(CADRE_TG, "/village")
     assert ask["text"] == harness.zh("Your unit's visit to {village}: when was it?", village="大村")
     user = harness.api.get_user(CADRE_TG)
-    user.press_button(ask, harness.zh("Today {date}", date="11-28"))
+    user.press_button(ask, harness.zh("Today {date}", date="11月28日"))
     confirm = await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
     assert harness.zh("Village: {village}", village="大村") in confirm["text"]
-    assert harness.zh("Date: {date}", date="2026-11-28") in confirm["text"]
+    assert harness.zh("Date: {date}", date="2026年11月28日") in confirm["text"]
     assert await _visits(harness) == []  # nothing logged before the confirmation
     user.press_button(confirm, harness.zh("\u2705 Log visit"))
     done = await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
     assert done["text"] == harness.zh(
         "\u2705 Village visit logged: {village} on {date}. {month} is covered for your unit.",
         village="大村",
-        date="2026-11-28",
-        month="2026-11",
+        date="2026年11月28日",
+        month="2026年11月",
     )
     [visit] = await _visits(harness)
     assert visit.visit_date == date(2026, 11, 28)
@@ -86,7 +87,7 @@ async def test_guided_village_visit_with_who_went_and_what_was_discussed(
     _noted, confirm = await harness.api.wait_for_messages(HEAD_TG, count=2)
     user.press_button(confirm, harness.zh("\u2705 Log visit"))
     done = await harness.api.wait_for_edit(HEAD_TG, confirm["message_id"])
-    assert "2026-11-27" in done["text"]
+    assert "2026年11月27日" in done["text"]
     [visit] = await _visits(harness)
     assert (visit.visit_date, visit.participants, visit.discussed) == (
         date(2026, 11, 27),
@@ -113,12 +114,12 @@ async def test_any_cadre_of_the_unit_logs_the_units_visit_once_per_day(harness: 
     await harness.register(CADRE_TG, "C1")
     await harness.register(HEAD_TG, "H1")
     [first] = await harness.say(CADRE_TG, "/village 2026-11-20 研究了控辍保学工作")
-    assert "2026-11-20" in first["text"]
+    assert "2026年11月20日" in first["text"]
     [again] = await harness.say(HEAD_TG, "/village 2026-11-20 同一次")
     assert again["text"] == harness.zh(
         "Your unit's visit to {village} on {date} was already logged. Nothing changed.",
         village="大村",
-        date="2026-11-20",
+        date="2026年11月20日",
     )
     [visit] = await _visits(harness)
     assert visit.discussed == "研究了控辍保学工作"
@@ -140,11 +141,11 @@ async def test_refusals(harness: Harness) -> None:
     [reply] = await harness.say(SUPERVISOR_TG, "/village 2026-11-20 到村")
     assert reply["text"] == harness.zh(REFUSALS["unit_not_paired"])
     [reply] = await harness.say(CADRE_TG, "/village 2026-11-29")
-    assert reply["text"] == harness.zh(REFUSALS["date_future"], date="2026-11-29")
+    assert reply["text"] == harness.zh(REFUSALS["date_future"], date="2026年11月29日")
     [reply] = await harness.say(CADRE_TG, "/village 2026-10-01 太早")
-    assert reply["text"] == harness.zh(
-        REFUSALS["date_too_old"], date="2026-10-01", days=30, earliest="2026-10-29"
-    )
+    too_old = DomainError("date_too_old", date="2026-10-01", days=30, earliest="2026-10-29")
+    assert reply["text"] == refusal_text(too_old, harness.zh)
+    assert reply["text"].startswith("2026年10月1日已超过 30 天")
     [reply] = await harness.say(CADRE_TG, "/village 2026-02-30")
     assert reply["text"] == harness.zh(REFUSALS["date_not_real"], text="2026-02-30")
     # Forged buttons for CS1's village: the date step, the village pick.
@@ -159,7 +160,7 @@ async def test_refusals(harness: Harness) -> None:
     user.press_button(ask, harness.zh("Another date"))
     await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
     [reply] = await harness.say(CADRE_TG, "2026-12-01")
-    assert reply["text"] == harness.zh(REFUSALS["date_future"], date="2026-12-01")
+    assert reply["text"] == harness.zh(REFUSALS["date_future"], date="2026年12月1日")
     assert await _visits(harness) == []
 
 
@@ -186,11 +187,12 @@ async def test_month_coverage_in_mystatus_compliance_and_service(harness: Harnes
     await harness.register(SUPERVISOR_TG, "S1")
     [report] = await harness.say(SUPERVISOR_TG, "/compliance")
     assert (
-        harness.zh(
-            "Village visits in {month}: {covered} of {assigned} units ({percent})",
-            month="2026-11",
+        harness.zh.plural(
+            "Village visits in {month}: {covered} of {count} unit ({percent})",
+            "Village visits in {month}: {covered} of {count} units ({percent})",
+            2,
+            month="2026年11月",
             covered=1,
-            assigned=2,
             percent="50%",
         )
         in report["text"]

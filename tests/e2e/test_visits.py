@@ -4,8 +4,9 @@ from datetime import date
 
 import pytest
 
+from domain.errors import DomainError
 from tests.e2e.conftest import CADRE_TG, NOW, Harness
-from ui.refusals import REFUSALS
+from ui.refusals import REFUSALS, refusal_text
 
 TODAY = date(2026, 11, 28)
 
@@ -18,7 +19,7 @@ async def cadre(harness: Harness) -> Harness:
 
 async def test_one_line_visit_defaults_to_today_and_keeps_report_time(cadre: Harness) -> None:
     [reply] = await cadre.say(CADRE_TG, "/visit H001")
-    assert "H001" in reply["text"] and "2026-11-28" in reply["text"]
+    assert "H001" in reply["text"] and "2026年11月28日" in reply["text"]
     [visit] = await cadre.visits()
     assert visit.visit_date == TODAY
     assert visit.reported_at == NOW
@@ -45,7 +46,7 @@ async def test_same_household_same_day_is_one_visit(cadre: Harness) -> None:
         "This visit was already logged: {code} {head} on {date}. Nothing changed.",
         code="H001",
         head="户主1",
-        date="2026-11-28",
+        date="2026年11月28日",
     )
     assert again["text"] == expected
     assert len(await cadre.visits()) == 1
@@ -77,7 +78,7 @@ async def test_refusals_explain_the_rule_and_change_nothing(
     cadre: Harness, text: str, reason: str, params: dict[str, object]
 ) -> None:
     [reply] = await cadre.say(CADRE_TG, text)
-    assert reply["text"] == cadre.zh(REFUSALS[reason], **params)
+    assert reply["text"] == refusal_text(DomainError(reason, **params), cadre.zh)
     assert await cadre.visits() == []
 
 
@@ -103,10 +104,10 @@ async def test_guided_visit_in_three_taps(cadre: Harness) -> None:
     user.press(picker, buttons[1][0]["callback_data"])  # H002
     dated = await cadre.api.wait_for_edit(CADRE_TG, picker["message_id"])
     today_button = dated["reply_markup"]["inline_keyboard"][0][0]
-    assert "11-28" in today_button["text"]
+    assert "11月28日" in today_button["text"]
     user.press(dated, today_button["callback_data"])
     confirm = await cadre.api.wait_for_edit(CADRE_TG, picker["message_id"])
-    assert "H002" in confirm["text"] and "2026-11-28" in confirm["text"]
+    assert "H002" in confirm["text"] and "2026年11月28日" in confirm["text"]
     user.press(confirm, confirm["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
     done = await cadre.api.wait_for_edit(CADRE_TG, picker["message_id"])
     assert "H002" in done["text"]
@@ -124,9 +125,9 @@ async def test_guided_visit_with_typed_date_location_and_note(cadre: Harness) ->
 
     # A wrong date is refused and the flow waits for a better one.
     [refusal] = await cadre.say(CADRE_TG, "2026-12-01")
-    assert refusal["text"] == cadre.zh(REFUSALS["date_future"], date="2026-12-01")
+    assert refusal["text"] == cadre.zh(REFUSALS["date_future"], date="2026年12月1日")
     [confirm] = await cadre.say(CADRE_TG, "2026-11-15")
-    assert "2026-11-15" in confirm["text"]
+    assert "2026年11月15日" in confirm["text"]
 
     user.press(confirm, confirm["reply_markup"]["inline_keyboard"][1][0]["callback_data"])  # loc
     [ask] = await cadre.api.wait_for_messages(CADRE_TG)
@@ -187,10 +188,10 @@ async def test_households_lists_last_visit_and_coverage(cadre: Harness) -> None:
     await cadre.say(CADRE_TG, "/visit H002 2026-11-20")
     [listing] = await cadre.say(CADRE_TG, "/households")
     text = listing["text"]
-    assert "2026-Q4" in text and "1" in text
+    assert "2026年第四季度" in text and "1" in text
     lines = text.splitlines()
     h002 = next(line for line in lines if "H002" in line)
-    assert h002.startswith("\u2713") and "2026-11-20" in h002
+    assert h002.startswith("\u2713") and "2026年11月20日" in h002
     assert next(line for line in lines if "H001" in line).startswith("\u25cb")
     assert "H005" not in text
 

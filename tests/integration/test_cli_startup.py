@@ -79,6 +79,7 @@ def probe(result: subprocess.CompletedProcess[str]) -> tuple[int, list[str], str
         (["demo", "--size", "small"], ()),
         (["invite", "C0001", "--bot-username", "yaoan_cadre_bot"], ()),
         (["reminders", "status"], ()),
+        (["doctor"], ()),
         (["report", "dropouts", "--format", "xlsx"], ("openpyxl",)),
     ],
     ids=lambda value: " ".join(value[:2]) if isinstance(value, list) else None,

@@ -26,11 +26,13 @@ def test_catalogs_cover_every_extracted_string() -> None:
 def test_zh_translations_keep_their_placeholders() -> None:
     with (ROOT / "ui/locales/zh/LC_MESSAGES/messages.po").open("rb") as handle:
         catalog = read_po(handle, locale="zh")
+    # A plural entry (id and string are tuples) keeps the plural form's placeholders.
     wrong = [
         message.id
         for message in catalog
         if message.id
-        and set(PLACEHOLDER.findall(str(message.id))) != set(PLACEHOLDER.findall(message.string))
+        and set(PLACEHOLDER.findall(str(message.id)))
+        != set(PLACEHOLDER.findall(str(message.string)))
     ]
     assert wrong == []
 

@@ -104,3 +104,23 @@ def test_school_year_follows_the_sept_first_cut_off() -> None:
         for a, b in zip(later, earlier, strict=True)
     }
     assert shift == {9}
+
+
+@pytest.mark.parametrize("size", ["small", "medium"])
+def test_the_school_persona_heads_the_school_of_the_cadre_personas_households(size: str) -> None:
+    tables = build_demo_tables(size, school_year=2026)
+    cadres = {c["code"]: c for c in tables["cadres"]}
+    township_of_village = {v["code"]: v["township_code"] for v in tables["villages"]}
+    village_of = {h["code"]: h["village_code"] for h in tables["households"]}
+    held = [
+        p["household_code"] for p in tables["pairings"] if p["cadre_code"] == DEMO_PERSONAS["cadre"]
+    ]
+    township = township_of_village[village_of[held[0]]]
+    head = cadres[DEMO_PERSONAS["central_school"]]
+    [school] = [u for u in tables["units"] if u["code"] == head["unit_code"]]
+    assert (head["role"], school["kind"], school["township_code"]) == (
+        "unit_head",
+        "central_school",
+        township,
+    )
+    assert len(cadres) == len(tables["cadres"])  # the swap left every code unique

@@ -19,6 +19,7 @@ from domain.dropouts import (
     clean_text,
     days_overdue,
     due_date,
+    may_be_school_child,
     may_see,
     parse_reason,
     steps_in,
@@ -129,3 +130,19 @@ def test_verify_and_resolve_due_dates_and_overrides() -> None:
     assert due_date(times, TZ, DueRules(resolve_days=10)) == date(2026, 12, 11)
     assert due_date(CaseTimes(CLOSED, REPORTED_AT), TZ) is None
     assert days_overdue(CaseTimes(CLOSED, REPORTED_AT), local(2030, 1, 1), TZ) == 0
+
+
+@pytest.mark.parametrize(
+    ("birth", "offered"),
+    [
+        (None, True),  # unknown age: may be a child
+        (date(1994, 5, 1), False),  # the parents the tester saw offered
+        (date(1996, 1, 1), False),
+        (date(2008, 11, 29), True),  # 17 until tomorrow
+        (date(2008, 11, 28), False),  # 18 today
+        (date(2020, 11, 28), True),  # 6 today
+        (date(2020, 11, 29), False),  # 5: not yet of school age
+    ],
+)
+def test_who_may_be_the_school_child_out_of_school(birth: date | None, offered: bool) -> None:
+    assert may_be_school_child(birth, date(2026, 11, 28)) is offered

@@ -19,6 +19,7 @@ from domain.ledgers import (
     parse_aid,
     parse_month_day,
     parse_school_grade,
+    schooling_values,
     season_start,
 )
 from domain.roster import MEMBER_STATUS_VALUES, parse_enum
@@ -70,11 +71,19 @@ def test_complete_ledger_has_no_missing_reason() -> None:
         (MemberFacts("甲", date(2014, 1, 1)), ("status:甲",)),
         (MemberFacts("甲"), ("birth_date:甲",)),
         (MemberFacts("甲", status="enrolled", school="某校", grade="一年级"), ("stage:甲",)),
-        (MemberFacts("甲", date(2014, 1, 1), "enrolled", "primary", "某校"), ("school:甲",)),
-        (MemberFacts("甲", date(2014, 1, 1), "enrolled", "primary"), ("school:甲",)),
+        # Exactly what is missing: the grade alone, the school alone, or both.
+        (MemberFacts("甲", date(2014, 1, 1), "enrolled", "primary", "某校"), ("grade:甲",)),
+        (
+            MemberFacts("甲", date(2014, 1, 1), "enrolled", "primary", grade="三年级"),
+            ("school:甲",),
+        ),
+        (MemberFacts("甲", date(2014, 1, 1), "enrolled", "primary"), ("school:甲", "grade:甲")),
         (MemberFacts("甲", date(2008, 1, 1), "graduated"), ("destination:甲",)),
         # An enrolled 17-year-old still needs school and grade: the rule follows the status.
-        (MemberFacts("甲", date(2009, 1, 1), "enrolled", "senior"), ("school:甲",)),
+        (MemberFacts("甲", date(2009, 1, 1), "enrolled", "senior"), ("school:甲", "grade:甲")),
+        # Preschool has no grades: a 5-year-old in kindergarten needs only the kindergarten.
+        (MemberFacts("甲", date(2021, 3, 1), "enrolled", "preschool", "栋川幼儿园"), ()),
+        (MemberFacts("甲", date(2021, 3, 1), "enrolled", "preschool"), ("school:甲",)),
     ],
 )
 def test_each_member_reason(member: MemberFacts, missing: tuple[str, ...]) -> None:
@@ -119,6 +128,22 @@ def test_school_and_grade_answers() -> None:
     with pytest.raises(InputRefused) as refused:
         parse_school_grade("栋川小学")
     assert refused.value.reason == "ledger_school_grade_format"
+
+
+def test_preschool_takes_the_kindergarten_alone_and_no_grade() -> None:
+    assert schooling_values("enrolled", stage="preschool", school_grade=" 栋川 幼儿园 ") == {
+        "status": "enrolled",
+        "stage": "preschool",
+        "school": "栋川 幼儿园",
+        "grade": None,
+    }
+    # Other stages still take the school and the grade.
+    assert schooling_values("enrolled", stage="primary", school_grade="栋川小学 四年级") == {
+        "status": "enrolled",
+        "stage": "primary",
+        "school": "栋川小学",
+        "grade": "四年级",
+    }
 
 
 @pytest.mark.parametrize("text", ["abc", "0", "-5", "1.234", "1000000", "NaN", "inf"])

@@ -6,7 +6,7 @@ import pytest
 
 from domain.coverage import Coverage
 from domain.errors import InputRefused
-from domain.notice import UnitStanding, overdue_on, rank_units
+from domain.notice import UnitStanding, not_ranked, overdue_on, rank_units
 from domain.periods import Month
 
 
@@ -47,12 +47,46 @@ def test_equal_units_share_a_rank_and_the_next_rank_skips() -> None:
     assert [(r.rank, r.standing.unit_code) for r in ranked] == [(1, "A"), (1, "B"), (3, "C")]
 
 
-def test_a_unit_with_nothing_assigned_is_not_behind() -> None:
-    empty = UnitStanding(
-        "Z", "Z", Coverage("Z", "Z", 0, 0), Coverage("Z", "Z", 0, 0), Coverage("Z", "Z", 0, 0), 1
+def _bare(code: str, households: tuple[int, int], village: tuple[int, int]) -> UnitStanding:
+    """A unit whose ledgers follow its households (one ledger per paired household)."""
+    return UnitStanding(
+        code,
+        code,
+        Coverage(code, code, *households),
+        Coverage(code, code, *village),
+        Coverage(code, code, households[0], 0),
+        0,
     )
-    ranked = rank_units([standing("A", 9, 1, 10, 0), empty])
-    assert [r.standing.unit_code for r in ranked] == ["Z", "A"]
+
+
+def test_zero_of_zero_is_no_duty_not_a_hundred_percent() -> None:
+    assert Coverage("Z", "Z", 0, 0).ratio is None
+    assert Coverage("A", "A", 4, 1).ratio == 0.25
+
+
+def test_a_unit_without_households_is_not_ranked_and_not_first() -> None:
+    # 局办公室 after a roster import: a village, no households (it ranked first as "100%").
+    office = _bare("BGS", (0, 0), (1, 0))
+    ranked = rank_units([standing("A", 1, 0, 0, 0), office, standing("B", 0, 0, 0, 0)])
+    assert [(r.rank, r.standing.unit_code) for r in ranked] == [(1, "A"), (2, "B")]
+    assert not_ranked([standing("A", 1, 0, 0, 0), office]) == [office]
+
+
+def test_a_criterion_without_duty_decides_nothing_among_equal_units() -> None:
+    # Equal on households; C has no village: the village decides nothing among A, B, C, so
+    # A (no village visit) is not put behind C, nor C ahead as if 100%.
+    a, b = _bare("A", (4, 2), (1, 0)), _bare("B", (4, 2), (1, 1))
+    c = _bare("C", (4, 2), (0, 0))
+    better = _bare("D", (4, 4), (0, 0))
+    ranked = rank_units([c, b, a, better])
+    assert [(r.rank, r.standing.unit_code) for r in ranked] == [
+        (1, "D"),
+        (2, "A"),
+        (2, "B"),
+        (2, "C"),
+    ]
+    # Without C, the village decides between A and B.
+    assert [r.standing.unit_code for r in rank_units([a, b])] == ["B", "A"]
 
 
 def test_overdue_counts_from_the_day_after_the_due_date() -> None:

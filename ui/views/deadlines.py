@@ -5,7 +5,7 @@ from __future__ import annotations
 from domain.deadlines import Deadline
 from services.reports.deadlines import DeadlineList
 from ui.i18n import Translator
-from ui.render import esc
+from ui.render import bracket_text, clauses_text, date_text, esc, month_text
 from ui.view import View
 
 # Progress notes are shown cut to this many characters under their milestone.
@@ -16,20 +16,31 @@ def _state(item: Deadline, t: Translator) -> str:
     if item.done:
         return t("done")
     if item.overdue:
-        return t("\u26a0\ufe0f overdue by {days} days", days=-item.days_left)
+        return overdue_text(-item.days_left, t)
     if item.days_left == 0:
         return t("due today")
-    return t("in {days} days", days=item.days_left)
+    return in_days_text(item.days_left, t)
+
+
+def overdue_text(days: int, t: Translator) -> str:
+    """`⚠️ overdue by 1 day` / `… by 3 days`."""
+    return t.plural(
+        "\u26a0\ufe0f overdue by {count} day", "\u26a0\ufe0f overdue by {count} days", days
+    )
+
+
+def in_days_text(days: int, t: Translator) -> str:
+    return t.plural("in {count} day", "in {count} days", days)
 
 
 def _line(item: Deadline, t: Translator) -> str:
-    state = _state(item, t)
-    campaign = t("campaign {n}", n=item.campaign_number)
+    parts = [t("campaign {n}", n=item.campaign_number), _state(item, t)]
     if item.units_concerned:
-        state += "; " + t(
-            "units done: {done}/{total}", done=item.units_done, total=item.units_concerned
+        parts.append(
+            t("units done: {done}/{total}", done=item.units_done, total=item.units_concerned)
         )
-    return f"\u2022 {item.due_date.isoformat()} \u2014 {esc(item.title)} ({campaign}; {state})"
+    when = date_text(t, item.due_date)
+    return f"\u2022 {when} \u2014 {esc(item.title)}" + bracket_text(t, clauses_text(t, parts))
 
 
 def _progress_line(item: Deadline, t: Translator, *, county: bool) -> str:
@@ -40,7 +51,9 @@ def _progress_line(item: Deadline, t: Translator, *, county: bool) -> str:
     who = f"{esc(note.unit_name)} " if county else ""
     mark = " \u2713" if note.done else ""
     return (
-        "   \u21b3 " + t("progress {month}: {text}", month=note.month, text=who + esc(text)) + mark
+        "   \u21b3 "
+        + t("progress {month}: {text}", month=month_text(t, note.month), text=who + esc(text))
+        + mark
     )
 
 

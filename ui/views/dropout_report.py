@@ -18,7 +18,7 @@ from ui.actions import (
     DropoutSkip,
 )
 from ui.i18n import Translator
-from ui.render import esc
+from ui.render import BIRTH_DATE_EXAMPLE, date_text, esc
 from ui.view import Button, View, button, paged
 from ui.views.dropouts import REASON_NAMES, in_rows
 
@@ -38,7 +38,8 @@ def households_picker(items: list[tuple[int, str, str]], page: int, t: Translato
 
 
 def children_picker(household: HouseholdChildren, t: Translator) -> View:
-    """The household's members, two a row, then "add a child"."""
+    """The members who may be school children (the service picks them), two a row, then
+    "add a child"."""
     buttons = [
         button(
             child.name + (f" ({child.birth_date.year})" if child.birth_date else ""),
@@ -63,7 +64,11 @@ def name_prompt(code: str, t: Translator) -> View:
 
 def birth_prompt(child: str, draft: int, t: Translator) -> View:
     return View(
-        t("{child}: type the birth date as YYYY-MM-DD, or skip.", child=esc(child)),
+        t(
+            "{child}: type the birth date as YYYY-MM-DD, for example {example}, or skip.",
+            child=esc(child),
+            example=BIRTH_DATE_EXAMPLE,
+        ),
         ((Button(t("Skip"), DropoutSkip(draft, "birth")),),),
     )
 
@@ -79,15 +84,18 @@ def since_picker(today: date, draft: int, t: Translator) -> View:
         t("Since when has the child been out of school?"),
         (
             (
-                Button(t("Today {date}", date=today.strftime("%m-%d")), DropoutSince(draft, 0)),
+                Button(
+                    t("Today {date}", date=date_text(t, today, short=True)), DropoutSince(draft, 0)
+                ),
                 Button(t("Another date"), DropoutSince(draft, 1)),
             ),
         ),
     )
 
 
-def date_prompt(t: Translator) -> View:
-    return View(t("Type the date as YYYY-MM-DD."))
+def date_prompt(today: date, t: Translator) -> View:
+    """A typed date, with today's date (the plan's zone) as the example."""
+    return View(t("Type the date as YYYY-MM-DD, for example {example}.", example=today.isoformat()))
 
 
 def note_prompt(draft: int, t: Translator) -> View:
@@ -105,7 +113,7 @@ def confirm_screen(
             "Report {child} of {code} as out of school since {since}, reason: {reason}?",
             child=esc(child),
             code=esc(code),
-            since=since,
+            since=date_text(t, since),
             reason=t(REASON_NAMES[reason]),
         )
     ]

@@ -5,6 +5,7 @@ and the notifications that tell the reporter and the school, in each reader's la
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from domain.dropouts import CLOSED
@@ -12,7 +13,7 @@ from services.dropouts import CaseLine, CaseNews, CaseOutcome, CaseView, RenderN
 from storage.notifications import Notification
 from ui.actions import CaseOpen, CaseStep
 from ui.i18n import N_, Catalogs, Translator
-from ui.render import chunks, esc
+from ui.render import bracket_text, chunks, date_text, esc
 from ui.view import Button, Row, View, button
 
 CASES_SHOWN = 30
@@ -64,7 +65,8 @@ EVENT_NAMES = {
 STEP_PROMPTS = {
     "persuade": N_(
         "Case #{case}: type the outcome of the persuasion attempt (who went, what was said), "
-        "optionally starting with its date YYYY-MM-DD; without a date it counts as today."
+        "optionally starting with its date as YYYY-MM-DD, for example {example}; without a date "
+        "it counts as today."
     ),
     "transferred": N_("Case #{case}: type the name of the school the child transferred to."),
     "exempted": N_("Case #{case}: type the reason for the exemption, for example illness."),
@@ -86,15 +88,17 @@ def state_text(state: str, closing: str | None, t: Translator) -> str:
 def _due_line(view: CaseView, t: Translator) -> list[str]:
     if view.due is None:
         return []
+    due = date_text(t, view.due)
     if view.overdue_days:
         return [
-            t(
-                "\u26a0 Overdue: due {date}, {days} day(s) late.",
-                date=view.due.isoformat(),
-                days=view.overdue_days,
+            t.plural(
+                "\u26a0 Overdue: due {date}, {count} day late.",
+                "\u26a0 Overdue: due {date}, {count} days late.",
+                view.overdue_days,
+                date=due,
             )
         ]
-    return [t("Next step due by {date}.", date=view.due.isoformat())]
+    return [t("Next step due by {date}.", date=due)]
 
 
 def _history(view: CaseView, tz: ZoneInfo, t: Translator) -> list[str]:
@@ -104,7 +108,7 @@ def _history(view: CaseView, tz: ZoneInfo, t: Translator) -> list[str]:
         what = t(EVENT_NAMES.get(event.kind, event.kind))
         line = f"\u2022 {when} {what} \u2014 {esc(event.actor_name)}"
         if event.kind == "persuade" and event.on_date is not None:
-            line += f" ({event.on_date.isoformat()})"
+            line += bracket_text(t, date_text(t, event.on_date))
         if event.note:
             line += f": {esc(event.note)}"
         lines.append(line)
@@ -126,7 +130,7 @@ def case_text(view: CaseView, tz: ZoneInfo, t: Translator) -> str:
         t(
             "Reason: {reason}; out of school since {since}.",
             reason=t(REASON_NAMES.get(row.reason, row.reason)),
-            since=row.since.isoformat(),
+            since=date_text(t, row.since),
         ),
         t(
             "School: {school}. Reported by {reporter}.",
@@ -235,9 +239,10 @@ def _case_line(line: CaseLine, t: Translator) -> str:
     place = f"{esc(row.household_code)}, {esc(row.village_name)}"
     text = f"#{row.id} {esc(row.child_name)} ({place}): {state_text(row.state, row.closing, t)}"
     if line.overdue_days:
-        return "\u26a0 " + text + " " + t("overdue {days} day(s)", days=line.overdue_days)
+        overdue = t.plural("overdue {count} day", "overdue {count} days", line.overdue_days)
+        return "\u26a0 " + text + " " + overdue
     if line.due is not None:
-        return text + " " + t("due {date}", date=line.due.isoformat())
+        return text + " " + t("due {date}", date=date_text(t, line.due))
     return text
 
 
@@ -257,6 +262,6 @@ def cases_screen(lines: Sequence[CaseLine], t: Translator) -> View:
     return View(text, in_rows(buttons, 3))
 
 
-def step_prompt(case_id: int, step: str, t: Translator) -> View:
-    """The question before a step that needs a typed answer."""
-    return View(t(STEP_PROMPTS[step], case=case_id))
+def step_prompt(case_id: int, step: str, today: date, t: Translator) -> View:
+    """The question before a step that needs a typed answer (a date example: today's)."""
+    return View(t(STEP_PROMPTS[step], case=case_id, example=today.isoformat()))

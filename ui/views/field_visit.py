@@ -10,7 +10,7 @@ from typing import Any
 from services.evidence import Recorded
 from ui.actions import Action
 from ui.i18n import N_, Translator
-from ui.render import esc
+from ui.render import date_text, esc
 from ui.view import Button, Row, View
 
 DONE, OWED = "\u2713", "\u25cb"
@@ -19,7 +19,7 @@ ANSWER_SHOWN = 300
 
 Draft = Mapping[str, Any]
 
-ASK_DATE = N_("Type the date of the visit as YYYY-MM-DD.")
+ASK_DATE = N_("Type the date of the visit as YYYY-MM-DD, for example {example}.")
 ASK_LOCATION = N_("Send your location, or skip.")
 ASK_PHOTOS = N_("Send one or more photos now; they are attached when you log the visit.")
 
@@ -29,12 +29,17 @@ def mark(done: bool) -> str:
     return DONE if done else OWED
 
 
+def ask_date(today: date, t: Translator) -> View:
+    """The prompt for a typed visit date, with today's date (the plan's zone) as the example."""
+    return View(t(ASK_DATE, example=today.isoformat()))
+
+
 def date_picker(text: str, today: date, pick: Callable[[int], Action], t: Translator) -> View:
     """Today, yesterday or another date; `pick(days_ago)`, -1 asks for a typed date."""
     return View(
         text,
         (
-            (Button(t("Today {date}", date=today.strftime("%m-%d")), pick(0)),),
+            (Button(t("Today {date}", date=date_text(t, today, short=True)), pick(0)),),
             (Button(t("Yesterday"), pick(1)), Button(t("Another date"), pick(-1))),
         ),
     )

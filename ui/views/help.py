@@ -1,19 +1,40 @@
 """Every command once: who may use it, its menu description and its /help line.
 
-The command menu Telegram shows (bot.commands) and /help both read this list, so a command
-added here appears in both; /help shows only the commands the person's role can use.
+The command menus Telegram shows (the default one from bot.commands, and each registered
+person's own, set for their chat) and /help all read this list: a command added here appears
+in each, and a person is shown exactly the commands they may use, no more.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from domain.roles import Role
+from domain.roles import Role, receives_notice
+from services.audience import Audience
 from ui.i18n import N_, Translator
 
-EVERYONE = frozenset(Role)
-SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
-UNIT_HEADS = frozenset({Role.UNIT_HEAD})
+# Whoever the bot knows nothing about yet (a stranger, a chat without its own menu).
+DEFAULT_AUDIENCE = Audience(Role.CADRE)
+
+
+def everyone(audience: Audience) -> bool:
+    return True
+
+
+def supervisors(audience: Audience) -> bool:
+    """The monthly notice ranks units against each other: supervisors only."""
+    return receives_notice(audience.role)
+
+
+def unit_heads(audience: Audience) -> bool:
+    """A unit head reports the unit's monthly progress."""
+    return audience.role is Role.UNIT_HEAD
+
+
+def schooling_readers(audience: Audience) -> bool:
+    """Supervisors, and central schools for their township."""
+    return audience.reads_schooling
 
 
 @dataclass(frozen=True)
@@ -23,7 +44,7 @@ class BotCommandEntry:
     name: str
     menu: str
     help: str
-    roles: frozenset[Role] = EVERYONE
+    may_use: Callable[[Audience], bool] = everyone
 
 
 COMMANDS = (
@@ -64,7 +85,7 @@ COMMANDS = (
         "progress",
         N_("Report my unit's monthly progress (unit heads)"),
         N_("/progress \u2014 unit heads: monthly progress on milestones"),
-        UNIT_HEADS,
+        unit_heads,
     ),
     BotCommandEntry(
         "compliance",
@@ -78,7 +99,7 @@ COMMANDS = (
             "/notice \u2014 the monthly notice: units ranked, overdue milestones, "
             "with a workbook and a chart (or /notice 2026-11)"
         ),
-        SUPERVISORS,
+        supervisors,
     ),
     BotCommandEntry(
         "dropout",
@@ -94,7 +115,7 @@ COMMANDS = (
         "schooling",
         N_("Enrolment and dropout rates (supervisors, central schools)"),
         N_("/schooling \u2014 enrolment and dropout rates, places below threshold"),
-        SUPERVISORS,
+        schooling_readers,
     ),
     BotCommandEntry(
         "reminders",
@@ -123,22 +144,32 @@ ROLE_NOTES = {
     Role.ADMIN: N_("As a supervisor you see the county, every unit and township."),
     Role.UNIT_HEAD: N_("As a unit head you see your unit's coverage by cadre."),
 }
+SCHOOL_NOTE = N_("As a central school you see your township's enrolment and dropout rates.")
 
 
-def commands_for(role: Role) -> tuple[BotCommandEntry, ...]:
-    """The commands this role can use, in menu order."""
-    return tuple(c for c in COMMANDS if role in c.roles)
+def commands_for(audience: Audience) -> tuple[BotCommandEntry, ...]:
+    """The commands this person may use, in menu order."""
+    return tuple(c for c in COMMANDS if c.may_use(audience))
 
 
-def help_text(t: Translator, role: Role) -> str:
-    """/help: one line per command the role can use, then what the role sees."""
-    lines = [t("What you can do:"), *(t(c.help) for c in commands_for(role))]
-    note = ROLE_NOTES.get(role)
-    if note is not None:
-        lines += ["", t(note)]
+def notes_for(audience: Audience) -> list[str]:
+    """What the person sees beyond their own work (catalogue ids), for the end of /help."""
+    notes = [ROLE_NOTES[audience.role]] if audience.role in ROLE_NOTES else []
+    if audience.reads_schooling and not supervisors(audience):
+        notes.append(SCHOOL_NOTE)
+    return notes
+
+
+def help_text(t: Translator, audience: Audience) -> str:
+    """/help: one line per command the person may use, then what their role sees."""
+    lines = [t("What you can do:"), *(t(c.help) for c in commands_for(audience))]
+    notes = notes_for(audience)
+    if notes:
+        lines += ["", *(t(note) for note in notes)]
     return "\n".join(lines)
 
 
-def menu(t: Translator) -> list[tuple[str, str]]:
-    """(command, description) for the menu Telegram shows to everyone, in `t`'s language."""
-    return [(c.name, t(c.menu)) for c in COMMANDS]
+def menu(t: Translator, audience: Audience = DEFAULT_AUDIENCE) -> list[tuple[str, str]]:
+    """(command, description) of the person's menu, in `t`'s language; by default the
+    commands everyone may use (the menu of chats without their own)."""
+    return [(c.name, t(c.menu)) for c in commands_for(audience)]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from services.visits import MyHouseholds
 from ui.actions import Action, HouseholdPage, PickHousehold
 from ui.i18n import N_, Translator
-from ui.render import esc
+from ui.render import bracket_text, date_text, esc, quarter_text
 from ui.view import Button, View, button, paged
 from ui.views.field_visit import mark
 
@@ -21,16 +21,16 @@ def households_text(mine: MyHouseholds, t: Translator) -> str:
     lines = [
         t(
             "<b>My households</b> \u2014 {quarter}: {covered} of {total} visited",
-            quarter=str(mine.quarter),
+            quarter=quarter_text(t, mine.quarter),
             covered=mine.covered_count,
             total=len(mine.households),
         )
     ]
     for household in mine.not_covered_first:
-        last = household.last_visit.isoformat() if household.last_visit else t("never visited")
+        last = date_text(t, household.last_visit) if household.last_visit else t("never visited")
         lines.append(
             f"{mark(household.visited_in_period)} <code>{esc(household.code)}</code> "
-            f"{esc(household.head_name)} ({esc(household.village_name)}) \u2014 "
+            f"{esc(household.head_name)}{bracket_text(t, esc(household.village_name))} \u2014 "
             + t("last visit: {date}", date=last)
         )
     lines.append(t("Log a visit: /visit"))
@@ -42,7 +42,7 @@ def household_picker(mine: MyHouseholds, page: int, t: Translator) -> View:
     question = t(
         "Which household did you visit? {quarter}: {covered} of {total} covered; "
         "\u25cb = not yet visited this quarter.",
-        quarter=str(mine.quarter),
+        quarter=quarter_text(t, mine.quarter),
         covered=mine.covered_count,
         total=len(mine.households),
     )

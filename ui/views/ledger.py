@@ -6,7 +6,14 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import partial
 
-from domain.ledgers import AID_KINDS, DESTINATIONS, EDITABLE_STATUSES, STAGES, split_missing
+from domain.ledgers import (
+    AID_KINDS,
+    DESTINATIONS,
+    EDITABLE_STATUSES,
+    STAGES,
+    STAGES_WITHOUT_GRADE,
+    split_missing,
+)
 from services.ledgers import LedgerView, MemberLine, MemberRef, Question
 from services.reports.ledgers import MyLedgers
 from ui.actions import (
@@ -24,7 +31,7 @@ from ui.actions import (
     LedgerStatus,
 )
 from ui.i18n import N_, Translator
-from ui.render import esc
+from ui.render import BIRTH_DATE_EXAMPLE, bracket_text, clauses_text, date_text, esc, list_text
 from ui.view import Button, Row, View, button, paged
 from ui.views.field_visit import OWED, mark
 from ui.views.households import NO_HOUSEHOLDS
@@ -64,15 +71,20 @@ SEX_NAMES = {"m": N_("male"), "f": N_("female")}
 MISSING_NAMES = {
     "needs": N_("needs"),
     "review": N_("review this season"),
-    "birth_date": N_("{name}: birth date"),
-    "status": N_("{name}: schooling status"),
-    "stage": N_("{name}: stage"),
-    "school": N_("{name}: school and grade"),
-    "destination": N_("{name}: where they went"),
+    "birth_date": N_("{name}'s birth date"),
+    "status": N_("{name}'s schooling status"),
+    "stage": N_("{name}'s school stage"),
+    "school": N_("{name}'s school"),
+    "grade": N_("{name}'s grade"),
+    # Both missing: one item.
+    "school_grade": N_("{name}'s school and grade"),
+    "destination": N_("where {name} went after graduating"),
 }
 QUESTIONS = {
     "school": N_("{name}: type the school and the grade, for example: 栋川小学 四年级"),
-    "birth": N_("{name}: type the birth date as YYYY-MM-DD."),
+    # A stage without grades (preschool): the kindergarten's name alone.
+    "kindergarten": N_("{name}: type the name of the kindergarten, for example: 栋川幼儿园"),
+    "birth": N_("{name}: type the birth date as YYYY-MM-DD, for example {example}."),
     "needs": N_("{code}: type what the household needs (or \u201cnone\u201d if nothing)."),
     "aid": N_(
         "{kind}: type the amount in yuan, optionally followed by a note, for example: 1500 秋季学期"
@@ -102,9 +114,16 @@ def aid_amount_text(amount: float | None) -> str:
 
 
 def missing_text(missing: tuple[str, ...], t: Translator) -> str:
-    """Reason codes from domain.ledgers as words, e.g. for /mystatus (HTML-escaped)."""
-    words = []
+    """Reason codes from domain.ledgers as words, e.g. for /mystatus (HTML-escaped): exactly
+    what is missing ("school", "grade", or both as one item)."""
+    codes = list(missing)
     for code in missing:
+        reason, name = split_missing(code)
+        if reason == "school" and f"grade:{name}" in codes:
+            codes[codes.index(code)] = f"school_grade:{name}"
+            codes.remove(f"grade:{name}")
+    words = []
+    for code in codes:
         reason, name = split_missing(code)
         template = MISSING_NAMES.get(reason)
         if template is None:
@@ -113,7 +132,7 @@ def missing_text(missing: tuple[str, ...], t: Translator) -> str:
             words.append(t(template))
         else:
             words.append(t(template, name=esc(name)))
-    return ", ".join(words)
+    return list_text(t, words)
 
 
 # ---- the ledger ------------------------------------------------------------------------
@@ -123,17 +142,22 @@ def _member_line(line: MemberLine, t: Translator) -> str:
     member = line.member
     facts = [_name(SEX_NAMES, member.sex, t) if member.sex else None]
     facts.append(t("age {age}", age=line.age) if line.age is not None else t("age unknown"))
-    text = f"\u2022 {esc(member.name)} ({', '.join(f for f in facts if f)})"
+    text = f"\u2022 {esc(member.name)}" + bracket_text(t, list_text(t, (f for f in facts if f)))
     if member.status is None:
-        return text + (": " + t("schooling status not recorded") if line.school_age else "")
+        if not line.school_age:
+            return text
+        return text + t(": {details}", details=t("schooling status not recorded"))
     parts = [_name(STATUS_NAMES, member.status, t)]
     if member.status == "enrolled":
         if member.stage:
             parts.append(_name(STAGE_NAMES, member.stage, t))
-        parts.append(f"{esc(member.school or '?')} {esc(member.grade or '?')}")
+        place = [member.school or "?"]
+        if member.grade or member.stage not in STAGES_WITHOUT_GRADE:
+            place.append(member.grade or "?")
+        parts.append(esc(" ".join(place)))
     elif member.status == "graduated":
         parts.append("\u2192 " + _name(DESTINATION_NAMES, member.destination, t))
-    return text + ": " + ", ".join(parts)
+    return text + t(": {details}", details=list_text(t, parts))
 
 
 def _completeness(view: LedgerView, t: Translator) -> list[str]:
@@ -150,7 +174,7 @@ def _completeness(view: LedgerView, t: Translator) -> list[str]:
         lines.append(
             t(
                 "(A review counts from {date}, when this year's ledger season opened.)",
-                date=view.opens.isoformat(),
+                date=date_text(t, view.opens),
             )
         )
     return lines
@@ -169,25 +193,32 @@ def _ledger_text(view: LedgerView, t: Translator) -> str:
         t("<b>Members</b>"),
     ]
     lines += [_member_line(m, t) for m in view.members] or [t("(no members on the roster)")]
-    aid = "; ".join(
-        _name(AID_NAMES, a.kind, t)
-        + " "
-        + aid_amount_text(a.amount)
-        + (f" ({esc(a.note)})" if a.note else "")
-        for a in view.aid
+    aid = clauses_text(
+        t,
+        (
+            _name(AID_NAMES, a.kind, t)
+            + " "
+            + aid_amount_text(a.amount)
+            + (bracket_text(t, esc(a.note)) if a.note else "")
+            for a in view.aid
+        ),
     )
     lines.append(t("<b>Aid {year}</b>: {aid}", year=view.year, aid=aid or t("none recorded")))
-    lines.append(t("<b>Needs</b>: {needs}", needs=esc(view.needs) if view.needs else "?"))
-    visits = "; ".join(
-        v.visit_date.isoformat() + (f" {esc(v.note[:VISIT_NOTE_SHOWN])}" if v.note else "")
-        for v in view.visits
+    needs = esc(view.needs) if view.needs else t("not filled")
+    lines.append(t("<b>Needs</b>: {needs}", needs=needs))
+    visits = clauses_text(
+        t,
+        (
+            date_text(t, v.visit_date) + (f" {esc(v.note[:VISIT_NOTE_SHOWN])}" if v.note else "")
+            for v in view.visits
+        ),
     )
     lines.append(t("<b>Last visits</b>: {visits}", visits=visits or t("none")))
     if view.reviewed_on is not None:
         lines.append(
             t(
                 "Reviewed on {date} by {name}.",
-                date=view.reviewed_on.isoformat(),
+                date=date_text(t, view.reviewed_on),
                 name=esc(view.reviewer_name or "?"),
             )
         )
@@ -307,4 +338,7 @@ def aid_menu(household_id: int, code: str, t: Translator) -> View:
 def question_view(question: Question, subject: str, t: Translator) -> View:
     """What a typed question asks; `subject` is the member's name, or the household's code."""
     named = t(AID_NAMES[question.choice]) if question.kind == "aid" else esc(subject)
-    return View(t(QUESTIONS[question.kind], name=named, code=named, kind=named))
+    kind = question.kind
+    if kind == "school" and question.choice in STAGES_WITHOUT_GRADE:
+        kind = "kindergarten"
+    return View(t(QUESTIONS[kind], name=named, code=named, kind=named, example=BIRTH_DATE_EXAMPLE))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from domain.coverage import Coverage
-from domain.notice import RankedUnit
+from domain.notice import UnitStanding
 from services.reports.notice import MonthlyNotice
+from ui.figures import NO_DUTY, percent_text
 from ui.i18n import N_, Translator
-from ui.render import esc
+from ui.render import bracket_text, date_text, esc, list_text, month_text, quarter_text
 
 # services.dropouts.COUNT_LABELS, marked here for the catalogue.
 DROPOUT_COUNT_LABELS = (
@@ -21,27 +22,39 @@ OVERDUE_SHOWN = 10
 UNITS_NAMED = 3
 
 
-def _figure(coverage: Coverage) -> str:
-    return f"{coverage.covered}/{coverage.assigned} ({coverage.percent})"
+def _figure(coverage: Coverage, t: Translator) -> str:
+    return f"{coverage.covered}/{coverage.assigned}" + bracket_text(t, percent_text(coverage, t))
 
 
-def _ranked_line(ranked: RankedUnit, t: Translator) -> str:
-    standing = ranked.standing
-    village = f"{standing.villages.covered}/{standing.villages.assigned}"
+def _ranked_line(rank: int, standing: UnitStanding, t: Translator) -> str:
+    """One unit's figures; 0 of 0 reads "no duty", never 100%."""
+    villages = standing.villages
+    village = f"{villages.covered}/{villages.assigned}" if villages.assigned else t(NO_DUTY)
     return t(
         "{rank}. {unit}: households {households}, village {village}, ledgers {ledgers}, "
         "overdue {overdue}",
-        rank=ranked.rank,
+        rank=rank,
         unit=esc(standing.unit_name),
-        households=standing.households.percent,
+        households=percent_text(standing.households, t),
         village=village,
-        ledgers=standing.ledgers.percent,
+        ledgers=percent_text(standing.ledgers, t),
+        overdue=standing.overdue_milestones,
+    )
+
+
+def _unranked_line(standing: UnitStanding, t: Translator) -> str:
+    """A unit with a village but no paired households (so no ledgers either)."""
+    village = f"{standing.villages.covered}/{standing.villages.assigned}"
+    return t(
+        "\u2022 {unit}: village {village}, overdue {overdue}",
+        unit=esc(standing.unit_name),
+        village=village,
         overdue=standing.overdue_milestones,
     )
 
 
 def _units(names: tuple[str, ...], t: Translator) -> str:
-    shown = "、".join(names[:UNITS_NAMED])
+    shown = list_text(t, names[:UNITS_NAMED])
     if len(names) > UNITS_NAMED:
         return t("{names} and {count} more", names=shown, count=len(names) - UNITS_NAMED)
     return shown
@@ -52,44 +65,49 @@ def render_notice(notice: MonthlyNotice, t: Translator) -> str:
     lines = [
         t(
             "<b>Monthly notice {month}</b> (as of {date})",
-            month=str(notice.month),
-            date=notice.as_of.isoformat(),
+            month=month_text(t, notice.month),
+            date=date_text(t, notice.as_of),
         ),
         t(
             "Households visited in {quarter}: {figure}",
-            quarter=str(notice.quarter),
-            figure=_figure(notice.households),
+            quarter=quarter_text(t, notice.quarter),
+            figure=_figure(notice.households, t),
         ),
     ]
     if notice.villages.assigned:  # a county without unit-village pairings skips the line
         lines.append(
-            t("Units at their village this month: {figure}", figure=_figure(notice.villages))
+            t("Units at their village this month: {figure}", figure=_figure(notice.villages, t))
         )
     lines += [
         t(
             "Ledgers complete for {year}: {figure}",
             year=notice.ledger_year,
-            figure=_figure(notice.ledgers),
+            figure=_figure(notice.ledgers, t),
         ),
         "",
         t("<b>Ranking</b>"),
     ]
     ranking = notice.ranking
     if len(ranking) <= 2 * SHOWN_AT_EACH_END:
-        lines += [_ranked_line(r, t) for r in ranking]
+        lines += [_ranked_line(r.rank, r.standing, t) for r in ranking]
     else:
-        lines += [_ranked_line(r, t) for r in ranking[:SHOWN_AT_EACH_END]]
+        lines += [_ranked_line(r.rank, r.standing, t) for r in ranking[:SHOWN_AT_EACH_END]]
         lines.append("…")
-        lines += [_ranked_line(r, t) for r in ranking[-SHOWN_AT_EACH_END:]]
+        lines += [_ranked_line(r.rank, r.standing, t) for r in ranking[-SHOWN_AT_EACH_END:]]
+    if notice.unranked:
+        lines.append(t("Not ranked (no paired households):"))
+        lines += [_unranked_line(s, t) for s in notice.unranked]
     lines += ["", t("<b>Overdue milestones</b>: {count}", count=len(notice.overdue))]
     for overdue in notice.overdue[:OVERDUE_SHOWN]:
+        due, units = date_text(t, overdue.due_date), esc(_units(overdue.units_not_done, t))
         lines.append(
-            t(
-                "{date} {title}: {days} days overdue; not done: {units}",
-                date=overdue.due_date.isoformat(),
+            t.plural(
+                "{date} {title}: {count} day overdue; not done: {units}",
+                "{date} {title}: {count} days overdue; not done: {units}",
+                overdue.days_overdue,
+                date=due,
                 title=esc(overdue.title),
-                days=overdue.days_overdue,
-                units=esc(_units(overdue.units_not_done, t)),
+                units=units,
             )
         )
     if len(notice.overdue) > OVERDUE_SHOWN:

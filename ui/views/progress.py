@@ -6,7 +6,7 @@ from domain.deadlines import Deadline
 from services.progress import OpenMilestones, ProgressSaved
 from ui.actions import ProgressDone, ProgressPick
 from ui.i18n import Translator
-from ui.render import esc
+from ui.render import date_text, esc, month_text
 from ui.view import Button, View, button, column
 
 
@@ -18,11 +18,11 @@ def open_milestones_view(listing: OpenMilestones, t: Translator) -> View:
         "<b>Progress of {unit} for {month}</b>\n"
         "Pick a milestone, then type what your unit has done.",
         unit=esc(listing.unit_name),
-        month=listing.month,
+        month=month_text(t, listing.month),
     )
     picks = [
         button(
-            f"{item.due_date.strftime('%m-%d')} {item.title}",
+            f"{date_text(t, item.due_date, short=True)} {item.title}",
             ProgressPick(milestone_id=item.milestone_id),
         )
         for item in listing.items
@@ -36,7 +36,7 @@ def ask_text_view(item: Deadline, t: Translator) -> View:
             "Progress on \u201c{title}\u201d (due {date}). "
             "Type what your unit has done this month.",
             title=esc(item.title),
-            date=item.due_date.isoformat(),
+            date=date_text(t, item.due_date),
         )
     )
 
@@ -58,12 +58,17 @@ def saved_view(saved: ProgressSaved, t: Translator) -> View:
     lines = [
         t(
             "\u2705 Progress saved for {month}: \u201c{title}\u201d \u2014 {state}.",
-            month=saved.month,
+            month=month_text(t, saved.month),
             title=esc(saved.milestone.title),
             state=t("done") if saved.done else t("not done yet"),
         ),
         esc(saved.text),
     ]
     if saved.replaced:
-        lines.append(t("This replaces your unit's earlier report for {month}.", month=saved.month))
+        lines.append(
+            t(
+                "This replaces your unit's earlier report for {month}.",
+                month=month_text(t, saved.month),
+            )
+        )
     return View("\n".join(lines))

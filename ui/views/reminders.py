@@ -24,7 +24,7 @@ from services.reports.reminder_overview import ReminderLine
 from storage.dropouts import CaseRow
 from ui.actions import CaseOpen, LedgerOpen, NoticeFiles, PickVillage, StatusVisit
 from ui.i18n import N_, Translator
-from ui.render import chunks, esc
+from ui.render import chunks, date_text, esc, list_text, month_text, quarter_text
 from ui.view import Button, View, button, column
 from ui.views.dropouts import STATE_NAMES
 from ui.views.notice import render_notice
@@ -62,7 +62,7 @@ def ledger_button(household_id: int, code: str, head: str, t: Translator) -> But
 
 def _listed(households: Sequence[HouseholdLine], t: Translator) -> str:
     """The first names, then how many more."""
-    listed = esc("、".join(f"{code} {head}" for _, code, head in households[:NAMES_LISTED]))
+    listed = esc(list_text(t, (f"{code} {head}" for _, code, head in households[:NAMES_LISTED])))
     if len(households) > NAMES_LISTED:
         listed += t(" and {count} more", count=len(households) - NAMES_LISTED)
     return listed
@@ -79,8 +79,8 @@ def village_visit_reminder(
         "\u23f0 {unit} has not yet visited {villages} this month ({month}). "
         "Any cadre of the unit can log the visit.",
         unit=esc(unit),
-        villages=esc("、".join(name for _, name in villages)),
-        month=str(month),
+        villages=esc(list_text(t, (name for _, name in villages))),
+        month=month_text(t, month),
     )
     return View(text, column([village_visit_button(v, name, t) for v, name in villages]))
 
@@ -88,13 +88,18 @@ def village_visit_reminder(
 def household_visit_reminder(
     households: Sequence[HouseholdLine], quarter: Quarter, t: Translator
 ) -> View:
-    text = t(
+    named = {
+        "quarter": quarter_text(t, quarter),
+        "end": date_text(t, quarter.last_day),
+        "households": _listed(households, t),
+    }
+    text = t.plural(
+        "\u23f0 {count} of your households has no visit yet in {quarter}, which ends on "
+        "{end}: {households}. Tap it below after a visit today, or use /visit.",
         "\u23f0 {count} of your households have no visit yet in {quarter}, which ends on "
         "{end}: {households}. Tap one below after a visit today, or use /visit.",
-        count=len(households),
-        quarter=str(quarter),
-        end=quarter.last_day.isoformat(),
-        households=_listed(households, t),
+        len(households),
+        **named,
     )
     buttons = [visited_today_button(*h, t) for h in households[:BUTTONS]]
     return View(text, column(buttons))
@@ -103,25 +108,29 @@ def household_visit_reminder(
 def ledger_deadline_reminder(
     households: Sequence[HouseholdLine], deadline: date, t: Translator
 ) -> View:
-    text = t(
+    named = {"deadline": date_text(t, deadline), "households": _listed(households, t)}
+    text = t.plural(
+        "\u23f0 Ledgers are due by {deadline}; {count} of yours is not complete yet: {households}.",
         "\u23f0 Ledgers are due by {deadline}; {count} of yours are not complete yet: "
         "{households}.",
-        deadline=deadline.isoformat(),
-        count=len(households),
-        households=_listed(households, t),
+        len(households),
+        **named,
     )
     return View(text, column([ledger_button(*h, t) for h in households[:BUTTONS]]))
 
 
 def milestone_reminder(title: str, due: date, days_left: int, t: Translator) -> View:
     """Before the due date: how many days are left; after it: overdue."""
+    when = date_text(t, due)
     if days_left > 0:
         return View(
-            t(
-                "\u23f0 Milestone due on {date} (in {days} days): {title}. "
+            t.plural(
+                "\u23f0 Milestone due on {date} (in {count} day): {title}. "
                 "Report progress with /progress.",
-                date=due.isoformat(),
-                days=days_left,
+                "\u23f0 Milestone due on {date} (in {count} days): {title}. "
+                "Report progress with /progress.",
+                days_left,
+                date=when,
                 title=esc(title),
             )
         )
@@ -129,19 +138,22 @@ def milestone_reminder(title: str, due: date, days_left: int, t: Translator) -> 
         t(
             "\u26a0\ufe0f Milestone overdue since {date}: {title}. "
             "Report it done or say how far it is with /progress.",
-            date=due.isoformat(),
+            date=when,
             title=esc(title),
         )
     )
 
 
 def progress_request_reminder(month: Month, open_milestones: int, t: Translator) -> View:
+    named = month_text(t, month)
     return View(
-        t(
+        t.plural(
+            "\u23f0 Today is the last working day of {month}: please report your unit's "
+            "progress on its {count} open milestone with /progress.",
             "\u23f0 Today is the last working day of {month}: please report your unit's "
             "progress on its {count} open milestones with /progress.",
-            month=str(month),
-            count=open_milestones,
+            open_milestones,
+            month=named,
         )
     )
 
@@ -154,10 +166,12 @@ def monthly_notice_reminder(notice: MonthlyNotice, t: Translator) -> View:
 
 
 def dropout_overdue_reminder(case: CaseRow, days: int, t: Translator) -> View:
-    text = t(
-        "\u26a0\ufe0f Dropout case overdue by {days} days: {child} "
+    text = t.plural(
+        "\u26a0\ufe0f Dropout case overdue by {count} day: {child} "
         "({household} {head}, {village}), {state}. Reported by {reporter}.",
-        days=days,
+        "\u26a0\ufe0f Dropout case overdue by {count} days: {child} "
+        "({household} {head}, {village}), {state}. Reported by {reporter}.",
+        days,
         child=esc(case.child_name),
         household=esc(case.household_code),
         head=esc(case.head_name),
@@ -177,9 +191,7 @@ WHAT = {
     MILESTONE: N_("Your unit's milestones not done yet, near their due dates"),
     PROGRESS_REQUEST: N_("Monthly progress report of your unit (last working day)"),
     MONTHLY_NOTICE: N_("The monthly notice of the month just ended"),
-    DROPOUT_OVERDUE: N_(
-        "Dropout cases past a due time: the school every morning, supervisors when {days} days late"
-    ),
+    DROPOUT_OVERDUE: "",  # a plural, in _what
 }
 OWED = {
     VILLAGE_VISIT: N_("villages not yet visited this month: {count}"),
@@ -192,22 +204,34 @@ def _when(line: ReminderLine, t: Translator) -> str:
     """Next fire days; for milestones the days around each due date; dropouts the hour."""
     at = f"{line.hour:02d}:{line.minute:02d}"
     if line.next_days:
-        days = ", ".join(day.isoformat() for day in line.next_days)
+        days = list_text(t, (date_text(t, day) for day in line.next_days))
         return t("next: {days} at {time}", days=days, time=at)
     if line.rule == DROPOUT_OVERDUE:
         return t("at {time}", time=at)
     if line.rule == MILESTONE:
         return t(
             "days before the due date: {before}; days after: {after}; at {time}",
-            before=", ".join(str(d) for d in line.days_left if d > 0) or "-",
-            after=", ".join(str(-d) for d in line.days_left if d < 0) or "-",
+            before=list_text(t, (d for d in line.days_left if d > 0)) or "-",
+            after=list_text(t, (-d for d in line.days_left if d < 0)) or "-",
             time=at,
         )
     return ""
 
 
+def _what(line: ReminderLine, t: Translator) -> str:
+    if line.rule == DROPOUT_OVERDUE:
+        return t.plural(
+            "Dropout cases past a due time: the school every morning, supervisors when "
+            "{count} day late",
+            "Dropout cases past a due time: the school every morning, supervisors when "
+            "{count} days late",
+            line.escalate_after_days,
+        )
+    return t(WHAT[line.rule])
+
+
 def _line(line: ReminderLine, t: Translator) -> str:
-    parts = ["\u2022 " + t(WHAT[line.rule], days=line.escalate_after_days)]
+    parts = ["\u2022 " + _what(line, t)]
     when = _when(line, t)
     if when:
         parts.append("  " + when)

@@ -16,7 +16,7 @@ from domain.schooling import (
 )
 from services.reports.schooling import ListedChild, SchoolingView
 from ui.i18n import N_, Translator
-from ui.render import esc
+from ui.render import date_text, esc
 from ui.view import View
 
 STAGE_NAMES = {"primary": N_("Primary"), "junior": N_("Junior middle")}
@@ -72,12 +72,13 @@ def _shortfall_line(shortfall: Shortfall, t: Translator) -> str:
 
 def _child_line(child: ListedChild, t: Translator) -> str:
     row = child.row
-    return t(
-        "{village} {household} {name}, {age} years ({stage})",
+    return t.plural(
+        "{village} {household} {name}, {count} year ({stage})",
+        "{village} {household} {name}, {count} years ({stage})",
+        child.age,
         village=esc(row.village_name),
         household=esc(row.household_code),
         name=esc(row.name),
-        age=child.age,
         stage=t(STAGE_NAMES[child.expected_stage]),
     )
 
@@ -103,7 +104,7 @@ def schooling_view(view: SchoolingView, t: Translator) -> View:
             place=_label(total.place, t),
             year=year,
             next=year + 1,
-            date=view.as_of.isoformat(),
+            date=date_text(t, view.as_of),
         ),
         t("Stage by age on September 1: 6-11 primary, 12-14 junior middle."),
     ]

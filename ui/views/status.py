@@ -10,14 +10,13 @@ from domain.status import (
     MILESTONE_WINDOW,
     MyStatus,
 )
-from services.reports.status import StatusAfterVisit
 from ui.i18n import N_, Translator
-from ui.render import MESSAGE_LIMIT, esc
+from ui.render import MESSAGE_LIMIT, bracket_text, date_text, esc, month_text, quarter_text
 from ui.view import Button, View, column
+from ui.views.deadlines import in_days_text, overdue_text
 from ui.views.field_visit import OWED, mark
 from ui.views.ledger import missing_text
 from ui.views.reminders import ledger_button, village_visit_button, visited_today_button
-from ui.views.visits import VISIT_OUTCOME, visit_names
 
 MAX_LEDGER_BUTTONS = 5
 
@@ -27,19 +26,8 @@ def status_view(status: MyStatus, t: Translator) -> View:
     return View(_fit(_status_lines(status, t)), _buttons(status, t))
 
 
-def after_visit_view(after: StatusAfterVisit, t: Translator) -> View:
-    """The visit one tap just logged, above the status as it is now."""
-    names = visit_names(after.visit)
-    if after.visit.record.created:
-        line = t("\u2705 Visit logged: {code} {head} on {date}.", **names)
-    else:
-        line = t(VISIT_OUTCOME.unchanged, **names)
-    lines = [line, "", *_fit(_status_lines(after.status, t)).split("\n")]
-    return View(_fit(lines), _buttons(after.status, t))
-
-
 def _status_lines(status: MyStatus, t: Translator) -> list[str]:
-    lines = [t("<b>What I still owe</b> \u2014 {date}", date=status.today.isoformat())]
+    lines = [t("<b>What I still owe</b> \u2014 {date}", date=date_text(t, status.today))]
     lines += _household_lines(status, t)
     lines += _village_lines(status, t)
     lines += _ledger_lines(status, t)
@@ -56,7 +44,7 @@ def _household_lines(status: MyStatus, t: Translator) -> list[str]:
         "",
         t(
             "<b>Households not visited in {quarter}</b>: {owed} of {total}",
-            quarter=str(status.quarter),
+            quarter=quarter_text(t, status.quarter),
             owed=len(status.households),
             total=status.households_total,
         ),
@@ -65,13 +53,13 @@ def _household_lines(status: MyStatus, t: Translator) -> list[str]:
         lines.append("\u2713 " + t("Every household of yours is visited this quarter."))
     for household in status.households[:MAX_HOUSEHOLDS_SHOWN]:
         last = (
-            t("last visit: {date}", date=household.last_visit.isoformat())
+            t("last visit: {date}", date=date_text(t, household.last_visit))
             if household.last_visit
             else t("never visited")
         )
         lines.append(
-            f"{OWED} <code>{esc(household.code)}</code> {esc(household.head_name)} "
-            f"({esc(household.village_name)}) \u2014 {last}"
+            f"{OWED} <code>{esc(household.code)}</code> {esc(household.head_name)}"
+            f"{bracket_text(t, esc(household.village_name))} \u2014 {last}"
         )
     lines += _more(
         len(status.households) - MAX_HOUSEHOLDS_SHOWN, N_("\u2026 and {count} more: /visit"), t
@@ -82,11 +70,11 @@ def _household_lines(status: MyStatus, t: Translator) -> list[str]:
 def _village_lines(status: MyStatus, t: Translator) -> list[str]:
     if not status.villages:
         return []
-    lines = ["", t("<b>Village visit {month}</b>", month=str(status.month))]
+    lines = ["", t("<b>Village visit {month}</b>", month=month_text(t, status.month))]
     for village in status.villages:
         state = t("covered") if village.covered else t("not visited yet this month")
         name, code = esc(village.village_name), esc(village.village_code)
-        lines.append(f"{mark(village.covered)} {name} ({code}) \u2014 {state}")
+        lines.append(f"{mark(village.covered)} {name}{bracket_text(t, code)} \u2014 {state}")
     return lines
 
 
@@ -96,16 +84,16 @@ def _ledger_lines(status: MyStatus, t: Translator) -> list[str]:
         return []
     days = season.days_left(status.today)
     when = (
-        t("{days} days left", days=days)
+        t.plural("{count} day left", "{count} days left", days)
         if days >= 0
-        else t("\u26a0\ufe0f overdue by {days} days", days=-days)
+        else overdue_text(-days, t)
     )
     lines = [
         "",
         t(
             "<b>Ledgers {year} to complete by {deadline}</b> ({when})",
             year=season.year,
-            deadline=season.deadline.isoformat(),
+            deadline=date_text(t, season.deadline),
             when=when,
         ),
     ]
@@ -130,19 +118,26 @@ def _milestone_lines(status: MyStatus, t: Translator) -> list[str]:
         return []
     lines = [
         "",
-        t("<b>My unit's milestones due within {days} days</b>", days=MILESTONE_WINDOW.days),
+        t.plural(
+            "<b>My unit's milestones due within {count} day</b>",
+            "<b>My unit's milestones due within {count} days</b>",
+            MILESTONE_WINDOW.days,
+        ),
     ]
     for item in status.milestones[:MAX_MILESTONES_SHOWN]:
-        lines.append(f"\u2022 {item.due_date.isoformat()} {esc(item.title)} ({_when(item, t)})")
+        lines.append(
+            f"\u2022 {date_text(t, item.due_date)} {esc(item.title)}"
+            + bracket_text(t, _when(item, t))
+        )
     return lines
 
 
 def _when(item: Deadline, t: Translator) -> str:
     if item.overdue:
-        return t("\u26a0\ufe0f overdue by {days} days", days=-item.days_left)
+        return overdue_text(-item.days_left, t)
     if item.days_left == 0:
         return t("due today")
-    return t("in {days} days", days=item.days_left)
+    return in_days_text(item.days_left, t)
 
 
 def _fit(lines: list[str]) -> str:

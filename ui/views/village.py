@@ -8,7 +8,7 @@ from datetime import date
 from services.village_visits import VillageMonthStatus, VillageVisitOutcome
 from ui.actions import PickVillage, VillageDate, VillageStep
 from ui.i18n import N_, Translator
-from ui.render import esc
+from ui.render import date_text, esc, month_text
 from ui.view import Button, View, button, column
 from ui.views.field_visit import (
     Draft,
@@ -58,7 +58,7 @@ def village_confirm(draft: Draft, t: Translator) -> View:
     lines = [
         t("Log your unit's village visit?"),
         t("Village: {village}", village=esc(str(draft["village"]))),
-        t("Date: {date}", date=draft["date"]),
+        t("Date: {date}", date=date_text(t, draft["date"])),
         *answer_line(N_("Who went: {names}"), "names", draft.get("participants"), t),
         *answer_line(N_("Discussed: {note}"), "note", draft.get("discussed"), t),
         *location_line(draft, t),
@@ -94,6 +94,6 @@ def village_outcome(outcome: VillageVisitOutcome, t: Translator) -> str:
         VILLAGE_OUTCOME,
         t,
         village=esc(outcome.village_name),
-        date=outcome.visit_date.isoformat(),
-        month=str(outcome.month),
+        date=date_text(t, outcome.visit_date),
+        month=month_text(t, outcome.month),
     )

@@ -8,7 +8,7 @@ from services.visits import VisitOutcome
 from storage.households import HouseholdHolder
 from ui.actions import PickDate, VisitStep
 from ui.i18n import N_, Translator
-from ui.render import esc
+from ui.render import date_text, esc, quarter_text
 from ui.view import Button, View
 from ui.views.field_visit import (
     Draft,
@@ -45,7 +45,7 @@ def visit_confirm(draft: Draft, t: Translator) -> View:
     lines = [
         t("Log this visit?"),
         t("Household: {code} {head}", code=esc(draft["code"]), head=esc(draft["head"])),
-        t("Date: {date}", date=draft["date"]),
+        t("Date: {date}", date=date_text(t, draft["date"])),
         *location_line(draft, t),
         *answer_line(N_("Note: {note}"), "note", draft.get("note"), t),
         photos_line(draft, t),
@@ -73,14 +73,14 @@ VISIT_OUTCOME = OutcomeTexts(
 
 def visit_outcome(outcome: VisitOutcome, t: Translator) -> str:
     """What the report did to the household's visit that day, and the evidence kept."""
-    return outcome_text(outcome.record, VISIT_OUTCOME, t, **visit_names(outcome))
+    return outcome_text(outcome.record, VISIT_OUTCOME, t, **visit_names(outcome, t))
 
 
-def visit_names(outcome: VisitOutcome) -> dict[str, str]:
+def visit_names(outcome: VisitOutcome, t: Translator) -> dict[str, str]:
     """The names the outcome texts fill in, escaped."""
     return {
         "code": esc(outcome.household_code),
         "head": esc(outcome.head_name),
-        "date": outcome.visit_date.isoformat(),
-        "quarter": str(outcome.quarter),
+        "date": date_text(t, outcome.visit_date),
+        "quarter": quarter_text(t, outcome.quarter),
     }

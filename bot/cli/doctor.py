@@ -1,0 +1,150 @@
+"""`cadrebot doctor`: what this deployment still lacks, each with the command that fixes it.
+
+Exit status 0 when nothing is missing, 1 otherwise. It only reads: the schema is reported as
+found (not upgraded), and Telegram is not asked.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+from sqlalchemy.engine import make_url
+
+from bot.settings import SANDBOX_DATABASE_FILE, Settings
+from domain.clock import Clock
+from services.readiness import STEPS, Readiness, check_deployment
+
+TITLES = {
+    "bot_token": "bot token",
+    "database": "database",
+    "schema": "schema",
+    "roster": "roster",
+    "plan": "plan",
+    "registrations": "registrations",
+    "scheduler": "scheduler",
+    "outbox": "outbox",
+    "pdf_font": "door-code font",
+}
+
+
+async def run_doctor(settings: Settings, clock: Clock) -> int:
+    """Check every step, print one line each (and the fix of each missing one)."""
+    found = await check_deployment(
+        settings.database_url,
+        token_set=settings.bot_token is not None,
+        clock=clock,
+        tz=settings.tz,
+        pdf_font=settings.pdf_font,
+    )
+    sys.stdout.write(render(found, settings))
+    return 1 if found.missing else 0
+
+
+def render(found: Readiness, settings: Settings) -> str:
+    """One line per step, `ok` or `MISSING`, with what was found; then each fix."""
+    url = make_url(settings.database_url).render_as_string(hide_password=True)
+    at = found.checked_at.astimezone(settings.tz)
+    lines = [f"cadrebot doctor, {at:%Y-%m-%d %H:%M} {settings.timezone}, DATABASE_URL={url}", ""]
+    for step in STEPS:
+        state = "ok" if found.done(step) else "MISSING"
+        lines.append(f"{state:<8} {TITLES[step]:<15} {_finding(step, found, settings)}")
+        if not found.done(step):
+            lines.append(f"{'':<8} {'':<15} fix: {_fix(step, found)}")
+    missing = len(found.missing)
+    lines += ["", f"{missing} step(s) missing" if missing else "nothing missing: ready"]
+    return "\n".join(lines) + "\n"
+
+
+def _finding(step: str, found: Readiness, settings: Settings) -> str:
+    roster, year = found.roster, found.plan_year
+    unread = "not checked: no schema yet" if found.database_error is None else "not checked"
+    if step == "bot_token":
+        return (
+            "BOT_TOKEN is set"
+            if found.token_set
+            else "no BOT_TOKEN: sandbox mode (`cadrebot run` starts the local sandbox on its "
+            f"own {SANDBOX_DATABASE_FILE}, not your bot)"
+        )
+    if step == "database":
+        return found.database_error or "reachable"
+    if step == "schema":
+        if found.schema_current:
+            return f"at head ({', '.join(sorted(found.schema_heads))})"
+        heads = ", ".join(sorted(found.schema_heads))
+        if not found.schema_revisions:
+            return f"no tables yet (scripts at {heads})"
+        return f"at {', '.join(sorted(found.schema_revisions))}, scripts at {heads}"
+    if step == "roster":
+        if roster is None:
+            return unread
+        return (
+            f"{roster.units} units, {roster.active_cadres} cadres, {roster.households} households"
+        )
+    if step == "plan":
+        return f"{'a' if found.plan_loaded else 'no'} plan loaded for {year} ({settings.timezone})"
+    if step == "registrations":
+        if roster is None:
+            return unread
+        text = f"{roster.registered_cadres} of {roster.active_cadres} cadres registered"
+        if found.unregistered:
+            more = roster.active_cadres - roster.registered_cadres - len(found.unregistered)
+            codes = ", ".join(found.unregistered) + (f" and {more} more" if more > 0 else "")
+            text += f"; invite the others: cadrebot invite CODE (not yet: {codes})"
+        return text
+    if step == "scheduler":
+        lease = found.lease
+        if lease is None:
+            return "nobody holds the scheduler lease: no reminders are sent"
+        until = lease.expires_at.astimezone(settings.tz)
+        if found.lease_fresh:
+            return f"lease held by {lease.holder} until {until:%H:%M:%S}"
+        ago = _age(found.checked_at - lease.expires_at)
+        return f"nobody holds the scheduler lease: {lease.holder}'s expired {ago} ago"
+    if step == "outbox":
+        backlog = found.backlog
+        if backlog is None:
+            return "no outbox yet" if found.database_error is None else "not checked"
+        if not backlog.due or backlog.oldest_due is None:
+            return "no reminder due and unsent"
+        oldest = _age(found.checked_at - backlog.oldest_due)
+        return f"{backlog.due} reminder(s) due and unsent, the oldest for {oldest}"
+    if found.font is not None:
+        return f"{found.font} (embedded in `cadrebot qr` PDFs)"
+    return found.font_problem or "no font"
+
+
+def _fix(step: str, found: Readiness) -> str:
+    year = found.plan_year
+    database = (
+        "cadrebot db upgrade (creates it), or set DATABASE_URL to your database"
+        if found.database_file_missing
+        else "check DATABASE_URL (is the server up, does the database exist?), then "
+        "cadrebot db upgrade"
+    )
+    return {
+        "bot_token": "set BOT_TOKEN (from @BotFather) in the environment or in .env",
+        "database": database,
+        "schema": "cadrebot db upgrade",
+        "roster": "cadrebot import ROSTER.xlsx (or a CSV folder like examples/roster)",
+        "plan": f"cadrebot plan load --year {year} (the shipped plan re-based onto {year}), "
+        "or cadrebot plan load YOUR-PLAN.toml",
+        "registrations": "cadrebot invite CADRE, for each cadre; they open the link it prints",
+        "scheduler": "start `cadrebot run` or `cadrebot scheduler` (a bot with "
+        "CADREBOT_SCHEDULER=off leaves reminders to `cadrebot scheduler`)",
+        "outbox": "start `cadrebot run` or `cadrebot scheduler`; if one runs, see its log and "
+        "`cadrebot reminders status`",
+        "pdf_font": "install fonts-wqy-microhei (apt-get install fonts-wqy-microhei) or set "
+        "CADREBOT_PDF_FONT to a TrueType Chinese font",
+    }[step]
+
+
+def _age(delta: timedelta) -> str:
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"

@@ -1,0 +1,119 @@
+"""Read queries for `cadrebot doctor`: what a deployment holds so far, one aggregate each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, exists, func, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.migrate import VERSION_TABLE
+from storage.models import Cadre, Campaign, Household, OutboxMessage, SchedulerLease, Unit
+from storage.reminders import LEASE_NAME
+
+UNSENT = ("pending", "sending")
+
+
+@dataclass(frozen=True)
+class RosterCounts:
+    units: int
+    active_cadres: int
+    registered_cadres: int
+    households: int
+
+
+@dataclass(frozen=True)
+class LeaseRow:
+    holder: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Outbox rows due and not sent yet, and when the oldest of them was due."""
+
+    due: int
+    oldest_due: datetime | None
+
+
+def missing_sqlite_file(database_url: str) -> Path | None:
+    """The SQLite file the URL names, if it does not exist yet (opening it would create it)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database)
+    return None if path.exists() else path
+
+
+async def schema_revisions(session: AsyncSession) -> frozenset[str]:
+    """The migration revisions the database is stamped with (none for an empty database)."""
+
+    def stamped(connection: Connection) -> frozenset[str]:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return frozenset()
+        return frozenset(
+            connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()
+        )
+
+    connection = await session.connection()
+    return await connection.run_sync(stamped)
+
+
+async def roster_counts(session: AsyncSession) -> RosterCounts:
+    active = Cadre.active.is_(True)
+    row = (
+        await session.execute(
+            select(
+                select(func.count()).select_from(Unit).scalar_subquery(),
+                select(func.count()).select_from(Cadre).where(active).scalar_subquery(),
+                select(func.count())
+                .select_from(Cadre)
+                .where(active, Cadre.telegram_user_id.is_not(None))
+                .scalar_subquery(),
+                select(func.count()).select_from(Household).scalar_subquery(),
+            )
+        )
+    ).one()
+    return RosterCounts(*(int(value) for value in row))
+
+
+async def unregistered_cadres(session: AsyncSession, limit: int) -> list[str]:
+    """Codes of active cadres who have not bound a Telegram account yet, by code."""
+    rows = await session.execute(
+        select(Cadre.code)
+        .where(Cadre.active.is_(True), Cadre.telegram_user_id.is_(None))
+        .order_by(Cadre.code)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def plan_loaded_for(session: AsyncSession, year: int) -> bool:
+    """Whether any campaign of that plan year is loaded."""
+    found = await session.execute(select(exists().where(Campaign.plan_year == year)))
+    return bool(found.scalar())
+
+
+async def scheduler_lease(session: AsyncSession) -> LeaseRow | None:
+    row = (
+        await session.execute(
+            select(SchedulerLease.holder, SchedulerLease.expires_at).where(
+                SchedulerLease.name == LEASE_NAME
+            )
+        )
+    ).one_or_none()
+    return None if row is None else LeaseRow(row.holder, row.expires_at)
+
+
+async def outbox_backlog(session: AsyncSession, now: datetime) -> Backlog:
+    row = (
+        await session.execute(
+            select(func.count(), func.min(OutboxMessage.not_before)).where(
+                OutboxMessage.state.in_(UNSENT), OutboxMessage.not_before <= now
+            )
+        )
+    ).one()
+    return Backlog(int(row[0]), row[1])
