@@ -51,13 +51,13 @@ def demo_personas() -> list[Persona]:
     people = [
         Persona(9001, "cadre", DEMO_PERSONAS["cadre"], "挂包干部 (cadre)"),
         Persona(9002, "unit_head", DEMO_PERSONAS["unit_head"], "单位负责人 (unit head)"),
-        Persona(9003, "supervisor", DEMO_PERSONAS["supervisor"], "督查组 (supervisor)"),
+        Persona(9003, "supervisor", DEMO_PERSONAS["supervisor"], "督查人员 (supervisor)"),
         # The school's side of the dropout cases the cadre persona reports.
         Persona(
             SCHOOL_ID,
             "central_school",
             DEMO_PERSONAS["central_school"],
-            "中心学校负责人 (central school head)",
+            "中心校负责人 (central school head)",
         ),
     ]
     return [*people, Persona(STRANGER_ID, "stranger", None, "未注册 (not on roster)")]

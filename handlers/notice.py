@@ -17,14 +17,14 @@ from services.reports.notice import MonthlyNotice, notice_for
 from ui.actions import NoticeFiles
 from ui.i18n import Translator
 from ui.view import View
-from ui.views.notice import render_notice
+from ui.views.notice import period_labels, render_notice
 
 
 async def send_notice_files(message: Message, notice: MonthlyNotice, t: Translator) -> None:
     """The workbook and the chart, built in threads (CPU work off the event loop)."""
     workbook, chart = await asyncio.gather(
-        asyncio.to_thread(notice_workbook, notice, t),
-        asyncio.to_thread(notice_chart, notice, t),
+        asyncio.to_thread(notice_workbook, notice, t, period_labels(notice, t)),
+        asyncio.to_thread(notice_chart, notice, t, period_labels(notice, t)),
     )
     await message.answer_document(
         BufferedInputFile(workbook, filename=f"notice-{notice.month}.xlsx")

@@ -96,7 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = command("plan", "load a plan (campaigns, tasks, milestones)")
     plan.add_argument("action", choices=["load"])
-    plan.add_argument("file", type=Path, nargs="?", help="plan TOML (default: the 2017 plan)")
+    plan.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        help="plan TOML (default: the shipped 2017 plan, re-based onto this year)",
+    )
     plan.add_argument("--year", type=int, help="re-base the plan's dates onto this year")
 
     demo = command("demo", "load a believable demo county")

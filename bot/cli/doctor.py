@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy.engine import make_url
 
+from bot.cli.output import counted
 from bot.settings import SANDBOX_DATABASE_FILE, Settings
 from domain.clock import Clock
 from services.readiness import STEPS, Readiness, check_deployment
@@ -52,7 +53,7 @@ def render(found: Readiness, settings: Settings) -> str:
         if not found.done(step):
             lines.append(f"{'':<8} {'':<15} fix: {_fix(step, found)}")
     missing = len(found.missing)
-    lines += ["", f"{missing} step(s) missing" if missing else "nothing missing: ready"]
+    lines += ["", f"{counted(missing, 'step')} missing" if missing else "nothing missing: ready"]
     return "\n".join(lines) + "\n"
 
 
@@ -108,7 +109,7 @@ def _finding(step: str, found: Readiness, settings: Settings) -> str:
         if not backlog.due or backlog.oldest_due is None:
             return "no reminder due and unsent"
         oldest = _age(found.checked_at - backlog.oldest_due)
-        return f"{backlog.due} reminder(s) due and unsent, the oldest for {oldest}"
+        return f"{counted(backlog.due, 'reminder')} due and unsent, the oldest for {oldest}"
     if found.font is not None:
         return f"{found.font} (embedded in `cadrebot qr` PDFs)"
     return found.font_problem or "no font"
@@ -127,7 +128,7 @@ def _fix(step: str, found: Readiness) -> str:
         "database": database,
         "schema": "cadrebot db upgrade",
         "roster": "cadrebot import ROSTER.xlsx (or a CSV folder like examples/roster)",
-        "plan": f"cadrebot plan load --year {year} (the shipped plan re-based onto {year}), "
+        "plan": f"cadrebot plan load (the shipped plan re-based onto {year}), "
         "or cadrebot plan load YOUR-PLAN.toml",
         "registrations": "cadrebot invite CADRE, for each cadre; they open the link it prints",
         "scheduler": "start `cadrebot run` or `cadrebot scheduler` (a bot with "

@@ -16,7 +16,7 @@ from domain.periods import Month
 from services.files.notice import notice_chart, notice_workbook
 from services.reports.notice import monthly_notice
 from ui.i18n import Catalogs
-from ui.views.notice import render_notice
+from ui.views.notice import period_labels, render_notice
 
 _TAG = re.compile(r"</?b>")
 
@@ -40,7 +40,8 @@ async def execute(args: argparse.Namespace, cli: Invocation) -> int:
         )
     t = Catalogs.load(settings.locale).translator(settings.locale)
     workbook, chart = await asyncio.gather(
-        asyncio.to_thread(notice_workbook, notice, t), asyncio.to_thread(notice_chart, notice, t)
+        asyncio.to_thread(notice_workbook, notice, t, period_labels(notice, t)),
+        asyncio.to_thread(notice_chart, notice, t, period_labels(notice, t)),
     )
     output_dir = args.output_dir or settings.reports_dir
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -32,3 +32,8 @@ def usage_error(message: str) -> int:
     """A wrong option for this command: said on stderr, exit status 2 as argparse does."""
     print(message, file=sys.stderr)
     return 2
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """ "1 household", "2 households": the CLI's English, with no "(s)"."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"

@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime
 
 from bot.cli.invocation import Invocation
-from bot.cli.output import usage_error
+from bot.cli.output import counted, usage_error
 from bot.cli.plan_note import warn_without_plan
 from reminders.outbox import preview
 from reminders.rules import RuleContext
@@ -35,7 +35,7 @@ async def preview_at(cli: Invocation, at_text: str) -> int:
     context = RuleContext(settings.tz, catalogs, settings.ledger_season_opens_month_day)
     await warn_without_plan(cli, at.year)
     found = await preview(cli.sessionmaker, at, context)
-    print(f"{len(found)} reminder(s) at {at:%Y-%m-%d %H:%M %Z}")
+    print(f"{counted(len(found), 'reminder')} at {at:%Y-%m-%d %H:%M %Z}")
     for reminder in found:
         first_line = reminder.text.splitlines()[0]
         print(

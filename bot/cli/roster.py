@@ -7,7 +7,7 @@ import sys
 from dataclasses import asdict, fields
 
 from bot.cli.invocation import Invocation
-from bot.cli.output import csv_text, json_text
+from bot.cli.output import counted, csv_text, json_text
 from bot.cli.plan_note import warn_without_plan
 from domain.clock import local_today
 from services.roster_import import RosterImportError, import_roster
@@ -37,7 +37,7 @@ async def import_(cli: Invocation, args: argparse.Namespace) -> int:
     except RosterImportError as error:
         for problem in error.errors:
             print(problem, file=sys.stderr)
-        print(f"{len(error.errors)} problem(s); nothing was imported", file=sys.stderr)
+        print(f"{counted(len(error.errors), 'problem')}; nothing was imported", file=sys.stderr)
         return 2
     print(summary)
     await warn_without_plan(cli, local_today(cli.clock, cli.settings.tz).year)
@@ -53,7 +53,8 @@ async def reassign_(
     settings = cli.settings
     at = moved.at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
     print(
-        f"moved {len(moved.households)} household(s) from {moved.from_code} {moved.from_name} "
+        f"moved {counted(len(moved.households), 'household')} "
+        f"from {moved.from_code} {moved.from_name} "
         f"to {moved.to_code} {moved.to_name} at {at} {settings.timezone}"
     )
     for code in moved.households:
@@ -71,7 +72,7 @@ async def report_orphans(cli: Invocation, fmt: str) -> int:
     elif fmt == "csv":
         sys.stdout.write(csv_text(ORPHAN_FIELDS, rows))
     else:
-        print(f"{len(rows)} household(s) without an active cadre")
+        print(f"{counted(len(rows), 'household')} without an active cadre")
         for row in rows:
             holder = f"{row['holder_code']} {row['holder_name']}" if row["holder_code"] else "-"
             print(

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from domain.coverage import Coverage
 from domain.notice import UnitStanding
 from services.files.sheets import add_sheet
-from services.reports.notice import MonthlyNotice
+from services.reports.notice import MonthlyNotice, PeriodLabels
 
 Translate = Callable[..., str]
 
@@ -46,11 +46,14 @@ def _row(rank: int | None, standing: UnitStanding, t: Translate) -> list[object]
     ]
 
 
-def notice_workbook(notice: MonthlyNotice, t: Translate) -> bytes:
+def notice_workbook(
+    notice: MonthlyNotice, t: Translate, labels: PeriodLabels | None = None
+) -> bytes:
     """Ranking, overdue milestones and dropout cases, one sheet each, headers in `t`'s language.
 
     Units without paired households follow the ranked ones with no rank; a share where a unit
     has no duty (0 of 0) reads "no duty", never 100%."""
+    labels = labels or PeriodLabels.iso(notice)
     workbook = Workbook()
     workbook.remove(workbook.active)
     ranking = [_row(ranked.rank, ranked.standing, t) for ranked in notice.ranking]
@@ -63,10 +66,10 @@ def notice_workbook(notice: MonthlyNotice, t: Translate) -> bytes:
             t("Unit code"),
             t("Unit"),
             t("Households paired"),
-            t("Households visited ({quarter})", quarter=str(notice.quarter)),
+            t("Households visited ({quarter})", quarter=labels.quarter),
             t("Visit coverage"),
             t("Villages paired"),
-            t("Villages visited ({month})", month=str(notice.month)),
+            t("Villages visited ({month})", month=labels.month),
             t("Ledgers"),
             t("Ledgers complete ({year})", year=notice.ledger_year),
             t("Ledger completion"),
@@ -111,10 +114,11 @@ def _cjk_font() -> Any:
     return font_manager.FontProperties(fname=str(path))
 
 
-def notice_chart(notice: MonthlyNotice, t: Translate) -> bytes:
+def notice_chart(notice: MonthlyNotice, t: Translate, labels: PeriodLabels | None = None) -> bytes:
     """A horizontal bar chart of household-visit coverage by unit, best at the top (PNG)."""
     from matplotlib.figure import Figure  # Figure needs no GUI backend and no global state
 
+    labels = labels or PeriodLabels.iso(notice)
     font = _cjk_font()
     units = list(reversed(notice.ranking))  # barh draws bottom-up: best at the top
     names = [f"{r.rank}. {r.standing.unit_name}" for r in units]
@@ -128,8 +132,8 @@ def notice_chart(notice: MonthlyNotice, t: Translate) -> bytes:
     axes.set_title(
         t(
             "Household visit coverage by unit, {quarter} up to {date}",
-            quarter=str(notice.quarter),
-            date=notice.as_of.isoformat(),
+            quarter=labels.quarter,
+            date=labels.as_of,
         ),
         fontproperties=font,
     )

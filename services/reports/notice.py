@@ -166,3 +166,17 @@ async def notice_for(
     if month > this_month:
         raise InputRefused("notice_future_month", month=str(month))
     return await monthly_notice(session, month, clock, rules.tz, rules.ledger_season_opens, locale)
+
+
+@dataclass(frozen=True)
+class PeriodLabels:
+    """The notice's quarter, month and day as the reader's language writes them (2026年第四季度,
+    Q4 2026), formatted by the caller's presentation layer; ISO by default."""
+
+    quarter: str
+    month: str
+    as_of: str
+
+    @classmethod
+    def iso(cls, notice: MonthlyNotice) -> PeriodLabels:
+        return cls(str(notice.quarter), str(notice.month), notice.as_of.isoformat())

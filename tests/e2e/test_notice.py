@@ -47,7 +47,7 @@ async def test_supervisor_gets_text_workbook_and_chart(harness: Harness) -> None
         "单位编号",
         "单位",
         "挂包户数",
-        "已走访户数（2026-Q4）",
+        "已走访户数（2026年第四季度）",
         "走访覆盖率",
     )
     assert ranking[1] == (1, "CS1", "栋川中心校", 2, 1, 0.5, 0, 0, 2, 0, 0, 1)

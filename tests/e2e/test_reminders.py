@@ -244,12 +244,12 @@ async def test_preview_prints_and_writes_nothing(
     cli = Invocation(harness.app.settings, harness.clock, harness.app.sessionmaker)
     assert await preview_at(cli, "2026-12-01 09:30") == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("4 reminder(s) at 2026-12-01 09:30")
+    assert lines[0].startswith("4 reminders at 2026-12-01 09:30")
     assert sum(line.startswith("household_visit\t2026-Q4\t2026-12-01\t") for line in lines) == 2
     assert sum(line.startswith("milestone\t") for line in lines) == 2
     assert await outbox(harness) == []
     assert await preview_at(cli, "2026-12-01 08:59") == 0
-    assert capsys.readouterr().out.startswith("0 reminder(s)")  # before the 09:00 fire time
+    assert capsys.readouterr().out.startswith("0 reminders")  # before the 09:00 fire time
     assert await preview_at(cli, "tomorrow") == 2
     assert await status(cli) == 0
     assert "pending     0" in capsys.readouterr().out

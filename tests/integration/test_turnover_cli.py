@@ -125,7 +125,7 @@ def test_reassign_all_keeps_history(database: str, capsys: pytest.CaptureFixture
     asyncio.run(_visit(database, "H2", "C1", local_today(SystemClock(), SHANGHAI)))
     code, out, err = run(capsys, "reassign", "--from", "C1", "--to", "C2")
     assert code == 0, err
-    assert out.startswith("moved 3 household(s) from C1 李明 to C2 王芳")
+    assert out.startswith("moved 3 households from C1 李明 to C2 王芳")
     assert holders(database) == {"H1": "C2", "H2": "C2", "H3": "C2", "H4": "C2", "H5": "C3"}
     pairings = asyncio.run(_pairings(database))
     # The old pairings stay, closed, with their cadre; the new ones are open.
@@ -141,7 +141,7 @@ def test_reassign_all_keeps_history(database: str, capsys: pytest.CaptureFixture
 def test_reassign_only_listed_households(database: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "reassign", "--from", "C1", "--to", "C4", "--households", "H3")
     assert code == 0, err
-    assert out.startswith("moved 1 household(s) from C1")
+    assert out.startswith("moved 1 household from C1")
     assert "  H3" in out.splitlines()
     assert holders(database) == {"H1": "C1", "H2": "C1", "H3": "C4", "H4": "C2", "H5": "C3"}
 

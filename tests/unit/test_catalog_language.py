@@ -214,3 +214,15 @@ def test_missing_ledger_items_read_naturally() -> None:
     codes = ("needs", "destination:毕明")
     assert missing_text(codes, _translator("en")) == "needs, where 毕明 went after graduating"
     assert missing_text(codes, _translator("zh")) == "需求、毕明的毕业去向"
+
+
+@pytest.mark.parametrize("guide", ["guide-zh.md", "guide-en.md"])
+def test_the_guides_use_the_glossary_terms(guide: str) -> None:
+    """The user guides speak the bot's words: no variant the glossary forbids."""
+    text = (ROOT / "docs" / guide).read_text(encoding="utf-8")
+    for concept in GLOSSARY:
+        key = "zh_forbidden" if guide.endswith("zh.md") else "en_forbidden"
+        flags = 0 if key == "zh_forbidden" else re.I
+        for pattern in concept[key]:
+            found = re.search(str(pattern), text, flags)
+            assert found is None, (guide, concept["concept"], found.group() if found else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.coverage import Coverage
 from domain.notice import UnitStanding
-from services.reports.notice import MonthlyNotice
+from services.reports.notice import MonthlyNotice, PeriodLabels
 from ui.figures import NO_DUTY, percent_text
 from ui.i18n import N_, Translator
 from ui.render import bracket_text, date_text, esc, list_text, month_text, quarter_text
@@ -116,5 +116,17 @@ def render_notice(notice: MonthlyNotice, t: Translator) -> str:
         )
     if notice.dropout_cases:
         lines += ["", t("<b>Dropout cases</b>")]
-        lines += [f"{esc(t(label))}: {count}" for label, count in notice.dropout_cases.items()]
+        lines += [
+            t("{label}: {count}", label=esc(t(label)), count=count)
+            for label, count in notice.dropout_cases.items()
+        ]
     return "\n".join(lines)
+
+
+def period_labels(notice: MonthlyNotice, t: Translator) -> PeriodLabels:
+    """The workbook's and the chart's quarter, month and day in `t`'s language."""
+    return PeriodLabels(
+        quarter_text(t, notice.quarter),
+        month_text(t, notice.month),
+        date_text(t, notice.as_of),
+    )

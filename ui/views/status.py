@@ -83,11 +83,10 @@ def _ledger_lines(status: MyStatus, t: Translator) -> list[str]:
     if season is None or not status.ledgers:
         return []
     days = season.days_left(status.today)
-    when = (
-        t.plural("{count} day left", "{count} days left", days)
-        if days >= 0
-        else overdue_text(-days, t)
-    )
+    if days > 0:
+        when = t.plural("{count} day left", "{count} days left", days)
+    else:
+        when = t("due today") if days == 0 else overdue_text(-days, t)
     lines = [
         "",
         t(
