@@ -25,7 +25,7 @@ import socket
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -95,6 +95,8 @@ class _Handling:
     # The language the person's replies are in (their /lang choice), once the roster is read.
     locale: str | None = None
 
+
+UpdateHandling = _Handling  # for the webhook (bot.webhook), which handles updates too
 
 _handling: contextvars.ContextVar[_Handling | None] = contextvars.ContextVar(
     "cadrebot_update_handling", default=None
@@ -334,16 +336,34 @@ class BatchPoller:
         return "later" if self._stopping.is_set() else "retry"
 
     async def _tell_failed(self, update: Update, handling: _Handling) -> None:
-        """One short message to the person: whether anything was saved, try again. (A
-        callback query was answered by the Dispatcher's middleware.)"""
-        chat_id = chat_key(update)
-        catalogs = self._dispatcher.workflow_data.get("catalogs")
-        if chat_id is None or not isinstance(catalogs, Catalogs):
-            return
-        user = getattr(update.event, "from_user", None)
-        locale = handling.locale or catalogs.locale_for(None, getattr(user, "language_code", None))
-        t = catalogs.translator(locale)
-        try:
-            await self._bot.send_message(chat_id, failure_text(handling.committed, t))
-        except Exception as error:  # noqa: BLE001 - the update is confirmed either way
-            logger.warning("could not tell chat of update %r (%r)", update.update_id, error)
+        await tell_failed(self._bot, self._dispatcher, update, handling)
+
+
+@contextlib.contextmanager
+def handling_update(give_up_at: float = float("inf")) -> Iterator[_Handling]:
+    """While an update is handled outside the poller (the webhook): what it committed and
+    the language of its replies are noted on the object yielded."""
+    handling = _Handling(give_up_at=give_up_at)
+    token = _handling.set(handling)
+    try:
+        yield handling
+    finally:
+        _handling.reset(token)
+
+
+async def tell_failed(
+    bot: Bot, dispatcher: Dispatcher, update: Update, handling: _Handling
+) -> None:
+    """One short message to the person: whether anything was saved, try again. (A
+    callback query was answered by the Dispatcher's middleware.)"""
+    chat_id = chat_key(update)
+    catalogs = dispatcher.workflow_data.get("catalogs")
+    if chat_id is None or not isinstance(catalogs, Catalogs):
+        return
+    user = getattr(update.event, "from_user", None)
+    locale = handling.locale or catalogs.locale_for(None, getattr(user, "language_code", None))
+    t = catalogs.translator(locale)
+    try:
+        await bot.send_message(chat_id, failure_text(handling.committed, t))
+    except Exception as error:  # noqa: BLE001 - the update is confirmed either way
+        logger.warning("could not tell chat of update %r (%r)", update.update_id, error)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.ledgers import parse_month_day
@@ -22,6 +23,8 @@ SANDBOX_BOT_USERNAME = "cadrebot_sandbox_bot"
 SANDBOX_DATABASE_FILE = DEFAULT_DATA_DIR / "sandbox.sqlite3"
 # The sandbox's copies of visit photos when CADREBOT_EVIDENCE_DIR is set: never that folder.
 SANDBOX_EVIDENCE_DIR = DEFAULT_DATA_DIR / "sandbox-evidence"
+# Telegram's rule for setWebhook's secret_token.
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -58,6 +61,22 @@ class Settings(BaseSettings):
     reports_dir: Path = Field(default=Path("reports"), alias="CADREBOT_REPORTS_DIR")
     # A TrueType CJK font (.ttf/.ttc) embedded in the door-code PDF; unset: a known system one.
     pdf_font: Path | None = Field(default=None, alias="CADREBOT_PDF_FONT")
+    # How updates arrive: long polling (one process) or Telegram's webhook (N replicas behind
+    # a load balancer; see bot.webhook). The webhook settings below matter only in webhook mode.
+    mode: Literal["polling", "webhook"] = Field(default="polling", alias="CADREBOT_MODE")
+    # The public base URL Telegram posts to (https://bot.example.org); the path is added.
+    webhook_url: str | None = Field(
+        default=None, alias="CADREBOT_WEBHOOK_URL", validate_default=True
+    )
+    # Telegram sends it in X-Telegram-Bot-Api-Secret-Token; a request without it gets 403.
+    webhook_secret: SecretStr | None = Field(
+        default=None, alias="CADREBOT_WEBHOOK_SECRET", validate_default=True
+    )
+    webhook_host: str = Field(default="0.0.0.0", alias="CADREBOT_WEBHOOK_HOST")  # noqa: S104
+    webhook_port: int = Field(default=8080, ge=1, le=65535, alias="CADREBOT_WEBHOOK_PORT")
+    webhook_max_connections: int = Field(
+        default=40, ge=1, le=100, alias="CADREBOT_WEBHOOK_MAX_CONNECTIONS"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -93,6 +112,26 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (http:// only for a local test)")
+        if value is None and info.data.get("mode") == "webhook":
+            raise ValueError("is required when CADREBOT_MODE=webhook")
+        return value.rstrip("/") if value is not None else None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            if info.data.get("mode") == "webhook":
+                raise ValueError("is required when CADREBOT_MODE=webhook")
+            return None
+        if not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("use 1-256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
 
     @field_validator("database_url")
     @classmethod

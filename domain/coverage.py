@@ -10,7 +10,7 @@ from datetime import date
 from domain.periods import Month, Quarter
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Coverage:
     """Covered out of assigned, for one cadre, unit, township or the county."""
 
@@ -60,8 +60,9 @@ class CoverageReport:
     ledgers: LedgerCoverage | None = None
     # Visits of the period whose location was far from the place: flagged, never refused.
     far_visits: int = 0
-    # Set when a supervisor narrowed the report to a unit, township or cadre: "name (code)".
+    # Set when a supervisor narrowed the report to a unit, township or cadre.
     focus_name: str = ""
+    focus_code: str = ""
 
 
 def sum_by(items: Iterable[tuple[str, str, int, int]]) -> tuple[Coverage, ...]:

@@ -68,6 +68,19 @@ def may_be_school_child(birth: date | None, today: date) -> bool:
     return low <= age_on(birth, today) <= high
 
 
+def check_school_child(name: str, birth: date | None, today: date) -> None:
+    """Refuse a report on someone who cannot be a school child (an adult, a toddler)."""
+    if birth is not None and not may_be_school_child(birth, today):
+        raise InputRefused(
+            "dropout_not_school_child",
+            name=name,
+            year=birth.year,
+            age=age_on(birth, today),
+            low=SCHOOL_CHILD_AGES[0],
+            high=SCHOOL_CHILD_AGES[1],
+        )
+
+
 # States of a case; `closed` carries a closing kind.
 REPORTED, ACKNOWLEDGED, CONFIRMED, CLOSED = "reported", "acknowledged", "confirmed", "closed"
 CLOSINGS: tuple[str, ...] = ("not_a_dropout", "returned", "transferred", "exempted", "still_out")
@@ -85,6 +98,10 @@ STEPS: dict[str, tuple[str, str]] = {
 }
 # Steps that need a typed answer: the outcome, the new school, the reason.
 NEEDS_TEXT: frozenset[str] = frozenset({"persuade", "transferred", "exempted", "still_out"})
+# Steps that cannot be undone, so a tap first asks "really?": the verdict and every closing.
+CONFIRM_FIRST: frozenset[str] = frozenset(
+    {"not_a_dropout", "confirm", "returned", "transferred", "exempted", "still_out"}
+)
 
 # What members.status becomes after a report or a step (None: unchanged).
 STATUS_AFTER: dict[str, str] = {
@@ -160,11 +177,23 @@ def clean_child_name(text: str) -> str:
 
 
 def check_step(
-    case_id: int, state: str, step: str, *, school_member: bool, supervisor: bool
+    case_id: int,
+    state: str,
+    step: str,
+    *,
+    school_member: bool,
+    supervisor: bool,
+    seen: int | None = None,
+    events: int | None = None,
 ) -> str:
-    """Refuse a step not allowed now or by this person; return the state after it."""
+    """Refuse a step not allowed now or by this person; return the state after it.
+
+    `seen` is how many events the card that was tapped showed, `events` how many the case has
+    now: a card older than the case's last change is stale (its step may no longer fit)."""
     if not (school_member or supervisor):
         raise PermissionRefused("dropout_school_only", case=case_id)
+    if seen is not None and events is not None and seen != events:
+        raise InputRefused("stale_button")
     if step not in STEPS or STEPS[step][0] != state:
         raise InputRefused("dropout_step_not_now", case=case_id)
     return STEPS[step][1]

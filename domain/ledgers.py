@@ -6,7 +6,8 @@ November. A ledger is complete for year Y when:
 - every member whose age on September 1 of Y is 6-15 (compulsory schooling) has a status;
 - every enrolled member (any age) has a stage, a school and a grade (no grade in preschool:
   kindergartens have no grades, and preschool is not compulsory);
-- every graduated member (any age) has a destination (senior, vocational, work, other);
+- every graduated member (any age) has a destination (senior, vocational, university, work,
+  other);
 - a member with neither a birth date nor a status is unknown: we cannot tell whether the
   child is of school age, so the birth date is missing;
 - the household's needs are written (may be "无"/"none");
@@ -20,6 +21,7 @@ Pure rules, no framework: the same code serves the bot, the reports and any othe
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -49,7 +51,7 @@ EDITABLE_STATUSES: tuple[str, ...] = (
 STAGES: tuple[str, ...] = ("preschool", "primary", "junior", "senior", "vocational", "university")
 # Stages without grades: the school (kindergarten) is enough.
 STAGES_WITHOUT_GRADE: tuple[str, ...] = ("preschool",)
-DESTINATIONS: tuple[str, ...] = ("senior", "vocational", "work", "other")
+DESTINATIONS: tuple[str, ...] = ("senior", "vocational", "university", "work", "other")
 AID_KINDS: tuple[str, ...] = (
     "living_allowance",
     "nutrition",
@@ -137,6 +139,14 @@ def parse_month_day(text: str) -> tuple[int, int]:
     except ValueError:
         raise ValueError(f"no such day of the year: {text!r}") from None
     return month, day
+
+
+def schooling_token(member: MemberFacts) -> int:
+    """A short fingerprint of a member's schooling record (status, stage, school, grade,
+    destination). A status button carries the one of the record it was shown for: a tap on a
+    picker shown before a later change no longer matches, and is refused as stale."""
+    record = (member.status, member.stage, member.school, member.grade, member.destination)
+    return zlib.crc32("\x1f".join(value or "" for value in record).encode()) % 1_000_000
 
 
 def member_missing(member: MemberFacts, year: int) -> tuple[str, ...]:

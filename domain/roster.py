@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.roles import Role, UnitKind
-from domain.text import first_control_character
+from domain.text import first_control_character, typed_code
 
 # Tables in dependency order: a table only refers to tables before it.
 TABLE_ORDER: tuple[str, ...] = (
@@ -406,7 +406,8 @@ def _convert(table: str, column: str, value: object) -> object:
     if column == "code" or column.endswith("_code"):
         if not _CODE_RE.match(text):
             raise ValueError(f"bad code {text!r}: use 1-32 letters, digits, - _ .")
-        return text
+        # Codes are typed back in any case (/visit h0601005); the roster keeps them in upper.
+        return typed_code(text)
     limit = _LENGTHS.get(column)
     if limit is not None and len(text) > limit:
         raise ValueError(f"longer than {limit} characters")

@@ -93,6 +93,16 @@ def birth_window(school_year: int) -> tuple[date, date]:
     return start.replace(year=start.year - oldest - 1), start.replace(year=start.year - youngest)
 
 
+def stage_births(school_year: int) -> dict[str, tuple[date, date]]:
+    """Per stage, the births (after, up to and including) that put a child in it on
+    September 1: `expected_stage` as date ranges, for a database to count by."""
+    start = school_year_start(school_year)
+    return {
+        stage: (start.replace(year=start.year - high - 1), start.replace(year=start.year - low))
+        for stage, (low, high) in STAGE_AGES.items()
+    }
+
+
 def percent(rate: Fraction, rounding: str) -> Decimal:
     """A rate as a percent with two decimals, rounded the way that never flatters it."""
     return (Decimal(rate.numerator) * 100 / Decimal(rate.denominator)).quantize(
@@ -156,6 +166,15 @@ def count_child(figures: StageFigures, status: str | None) -> StageFigures:
     if status == DROPPED_OUT:
         return _bump(figures, children=1, dropouts=1)
     return _bump(figures, children=1, other=1)
+
+
+def count_children(figures: StageFigures, status: str | None, count: int) -> StageFigures:
+    """Add `count` children of the stage's age with `status`: `count_child`, `count` times."""
+    one = count_child(StageFigures(figures.stage), status)
+    return _bump(figures, **{name: count * getattr(one, name) for name in _COUNTS})
+
+
+_COUNTS = ("children", "in_school", "suspected", "dropouts", "exempted", "other")
 
 
 def _bump(figures: StageFigures, **added: int) -> StageFigures:
@@ -228,6 +247,20 @@ def _empty() -> dict[str, StageFigures]:
     return {stage: StageFigures(stage) for stage in STAGES}
 
 
+@dataclass(frozen=True)
+class ChildCount:
+    """How many children of one village, of one stage's age, have one status (a database
+    counts them so; `schooling_rates` counts one child at a time)."""
+
+    township_code: str
+    township_name: str
+    village_code: str
+    village_name: str
+    stage: str
+    status: str | None
+    count: int
+
+
 def schooling_rates(
     children: Iterable[Child], school_year: int, total: Place | None = None
 ) -> SchoolingRates:
@@ -236,13 +269,25 @@ def schooling_rates(
     Children outside ages 6-14 on September 1 of `school_year` are ignored. `total` names
     the whole (the county, or a central school's township).
     """
+    counts = (
+        ChildCount(
+            c.township_code, c.township_name, c.village_code, c.village_name, stage, c.status, 1
+        )
+        for c in children
+        if (stage := expected_stage(c.birth_date, school_year)) is not None
+    )
+    return rates_of_counts(counts, school_year, total)
+
+
+def rates_of_counts(
+    counts: Iterable[ChildCount], school_year: int, total: Place | None = None
+) -> SchoolingRates:
+    """`schooling_rates` from children already counted per village, stage and status."""
     whole = total or Place("county", "", "")
     sums: dict[Place, dict[str, StageFigures]] = defaultdict(_empty)
     sums[whole] = _empty()
-    for child in children:
-        stage = expected_stage(child.birth_date, school_year)
-        if stage is None:
-            continue
+    for child in counts:
+        stage = child.stage
         township = Place("township", child.township_code, child.township_name)
         village = Place(
             "village",
@@ -252,7 +297,7 @@ def schooling_rates(
             child.township_name,
         )
         for place in dict.fromkeys((whole, township, village)):
-            sums[place][stage] = count_child(sums[place][stage], child.status)
+            sums[place][stage] = count_children(sums[place][stage], child.status, child.count)
 
     def figures(level: str) -> tuple[PlaceFigures, ...]:
         places = sorted((p for p in sums if p.level == level and p != whole), key=_order)

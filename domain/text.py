@@ -15,3 +15,9 @@ def first_control_character(text: str | None) -> str | None:
         return None
     found = _CONTROL.search(text)
     return None if found is None else f"U+{ord(found.group()):04X}"
+
+
+def typed_code(text: str) -> str:
+    """A roster code (household, village, unit, cadre) as typed or scanned: trimmed, in upper
+    case, so "h0601005" finds H0601005 (roster codes are written in upper case)."""
+    return text.strip().upper()

@@ -63,9 +63,7 @@ class Methods:
             "getMe": self.get_me,
             "logOut": self.ok,
             "close": self.ok,
-            "deleteWebhook": self.ok,
-            "setWebhook": self.ok,
-            "getWebhookInfo": self.get_webhook_info,
+            # setWebhook, deleteWebhook, getWebhookInfo: fakeapi.webhook (the server adds them).
             "setMyCommands": self.set_my_commands,
             "getMyCommands": self.get_my_commands,
             "deleteMyCommands": self.delete_my_commands,
@@ -98,13 +96,6 @@ class Methods:
 
     async def get_me(self, params: JsonDict) -> Any:
         return copy.deepcopy(self.world.bot_user)
-
-    async def get_webhook_info(self, params: JsonDict) -> Any:
-        return {
-            "url": "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self.world.updates.pending),
-        }
 
     # -- settings -----------------------------------------------------------------------
 

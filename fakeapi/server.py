@@ -23,6 +23,7 @@ from fakeapi.sandbox import add_sandbox_routes
 from fakeapi.schema import RawValue, Schema, Upload
 from fakeapi.state import ChatState, JsonDict, World
 from fakeapi.users import FakeUser
+from fakeapi.webhook import GET_UPDATES_CONFLICT, WebhookDelivery
 
 T = TypeVar("T")
 DEFAULT_BOT_USERNAME = "cadrebot_sandbox_bot"
@@ -96,6 +97,11 @@ class FakeBotAPI:
         }
         self.world = World(bot_user)
         self.methods = Methods(self.world)
+        # setWebhook, deleteWebhook and getWebhookInfo: deliveries by POST while one is set.
+        self.webhook = WebhookDelivery(self.world)
+        self.methods.handlers["setWebhook"] = self.webhook.set_webhook
+        self.methods.handlers["deleteWebhook"] = self.webhook.delete_webhook
+        self.methods.handlers["getWebhookInfo"] = self.webhook.get_webhook_info
         self.calls: list[CallRecord] = []
         self.violations: list[str] = []
         self.rejections: list[str] = []
@@ -152,6 +158,7 @@ class FakeBotAPI:
     async def stop(self) -> None:
         """Wake long polls and shut the server down quickly."""
         self._stopping = True
+        await self.webhook.stop()
         self.world.updates.available.set()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -188,7 +195,10 @@ class FakeBotAPI:
 
     def redeliver(self, update: JsonDict) -> None:
         """Deliver an already-seen update again (same update_id), like after a crash."""
-        self.world.updates.redeliver(update)
+        if self.webhook.active:
+            self.webhook.redeliver(update)
+        else:
+            self.world.updates.redeliver(update)
 
     def block(self, chat_id: int) -> None:
         """The user blocked the bot: sends/edits to the chat answer 403 until unblock.
@@ -453,6 +463,8 @@ class FakeBotAPI:
         if self.methods.blocked_chat(method, params):
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         if method == "getUpdates":
+            if self.webhook.active:
+                raise ApiError(409, GET_UPDATES_CONFLICT)
             return await self._get_updates(params)
         handler = self.methods.handlers.get(method)
         if handler is not None:

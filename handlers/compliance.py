@@ -7,6 +7,7 @@ import re
 from aiogram import Router
 
 from domain.periods import Quarter
+from domain.text import typed_code
 from handlers.context import Context
 from handlers.reports import report_router
 from services.reports.compliance import compliance_for
@@ -25,7 +26,7 @@ def parse_compliance_args(text: str) -> tuple[Quarter | None, str | None]:
         if _PERIOD_LIKE.match(word):
             quarter = Quarter.parse(word)
         else:
-            focus = word
+            focus = typed_code(word)  # c0001 is C0001
     return quarter, focus
 
 

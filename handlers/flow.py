@@ -89,8 +89,8 @@ class FieldFlow(Generic[RequestT, OutcomeT]):
     location: State
     questions: tuple[Question, ...]
     card: Callable[[Draft, Translator], View]
-    # The service's request from a one-line command's arguments.
-    parse: Callable[[str], RequestT]
+    # The service's request from a one-line command's arguments and today (the plan zone's).
+    parse: Callable[[str, date], RequestT]
     # The service's request from the draft, its visit date and its optional evidence.
     request: Callable[[Draft, date, Evidence], RequestT]
     log: LogVisit[RequestT, OutcomeT]
@@ -98,7 +98,7 @@ class FieldFlow(Generic[RequestT, OutcomeT]):
 
     async def one_line(self, message: Message, command: CommandObject, ctx: Context) -> None:
         """The whole visit in one command, for those who know their codes."""
-        request = self.parse(command.args or "")
+        request = self.parse(command.args or "", ctx.today())
         outcome = await self.log(ctx.session, ctx.actor, request, ctx.clock, ctx.rules)
         await message.answer(self.outcome(outcome, ctx.t))
 

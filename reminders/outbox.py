@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,9 +13,13 @@ from domain.clock import Clock, FixedClock, local_today
 from domain.reminders import RuleSpec, days_to_evaluate, occurrences_on
 from reminders.rules import Reminder, RuleContext, due_reminders, fire_instant
 from storage.models import ReminderRule
-from storage.reminders import enqueue, rule_by_name, rules, set_evaluated_through
+from storage.reminders import enqueue_many, rule_by_name, rules, set_evaluated_through
 
 logger = logging.getLogger(__name__)
+
+# Outbox rows written per INSERT: a run over a province streams its reminders and never
+# holds more than this many at once.
+INSERT_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -41,12 +46,12 @@ def _days(
 
 async def compute(
     session: AsyncSession, spec: RuleSpec, days: list[date], context: RuleContext, clock: Clock
-) -> list[Reminder]:
-    found: list[Reminder] = []
+) -> AsyncIterator[Reminder]:
+    """The reminders of the days, streamed as the rules read them."""
     for day in days:
         for occurrence in occurrences_on(spec, day):
-            found += await due_reminders(session, spec, occurrence, context, clock)
-    return found
+            async for reminder in due_reminders(session, spec, occurrence, context, clock):
+                yield reminder
 
 
 async def run_rule(
@@ -64,29 +69,34 @@ async def run_rule(
             return RunResult(name, (), 0, 0)
         spec = spec_of(row)
         days = _days(row, spec, now, today, context)
-        reminders = await compute(session, spec, days, context, clock)
-        inserted = 0
-        for reminder in reminders:
-            inserted += await enqueue(session, reminder.outbox_values(now, now))
+        computed = inserted = 0
+        pending: list[dict[str, object]] = []
+        async for reminder in compute(session, spec, days, context, clock):
+            computed += 1
+            pending.append(reminder.outbox_values(now, now))
+            if len(pending) >= INSERT_BATCH:
+                inserted += await enqueue_many(session, pending)
+                pending = []
+        inserted += await enqueue_many(session, pending)
         if days:
             await set_evaluated_through(session, name, days[-1])
-    if reminders:
-        logger.info("rule %s: %d owed, %d new outbox rows", name, len(reminders), inserted)
-    return RunResult(name, tuple(days), len(reminders), inserted)
+    if computed:
+        logger.info("rule %s: %d owed, %d new outbox rows", name, computed, inserted)
+    return RunResult(name, tuple(days), computed, inserted)
 
 
 async def preview(
     sessionmaker: async_sessionmaker[AsyncSession],
     at: datetime,
     context: RuleContext,
-) -> list[Reminder]:
-    """What the rules would send at `at` (its local day, fire times passed): a dry run."""
+) -> AsyncIterator[Reminder]:
+    """What the rules would send at `at` (its local day, fire times passed): a dry run,
+    streamed."""
     clock = FixedClock(at)
     day = at.astimezone(context.tz).date()
-    found: list[Reminder] = []
     async with sessionmaker() as session, session.begin():
         for row in await rules(session):
             spec = spec_of(row)
             if at >= fire_instant(spec, day, context.tz):
-                found += await compute(session, spec, [day], context, clock)
-    return found
+                async for reminder in compute(session, spec, [day], context, clock):
+                    yield reminder

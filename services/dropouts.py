@@ -27,6 +27,7 @@ from domain.dropouts import (
     STATUS_AFTER,
     CaseTimes,
     DueRules,
+    check_school_child,
     check_since,
     check_step,
     clean_child_name,
@@ -44,6 +45,7 @@ from domain.roles import Role
 from domain.visits import parse_visit_date
 from services.actors import Actor
 from services.transaction import unit_of_work
+from storage import cadres as cadre_repo
 from storage import dropouts as repo
 from storage import households as household_repo
 from storage import ledgers as ledger_repo
@@ -79,11 +81,22 @@ class CaseView:
 
 
 @dataclass(frozen=True)
+class BirthNote:
+    """A typed birth date for a child already on the roster: `filled` into an empty one, or
+    `kept` aside because the roster has another (the roster's stays)."""
+
+    kind: str
+    recorded: date | None
+    typed: date
+
+
+@dataclass(frozen=True)
 class CaseOutcome:
     view: CaseView
     kind: str
     new_case: bool = False
     duplicate: bool = False
+    birth: BirthNote | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,7 @@ class CaseNews:
     kind: str
     actor_name: str
     case: CaseView
+    actor_unit: str | None = None
 
 
 # How a change reads in a recipient's language (None: the default): one or more messages.
@@ -224,9 +238,10 @@ async def _recorded(
     events = await repo.events_of(session, case_id)
     view = _view(actor, row, events, now, write.tz, await dropout_due_rules(session))
     key = (CASE_EVENT, str(case_id), str(event_id))
+    unit = (await cadre_repo.unit_of(session, actor.unit_id)).name
     for account, with_steps in await _told(session, actor, row):
         steps = steps_in(row.state) if with_steps else ()
-        news = CaseNews(event["kind"], actor.name, replace(view, steps=steps))
+        news = CaseNews(event["kind"], actor.name, replace(view, steps=steps), unit)
         to = Addressee(account.cadre_id, account.telegram_user_id)
         await enqueue_notifications(session, to, key, write.render(news, account.locale), now)
     return view
@@ -283,15 +298,32 @@ async def household_children(
 
 
 async def child_for_report(
-    session: AsyncSession, actor: Actor, member_id: int
+    session: AsyncSession, actor: Actor, member_id: int, today: date
 ) -> tuple[int, str, str]:
-    """(household id, household code, child name) of a member of my household."""
+    """(household id, household code, child name) of a member of my household who may be a
+    school child on `today` (an adult is refused, naming the rule)."""
     async with unit_of_work(session):
-        member = await repo.member_row(session, member_id)
+        member = await ledger_repo.member_by_id(session, member_id)
         if member is None:
             raise PermissionRefused("household_not_yours")  # as for someone else's child
-        household = await _my_household(session, actor, household_id=member[0], code=None)
-    return household.id, household.code, member[1]
+        household = await _my_household(session, actor, household_id=member.household_id, code=None)
+    check_school_child(member.name, member.birth_date, today)
+    return household.id, household.code, member.name
+
+
+async def check_child_name(
+    session: AsyncSession, actor: Actor, household_id: int, name: str, today: date
+) -> str:
+    """A typed child's name, cleaned: refused at once when it names a member of my household
+    who cannot be a school child (the report would attach the case to that adult)."""
+    cleaned = clean_child_name(name)
+    async with unit_of_work(session):
+        await _my_household(session, actor, household_id=household_id, code=None)
+        found = await repo.member_by_name(session, household_id, cleaned)
+        member = None if found is None else await ledger_repo.member_by_id(session, found)
+    if member is not None:
+        check_school_child(member.name, member.birth_date, today)
+    return cleaned
 
 
 def parse_one_line(args: str) -> tuple[str, str, str | None]:
@@ -311,9 +343,35 @@ def one_line_report(args: str, clock: Clock, tz: ZoneInfo) -> DropoutReport:
 
 def parse_date_answer(text: str, clock: Clock, tz: ZoneInfo) -> date:
     """A typed date that has happened (today or before, in the plan zone)."""
-    day = parse_visit_date(text)
-    check_since(day, local_today(clock, tz))
+    today = local_today(clock, tz)
+    day = parse_visit_date(text, today)
+    check_since(day, today)
     return day
+
+
+async def _known_child(
+    session: AsyncSession,
+    actor: Actor,
+    member_id: int,
+    report: DropoutReport,
+    now: datetime,
+    today: date,
+) -> BirthNote | None:
+    """A member on the roster may be reported only if they may be a school child (by the
+    roster's birth date). A typed birth date fills an empty one, else the roster's stays."""
+    member = await ledger_repo.member_by_id(session, member_id)
+    assert member is not None
+    check_school_child(member.name, member.birth_date, today)
+    typed = report.birth_date
+    if typed is None or typed == member.birth_date:
+        return None
+    if member.birth_date is not None:
+        return BirthNote("kept", member.birth_date, typed)
+    check_school_child(member.name, typed, today)
+    await ledger_repo.change_member(
+        session, member, {"birth_date": typed}, changed_at=now, changed_by=actor.cadre_id
+    )
+    return BirthNote("filled", None, typed)
 
 
 async def _child(
@@ -322,17 +380,22 @@ async def _child(
     household_id: int,
     report: DropoutReport,
     now: datetime,
-) -> int:
-    """The reported child's member id: picked from the household, or found or added by name."""
+    today: date,
+) -> tuple[int, BirthNote | None]:
+    """The reported child's member id: picked from the household, or found or added by name;
+    never someone who cannot be a school child (see domain.dropouts.may_be_school_child)."""
     if report.member_id is not None:
         member = await repo.member_row(session, report.member_id)
         if member is None or member[0] != household_id:
             raise InputRefused("stale_button")
-        return report.member_id
+        return report.member_id, await _known_child(
+            session, actor, report.member_id, report, now, today
+        )
     name = clean_child_name(report.child_name or "")
     found = await repo.member_by_name(session, household_id, name)
     if found is not None:
-        return found
+        return found, await _known_child(session, actor, found, report, now, today)
+    check_school_child(name, report.birth_date, today)
     member_id = await repo.add_member(session, household_id, name, report.birth_date)
     change = ledger_repo.change_row(
         household_id,
@@ -344,7 +407,7 @@ async def _child(
         member_id=member_id,
     )
     await ledger_repo.add_changes(session, [change])
-    return member_id
+    return member_id, None
 
 
 async def _open_case(
@@ -387,7 +450,8 @@ async def report_dropout(
 ) -> CaseOutcome:
     """Open a case for the child, or add a report to its open case (one open case per child)."""
     now = write.clock.now()
-    check_since(report.since, local_today(write.clock, write.tz))
+    today = local_today(write.clock, write.tz)
+    check_since(report.since, today)
     note = clean_text(report.note) if report.note else None
     async with unit_of_work(session):
         seen = await _seen(session, actor, write, now)
@@ -396,7 +460,7 @@ async def report_dropout(
         household = await _my_household(
             session, actor, household_id=report.household_id, code=report.household_code
         )
-        member_id = await _child(session, actor, household.id, report, now)
+        member_id, birth = await _child(session, actor, household.id, report, now, today)
         case_id, new_case = await _open_case(session, actor, household.id, member_id, report, now)
         if new_case:
             await _set_status(session, actor, now, member_id, STATUS_AFTER["report"])
@@ -410,7 +474,7 @@ async def report_dropout(
         }
         # The reporter of a second report may be another cadre: they see what they reported.
         view = await _recorded(session, actor, case_id, event, now, write)
-    return CaseOutcome(view, kind, new_case=new_case)
+    return CaseOutcome(view, kind, new_case=new_case, birth=birth)
 
 
 # ---- the workflow -----------------------------------------------------------------------
@@ -423,22 +487,31 @@ async def case_view(
         return await _loaded(session, actor, case_id, clock.now(), tz)
 
 
-def _checked(actor: Actor, row: CaseRow, step: str) -> str:
-    """The state after the step, if this person may take it now (else refused)."""
+def _checked(
+    actor: Actor, row: CaseRow, step: str, seen: int | None = None, events: int | None = None
+) -> str:
+    """The state after the step, if this person may take it now from a card that shows the
+    case as it is (`seen` events of `events`; else refused)."""
     return check_step(
         row.id,
         row.state,
         step,
         school_member=_is_school(actor, row),
         supervisor=_is_supervisor(actor),
+        seen=seen,
+        events=events,
     )
 
 
-async def check_case_step(session: AsyncSession, actor: Actor, case_id: int, step: str) -> CaseRow:
-    """Refuse a step before asking for its typed answer (forged or stale buttons)."""
+async def check_case_step(
+    session: AsyncSession, actor: Actor, case_id: int, step: str, seen: int | None = None
+) -> CaseRow:
+    """Refuse a step before asking for its typed answer or a confirmation (forged or stale
+    buttons: `seen` is how many events the tapped card showed)."""
     async with unit_of_work(session):
         row = await _visible(session, actor, case_id)
-    _checked(actor, row, step)
+        events = len(await repo.events_of(session, case_id)) if seen is not None else None
+    _checked(actor, row, step, seen, events)
     return row
 
 
@@ -447,7 +520,7 @@ def _split_date(text: str, today: date) -> tuple[date, str]:
     match = _LEADING_DATE.match(text)
     if match is None:
         return today, text
-    day = parse_visit_date(match.group(1))
+    day = parse_visit_date(match.group(1), today)
     check_since(day, today)
     return day, match.group(2)
 
@@ -483,16 +556,19 @@ async def take_step(
     step: str,
     write: CaseWrite,
     text: str | None = None,
+    seen: int | None = None,
 ) -> CaseOutcome:
-    """Move the case one step (school or supervisor), keep the child's status in step."""
+    """Move the case one step (school or supervisor), keep the child's status in step; with
+    `seen`, only from a card that shows the case's latest change (else a stale button)."""
     now = write.clock.now()
     today = local_today(write.clock, write.tz)
     async with unit_of_work(session):
-        seen = await _seen(session, actor, write, now)
-        if seen is not None:
-            return CaseOutcome(seen, step, duplicate=True)
+        repeated = await _seen(session, actor, write, now)
+        if repeated is not None:
+            return CaseOutcome(repeated, step, duplicate=True)
         row = await _visible(session, actor, case_id)
-        after = _checked(actor, row, step)
+        events = len(await repo.events_of(session, case_id)) if seen is not None else None
+        after = _checked(actor, row, step, seen, events)
         on_date, note = _answer(step, text, today)
         if not await repo.move_case(session, case_id, row.state, _moved(row, after, step, now)):
             raise InputRefused("dropout_step_not_now", case=case_id)
@@ -547,8 +623,23 @@ async def my_cases(
 COUNT_LABELS = ("open", "overdue", "reported this month", "closed this month")
 
 
+def _times_at(
+    instant: datetime,
+    reported_at: datetime,
+    acknowledged_at: datetime | None,
+    confirmed_at: datetime | None,
+) -> CaseTimes:
+    """An open case as it stood at `instant` (a step taken later had not happened yet)."""
+    acknowledged = acknowledged_at if acknowledged_at and acknowledged_at <= instant else None
+    confirmed = confirmed_at if confirmed_at and confirmed_at <= instant else None
+    state = CONFIRMED if confirmed else ACKNOWLEDGED if acknowledged else REPORTED
+    return CaseTimes(state, reported_at, acknowledged, confirmed)
+
+
 async def dropout_case_counts(session: AsyncSession, now: datetime, tz: ZoneInfo) -> dict[str, int]:
-    """County-wide figures: open and overdue cases now, reported and closed this local month.
+    """County-wide figures as of `now` (a month's last instant for a past month's notice):
+    open and overdue cases then (reported by then, not closed by then), reported and closed
+    in that local month.
 
     Keys are English msgids (translate them with t(label) when rendering).
     """
@@ -558,11 +649,12 @@ async def dropout_case_counts(session: AsyncSession, now: datetime, tz: ZoneInfo
     start = datetime.combine(first, time.min, tzinfo=tz)
     end = datetime.combine(following, time.min, tzinfo=tz)
     async with unit_of_work(session):
-        rows = await repo.cases_for(session, everything=True, open_only=True)
+        rows = await repo.case_times_open_at(session, now)
         reported = await repo.reported_between(session, start, end)
         closed = await repo.closed_between(session, start, end)
         rules = await dropout_due_rules(session)
-    overdue = sum(1 for r in rows if days_overdue(_times(r), now, tz, rules) > 0)
+    times = [_times_at(now, *row) for row in rows]
+    overdue = sum(1 for t in times if days_overdue(t, now, tz, rules) > 0)
     open_label, overdue_label, reported_label, closed_label = COUNT_LABELS
     return {
         open_label: len(rows),

@@ -27,6 +27,7 @@ from domain.ledgers import (
     ledger_missing,
     of_compulsory_age,
     parse_aid,
+    schooling_token,
     schooling_values,
     season_start,
 )
@@ -87,6 +88,9 @@ class MemberRef:
     household_id: int
     household_code: str
     status: str | None
+    destination: str | None = None
+    # domain.ledgers.schooling_token of the record now: the menu's status buttons carry it.
+    record: int = 0
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,15 @@ async def member_for_edit(session: AsyncSession, actor: Actor, member_id: int) -
     async with unit_of_work(session):
         member = await _my_member(session, actor, member_id)
         household = await _mine(session, actor, member.household_id)
-    return MemberRef(member.id, member.name, household.id, household.code, member.status)
+    return MemberRef(
+        member.id,
+        member.name,
+        household.id,
+        household.code,
+        member.status,
+        member.destination,
+        schooling_token(member),
+    )
 
 
 async def open_question(session: AsyncSession, actor: Actor, question: Question) -> str:
@@ -238,9 +250,14 @@ async def _edit(
     return await ledger_view(session, actor, clock, rules, household_id=household_id)
 
 
-def _member_write(member_id: int, values: dict[str, Any]) -> _Write:
+def _member_write(member_id: int, values: dict[str, Any], record: int | None = None) -> _Write:
+    """Change the member's columns; with `record`, only if the schooling record is still the
+    one the pressed button was shown for (else a stale button: nothing is written)."""
+
     async def write(session: AsyncSession, edit: _Edit) -> int:
         member = await _my_member(session, edit.actor, member_id)
+        if record is not None and schooling_token(member) != record:
+            raise InputRefused("stale_button")
         await repo.change_member(
             session, member, values, changed_at=edit.at, changed_by=edit.actor.cadre_id
         )
@@ -257,12 +274,14 @@ async def set_member_status(
     member_id: int,
     status: str,
     *,
+    record: int,
     destination: str | None = None,
 ) -> LedgerView:
     """A schooling status from the buttons; graduated takes its destination (enrolled is a
-    typed answer). A suspected dropout only sets the status (the dropout case is offered)."""
+    typed answer). A suspected dropout only sets the status (the dropout case is offered).
+    `record` is the schooling token the buttons were shown for: a later change refuses."""
     values = schooling_values(status, destination=destination)
-    return await _edit(session, actor, clock, rules, _member_write(member_id, values))
+    return await _edit(session, actor, clock, rules, _member_write(member_id, values, record))
 
 
 async def save_answer(
@@ -278,8 +297,9 @@ async def save_answer(
         values = schooling_values("enrolled", stage=question.choice, school_grade=text)
         write = _member_write(question.target_id, values)
     elif question.kind == "birth":
-        birth = parse_visit_date(text)
-        check_birth_date(birth, local_today(clock, rules.tz))
+        today = local_today(clock, rules.tz)
+        birth = parse_visit_date(text, today)
+        check_birth_date(birth, today)
         write = _member_write(question.target_id, {"birth_date": birth})
     elif question.kind == "needs":
         write = _needs_write(question.target_id, clean_needs(text))

@@ -21,7 +21,7 @@ from domain.plan import Plan, PlanError, parse_plan
 from domain.roster import ChangeCount
 from services.transaction import unit_of_work
 from storage.models import Base, Campaign, Milestone, ReminderRule, Task
-from storage.plan_settings import save_dropout_due_rules
+from storage.plan_settings import dropout_due_rules_saved, save_dropout_due_rules
 
 _Row = TypeVar("_Row", bound=Base)
 _Key = TypeVar("_Key", bound=Hashable)
@@ -56,7 +56,8 @@ class LoadSummary:
     tasks: ChangeCount = field(default_factory=ChangeCount)
     milestones: ChangeCount = field(default_factory=ChangeCount)
     reminder_rules: ChangeCount = field(default_factory=ChangeCount)
-    settings_changed: bool = False
+    # The dropout-case due days: "set" (none were stored before), "changed" or "unchanged".
+    due_days: str = "unchanged"
 
     @property
     def changed(self) -> int:
@@ -74,7 +75,7 @@ class LoadSummary:
             f"tasks: {self.tasks}\n"
             f"milestones: {self.milestones}\n"
             f"reminder rules: {self.reminder_rules}\n"
-            f"dropout-case due days: {'changed' if self.settings_changed else 'unchanged'}"
+            f"dropout-case due days: {self.due_days}"
         )
 
 
@@ -177,7 +178,9 @@ async def _load(session: AsyncSession, plan: Plan) -> LoadSummary:
                     due_date=pm.due,
                 )
     await _load_reminder_rules(session, plan, summary)
-    summary.settings_changed = await save_dropout_due_rules(session, plan.dropout_due)
+    first = not await dropout_due_rules_saved(session)
+    if await save_dropout_due_rules(session, plan.dropout_due):
+        summary.due_days = "set" if first else "changed"
     await session.flush()
     return summary
 

@@ -21,7 +21,7 @@ from services.transaction import unit_of_work
 from storage import readiness as queries
 from storage.db import open_database
 from storage.migrate import script_heads
-from storage.readiness import Backlog, LeaseRow, RosterCounts
+from storage.readiness import Backlog, LeaseRow, OpenInvite, RosterCounts
 
 # Due reminders may wait this long (a sender's batch, a retry) before the backlog is a problem.
 BACKLOG_GRACE = timedelta(minutes=15)
@@ -54,7 +54,10 @@ class Readiness:
     schema_heads: frozenset[str] = frozenset()
     roster: RosterCounts | None = None  # None: could not be read (no schema yet)
     plan_loaded: bool = False
-    unregistered: list[str] = field(default_factory=list)  # the first few codes
+    unregistered: list[str] = field(default_factory=list)  # the first few codes, not invited
+    invited: int = 0  # unregistered cadres holding an open invite
+    open_invites: list[OpenInvite] = field(default_factory=list)  # the first few of them
+    contents_read: bool = False  # roster, plan, registrations, lease and outbox were read
     lease: LeaseRow | None = None
     backlog: Backlog | None = None
     font: Path | None = None
@@ -73,6 +76,14 @@ class Readiness:
         """Due reminders left unsent for longer than a working sender takes."""
         oldest = self.backlog.oldest_due if self.backlog else None
         return oldest is not None and self.checked_at - oldest > BACKLOG_GRACE
+
+    def checked(self, step: str) -> bool:
+        """Whether the step could be looked at (a step behind a missing one could not)."""
+        if step == "schema":
+            return self.database_error is None
+        if step in ("roster", "plan", "registrations", "scheduler", "outbox"):
+            return self.contents_read
+        return True
 
     def done(self, step: str) -> bool:
         roster = self.roster
@@ -140,11 +151,19 @@ async def _contents(sessionmaker: async_sessionmaker[AsyncSession], found: Readi
     """Roster, plan, registrations, lease and backlog, as far as the schema can answer."""
     try:
         async with sessionmaker() as session, session.begin():
+            invited, open_invites = await queries.invited_cadres(
+                session, UNREGISTERED_SHOWN, found.checked_at
+            )
             return replace(
                 found,
+                contents_read=True,
                 roster=await queries.roster_counts(session),
                 plan_loaded=await queries.plan_loaded_for(session, found.plan_year),
-                unregistered=await queries.unregistered_cadres(session, UNREGISTERED_SHOWN),
+                unregistered=await queries.unregistered_cadres(
+                    session, UNREGISTERED_SHOWN, found.checked_at
+                ),
+                invited=invited,
+                open_invites=open_invites,
                 lease=await queries.scheduler_lease(session),
                 backlog=await queries.outbox_backlog(session, found.checked_at),
             )

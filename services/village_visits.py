@@ -12,11 +12,10 @@ from domain.errors import InputRefused, PermissionRefused
 from domain.periods import Month
 from domain.plan_rules import PlanRules
 from domain.status import VillageMonthStatus
-from domain.visits import looks_like_date, parse_visit_date
 from services.actors import Actor
 from services.evidence import Evidence, Recorded, record_visit
 from services.transaction import unit_of_work
-from services.visits import MAX_NOTE_LENGTH, short_text, visit_day
+from services.visits import MAX_NOTE_LENGTH, short_text, split_date, visit_day
 from storage import village_visits as repo
 from storage.village_visits import VillageCoverageRow
 
@@ -55,14 +54,13 @@ class VillageVisitOutcome:
     month: Month
     visit_date: date
     record: Recorded
+    discussed: str | None = None  # as saved (trimmed), to echo back
 
 
-def parse_village_line(args: str) -> VillageVisitRequest:
-    """`[YYYY-MM-DD] [what was discussed]`."""
-    first, _, rest = args.strip().partition(" ")
-    if first and looks_like_date(first):
-        return VillageVisitRequest(visit_date=parse_visit_date(first), discussed=rest.strip())
-    return VillageVisitRequest(discussed=args.strip())
+def parse_village_line(args: str, today: date) -> VillageVisitRequest:
+    """`[YYYY-MM-DD|昨天] [what was discussed]` (a day word counts from `today`)."""
+    visit_date, discussed = split_date(args, today)
+    return VillageVisitRequest(visit_date=visit_date, discussed=discussed)
 
 
 async def unit_village_status(
@@ -128,7 +126,7 @@ async def log_village_visit(
             ),
         )
     return VillageVisitOutcome(
-        village.village_code, village.village_name, month, visit_date, record
+        village.village_code, village.village_name, month, visit_date, record, discussed
     )
 
 

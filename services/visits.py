@@ -43,6 +43,7 @@ class VisitOutcome:
     quarter: Quarter
     visit_date: date
     record: Recorded
+    note: str | None = None  # as saved (trimmed), to echo back
 
 
 async def log_household_visit(
@@ -72,7 +73,12 @@ async def log_household_visit(
             that_day=lambda: household_repo.visit_id_on(session, household.id, visit_date),
         )
     return VisitOutcome(
-        household.code, household.head_name, Quarter.containing(visit_date), visit_date, record
+        household.code,
+        household.head_name,
+        Quarter.containing(visit_date),
+        visit_date,
+        record,
+        note,
     )
 
 
@@ -178,15 +184,23 @@ def chosen_visit_date(days_ago: int, clock: Clock, rules: PlanRules) -> date:
 
 
 def typed_visit_date(text: str, clock: Clock, rules: PlanRules) -> date:
-    """A date typed by the cadre, checked against the same rules as a one-line /visit."""
-    return visit_day(parse_visit_date(text), clock, rules)
+    """A date typed by the cadre (or 昨天 and the like), checked against the same rules as a
+    one-line /visit."""
+    today = local_today(clock, rules.tz)
+    return visit_day(parse_visit_date(text, today), clock, rules)
 
 
-def parse_one_line(args: str) -> VisitRequest:
-    """`CODE [YYYY-MM-DD] [note]`: the date is optional, the note is the rest of the line."""
-    code, _, rest = args.strip().partition(" ")
-    rest = rest.strip()
-    first, _, tail = rest.partition(" ")
+def split_date(text: str, today: date) -> tuple[date | None, str]:
+    """`[YYYY-MM-DD or 昨天…] rest`: the leading date if there is one, and the rest."""
+    first, _, tail = text.strip().partition(" ")
     if first and looks_like_date(first):
-        return VisitRequest(household_code=code, visit_date=parse_visit_date(first), note=tail)
-    return VisitRequest(household_code=code, note=rest)
+        return parse_visit_date(first, today), tail.strip()
+    return None, text.strip()
+
+
+def parse_one_line(args: str, today: date) -> VisitRequest:
+    """`CODE [YYYY-MM-DD|昨天] [note]`: the date is optional (a day word counts from `today`,
+    the plan zone's), the note is the rest of the line; the code in any case."""
+    code, _, rest = args.strip().partition(" ")
+    visit_date, note = split_date(rest, today)
+    return VisitRequest(household_code=code, visit_date=visit_date, note=note)

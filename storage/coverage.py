@@ -6,25 +6,27 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Cadre, Household, HouseholdVisit, Pairing, Township, Unit
+from storage.ledgers import LedgerYear, count_complete_ledgers
+from storage.models import Cadre, Household, HouseholdVisit, Pairing, Township, Unit, Village
 from storage.places import (
     CADRE_TOWNSHIP,
     CadreTownship,
     held_at,
     visited_between,
-    with_village_township,
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CoverageCell(CadreTownship):
     """One (cadre, township) cell of the coverage table."""
 
     assigned: int
     covered: int
+    # Of the assigned households, those whose ledger is complete (when ledgers were asked).
+    ledgers_complete: int = 0
 
 
 async def coverage_cells(
@@ -35,34 +37,92 @@ async def coverage_cells(
     *,
     unit_id: int | None = None,
     cadre_id: int | None = None,
+    ledgers: LedgerYear | None = None,
 ) -> list[CoverageCell]:
     """One GROUP BY over pairings held at `held_at_instant` and visits dated in the period.
 
-    A household counts for whoever holds it at the end of the period.
+    A household counts for whoever holds it at the end of the period. With `ledgers`, the
+    same statement also counts the held households whose ledger is complete (the ledger
+    section of a report holds the same households: no second pass over them).
     """
+    # Counted per (cadre id, township id) first, names joined to the counted cells after:
+    # the grouping sorts or hashes ids only.
+    counted = _held_counts(
+        (Pairing.cadre_id, Village.township_id), first_day, last_day, held_at_instant
+    )
+    if unit_id is not None:
+        counted = counted.join(Cadre, Cadre.id == Pairing.cadre_id).where(Cadre.unit_id == unit_id)
+    if cadre_id is not None:
+        counted = counted.where(Pairing.cadre_id == cadre_id)
+    if ledgers is not None:
+        few = unit_id is not None or cadre_id is not None
+        counted = count_complete_ledgers(counted, Household.id, ledgers, few=few)
+    cells = counted.subquery()
+    figures = [cells.c.assigned, cells.c.covered]
+    if ledgers is not None:
+        figures.append(cells.c.ledgers_complete)
+    statement = (
+        select(*CADRE_TOWNSHIP, *figures)
+        .select_from(cells)
+        .join(Cadre, Cadre.id == cells.c.cadre_id)
+        .join(Unit, Unit.id == Cadre.unit_id)
+        .join(Township, Township.id == cells.c.township_id)
+    )
+    rows: list[Any] = list((await session.execute(statement)).all())
+    return [CoverageCell(*row) for row in rows]
+
+
+def _held_counts(
+    keys: tuple[Any, ...], first_day: date, last_day: date, held_at_instant: datetime
+) -> Select[Any]:
+    """Households held at `held_at_instant` per `keys`: how many, how many visited in
+    [first_day, last_day]. Pairings, households and villages are joined."""
     visited = visited_between(
         HouseholdVisit.visit_date, first_day, last_day, HouseholdVisit.household_id
     )
-    statement = with_village_township(
+    return (
         select(
-            *CADRE_TOWNSHIP, func.count(Pairing.household_id), func.count(visited.c.household_id)
+            *keys,
+            func.count(Pairing.household_id).label("assigned"),
+            func.count(visited.c.household_id).label("covered"),
         )
         .select_from(Pairing)
-        .join(Cadre, Cadre.id == Pairing.cadre_id)
-        .join(Unit, Unit.id == Cadre.unit_id)
         .join(Household, Household.id == Pairing.household_id)
-    )
-    statement = (
-        statement.outerjoin(visited, visited.c.household_id == Pairing.household_id)
+        .join(Village, Village.id == Household.village_id)
+        .outerjoin(visited, visited.c.household_id == Pairing.household_id)
         .where(held_at(held_at_instant))
-        .group_by(*CADRE_TOWNSHIP)
+        .group_by(*keys)
     )
-    if unit_id is not None:
-        statement = statement.where(Cadre.unit_id == unit_id)
-    if cadre_id is not None:
-        statement = statement.where(Cadre.id == cadre_id)
-    rows: list[Any] = list((await session.execute(statement)).all())
-    return [CoverageCell(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class UnitCoverage:
+    """A unit's held households, how many were visited and how many have a complete ledger."""
+
+    unit_code: str
+    unit_name: str
+    assigned: int
+    covered: int
+    ledgers_complete: int
+
+
+async def unit_coverage(
+    session: AsyncSession,
+    first_day: date,
+    last_day: date,
+    held_at_instant: datetime,
+    ledgers: LedgerYear,
+) -> list[UnitCoverage]:
+    """coverage_cells summed per unit in the database: one row per unit holding households
+    (the notice ranks units; a province has far fewer units than cadres)."""
+    counted = _held_counts((Cadre.unit_id,), first_day, last_day, held_at_instant).join(
+        Cadre, Cadre.id == Pairing.cadre_id
+    )
+    units = count_complete_ledgers(counted, Household.id, ledgers, few=False).subquery()
+    statement = select(
+        Unit.code, Unit.name, units.c.assigned, units.c.covered, units.c.ledgers_complete
+    ).join(units, units.c.unit_id == Unit.id)
+    return [UnitCoverage(*row) for row in (await session.execute(statement)).all()]
 
 
 @dataclass(frozen=True)

@@ -282,6 +282,20 @@ async def account_of(session: AsyncSession, cadre_id: int) -> Account | None:
     return None if row is None else Account(row[0], int(row[1] or 0), row[2])
 
 
+async def case_times_open_at(
+    session: AsyncSession, instant: datetime
+) -> list[tuple[datetime, datetime | None, datetime | None]]:
+    """(reported, acknowledged, confirmed) times of the cases open at `instant`: reported by
+    then and not closed by then (for figures as of a past day)."""
+    statement = select(
+        DropoutCase.reported_at, DropoutCase.acknowledged_at, DropoutCase.confirmed_at
+    ).where(
+        DropoutCase.reported_at <= instant,
+        or_(DropoutCase.closed_at.is_(None), DropoutCase.closed_at > instant),
+    )
+    return [(r[0], r[1], r[2]) for r in (await session.execute(statement)).all()]
+
+
 async def reported_between(session: AsyncSession, start: datetime, end: datetime) -> int:
     """Cases reported in [start, end)."""
     statement = select(func.count(DropoutCase.id)).where(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from sqlalchemy import Row, Select, select, update
+from sqlalchemy import Row, Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -140,6 +140,19 @@ async def far_visit_rows(
         for row in await session.execute(visits.far(first_day, last_day))
     ]
     return sorted(rows, key=lambda r: (r.visit_date, r.kind, r.place_code))
+
+
+async def far_visit_count(session: AsyncSession, first_day: date, last_day: date) -> int:
+    """How many visits of both kinds dated in [first_day, last_day] are flagged far: counted
+    in the database (every visit has its place, cadre and unit, as far_visit_rows joins)."""
+    total = 0
+    for visits in _KINDS:
+        visit = visits.visit
+        statement = select(func.count()).where(
+            visit.far_from_place.is_(True), visit.visit_date.between(first_day, last_day)
+        )
+        total += (await session.execute(statement)).scalar_one()
+    return total
 
 
 _FarRow = Row[int, date, str, str, str, str, str, float | None, float | None]

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.text import typed_code
 from storage.models import Household, HouseholdVisit, Pairing, Village
 from storage.places import visited_between
 from storage.upsert import insert_ignore_duplicate
@@ -59,7 +60,8 @@ async def household_with_holder(
     if household_id is not None:
         result = await connection.execute(_HOLDER_BY_ID, {"household_id": household_id})
     else:
-        result = await connection.execute(_HOLDER_BY_CODE, {"code": code})
+        # Typed codes in any case: h0601005 is H0601005 (the one place codes are looked up).
+        result = await connection.execute(_HOLDER_BY_CODE, {"code": typed_code(code or "")})
     row = result.first()
     return None if row is None else HouseholdHolder(*row)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Row, Select, and_, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ledgers import MemberFacts
@@ -27,6 +27,7 @@ from storage.models import (
     Village,
 )
 from storage.places import CADRE_TOWNSHIP, CadreTownship, held_at, with_village_township
+from storage.reminder_owing import WHITESPACE, member_incomplete
 from storage.upsert import insert_row
 
 
@@ -136,6 +137,78 @@ async def held_households(session: AsyncSession, held: Held) -> list[HeldLedgerH
         statement = statement.where(Cadre.unit_id == held.unit_id)
     rows = (await session.execute(statement.order_by(Household.code))).all()
     return [HeldLedgerHousehold(*row[:3], CadreTownship(*row[3:])) for row in rows]
+
+
+@dataclass(frozen=True)
+class LedgerYear:
+    """Which ledgers a report counts: those of `year`, confirmed at or after `opens_at` (the
+    season's first instant, domain.ledgers.season_start)."""
+
+    year: int
+    opens_at: datetime
+
+
+def _review_confirmed(year: int, opens_at: datetime) -> list[ColumnElement[bool]]:
+    """The year's review has needs written (not only blanks) and was confirmed this season."""
+    return [
+        LedgerReview.year == year,
+        LedgerReview.reviewed_at >= opens_at,
+        func.length(func.trim(LedgerReview.needs, WHITESPACE)) > 0,
+    ]
+
+
+def count_complete_ledgers(
+    statement: Select[*_Ts], household_id: Any, ledgers: LedgerYear, *, few: bool
+) -> Select[*tuple[Any, ...]]:
+    """Add one column to a grouped statement over households: how many have a complete
+    ledger (domain.ledgers.ledger_missing is empty), decided in the database.
+
+    `few`: the statement reads a few households (one cadre's, one unit's); each is then
+    looked up through the members' and reviews' household indexes. Otherwise the
+    households short of something are read once as a set and outer-joined (hash joins).
+    """
+    year = ledgers.year
+    if few:
+        complete = and_(
+            ~exists().where(Member.household_id == household_id, member_incomplete(year)),
+            exists().where(
+                LedgerReview.household_id == household_id,
+                *_review_confirmed(year, ledgers.opens_at),
+            ),
+        )
+        return statement.add_columns(func.count(case((complete, 1))).label("ledgers_complete"))
+    short = select(Member.household_id).where(member_incomplete(year)).distinct().subquery()
+    confirmed = (
+        select(LedgerReview.household_id)
+        .where(*_review_confirmed(year, ledgers.opens_at))
+        .subquery()
+    )
+    joined = statement.outerjoin(short, short.c.household_id == household_id).outerjoin(
+        confirmed, confirmed.c.household_id == household_id
+    )
+    complete = and_(short.c.household_id.is_(None), confirmed.c.household_id.is_not(None))
+    return joined.add_columns(func.count(case((complete, 1))).label("ledgers_complete"))
+
+
+async def ledger_cells(
+    session: AsyncSession, ledgers: LedgerYear, held: Held
+) -> list[tuple[CadreTownship, int, int]]:
+    """Per (cadre, township): households held as `held` says and how many have a complete
+    ledger; one grouped statement, ordered by cadre and township code."""
+    statement = with_village_township(select(*CADRE_TOWNSHIP).select_from(Household))
+    statement = _held(statement, replace(held, unit_id=None), Household.id)
+    statement = statement.join(Cadre, Cadre.id == Pairing.cadre_id).join(
+        Unit, Unit.id == Cadre.unit_id
+    )
+    if held.unit_id is not None:
+        statement = statement.where(Cadre.unit_id == held.unit_id)
+    few = held.unit_id is not None or held.cadre_id is not None or held.household_id is not None
+    counted = count_complete_ledgers(
+        statement.add_columns(func.count(Household.id)), Household.id, ledgers, few=few
+    )
+    rows = (await session.execute(counted.group_by(*CADRE_TOWNSHIP))).all()
+    cells = [(CadreTownship(*row[:8]), int(row[8]), int(row[9])) for row in rows]
+    return sorted(cells, key=lambda c: (c[0].cadre_code, c[0].township_code))
 
 
 async def members_of_held(session: AsyncSession, held: Held) -> list[MemberRow]:

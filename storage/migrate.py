@@ -64,6 +64,12 @@ async def upgrade_if_behind(engine: AsyncEngine) -> bool:
     return True
 
 
+async def stamped_revisions(engine: AsyncEngine) -> frozenset[str]:
+    """The revisions the database is stamped with; empty for a database without the schema."""
+    async with engine.connect() as connection:
+        return await connection.run_sync(_stamped_revisions)
+
+
 def _stamped_revisions(connection: Connection) -> frozenset[str]:
     if not inspect(connection).has_table(VERSION_TABLE):
         return frozenset()

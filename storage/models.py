@@ -460,3 +460,19 @@ class PlanSetting(Base):
     __tablename__ = "plan_settings"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update a webhook replica took: claimed, then done or failed, never twice.
+
+    outcome: claimed (being handled; a claim older than the claim timeout may be taken over)
+    | done (handled and committed) | failed (gave up after retries, the person was told).
+    """
+
+    __tablename__ = "processed_updates"
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(12), default="claimed")
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

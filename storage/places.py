@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, Subquery, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import Cadre, Household, Pairing, Township, Unit, Village
@@ -42,7 +43,7 @@ class HouseholdPlace:
     township_name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CadreTownship:
     """The (cadre, township) a held household counts for in reports, with the cadre's unit."""
 
@@ -77,3 +78,13 @@ def visited_between(
     """Who had a visit dated in [first_day, last_day]: the distinct keys of those visits
     (a household; a unit and a village), to outer-join a period's coverage on."""
     return select(*keys).where(visit_date.between(first_day, last_day)).distinct().subquery()
+
+
+async def central_school_townships(session: AsyncSession) -> list[tuple[str, str]]:
+    """(code, name) of each township with a central school, by code."""
+    rows = await session.execute(
+        select(Township.code, Township.name)
+        .where(Township.id.in_(select(Unit.township_id).where(Unit.kind == "central_school")))
+        .order_by(Township.code)
+    )
+    return [(code, name) for code, name in rows.all()]

@@ -21,6 +21,11 @@ async def dropout_due_rules(session: AsyncSession) -> DueRules:
     return DueRules(data["acknowledge_days"], data["verify_days"], data["resolve_days"])
 
 
+async def dropout_due_rules_saved(session: AsyncSession) -> bool:
+    """Whether a plan has stored its due days yet."""
+    return await session.get(PlanSetting, DROPOUT_DUE) is not None
+
+
 async def save_dropout_due_rules(session: AsyncSession, rules: DueRules) -> bool:
     """Store the plan's due days; True when they changed."""
     value = json.dumps(

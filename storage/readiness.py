@@ -6,12 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, exists, func, inspect, select, text
+from sqlalchemy import ColumnElement, Connection, exists, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.migrate import VERSION_TABLE
-from storage.models import Cadre, Campaign, Household, OutboxMessage, SchedulerLease, Unit
+from storage.models import (
+    Cadre,
+    Campaign,
+    Household,
+    Invite,
+    OutboxMessage,
+    SchedulerLease,
+    Unit,
+)
 from storage.reminders import LEASE_NAME
 
 UNSENT = ("pending", "sending")
@@ -28,6 +36,14 @@ class RosterCounts:
 @dataclass(frozen=True)
 class LeaseRow:
     holder: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenInvite:
+    """An unregistered cadre's invite that can still be used."""
+
+    code: str
     expires_at: datetime
 
 
@@ -80,15 +96,42 @@ async def roster_counts(session: AsyncSession) -> RosterCounts:
     return RosterCounts(*(int(value) for value in row))
 
 
-async def unregistered_cadres(session: AsyncSession, limit: int) -> list[str]:
-    """Codes of active cadres who have not bound a Telegram account yet, by code."""
+def _open_invite(now: datetime) -> ColumnElement[bool]:
+    return exists().where(
+        Invite.cadre_id == Cadre.id, Invite.used_at.is_(None), Invite.expires_at > now
+    )
+
+
+_UNREGISTERED = (Cadre.active.is_(True), Cadre.telegram_user_id.is_(None))
+
+
+async def unregistered_cadres(session: AsyncSession, limit: int, now: datetime) -> list[str]:
+    """Codes of active cadres who have not bound a Telegram account yet and hold no open
+    invite (one that is unused and unexpired at `now`), by code."""
     rows = await session.execute(
         select(Cadre.code)
-        .where(Cadre.active.is_(True), Cadre.telegram_user_id.is_(None))
+        .where(*_UNREGISTERED, ~_open_invite(now))
         .order_by(Cadre.code)
         .limit(limit)
     )
     return list(rows.scalars())
+
+
+async def invited_cadres(
+    session: AsyncSession, limit: int, now: datetime
+) -> tuple[int, list[OpenInvite]]:
+    """How many unregistered active cadres hold an open invite; the first few, by code, with
+    when their latest open invite expires."""
+    expires = func.max(Invite.expires_at)
+    query = (
+        select(Cadre.code, expires)
+        .join(Invite, Invite.cadre_id == Cadre.id)
+        .where(*_UNREGISTERED, Invite.used_at.is_(None), Invite.expires_at > now)
+        .group_by(Cadre.code)
+    )
+    count = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(query.order_by(Cadre.code).limit(limit))
+    return int(count or 0), [OpenInvite(code, at) for code, at in rows.all()]
 
 
 async def plan_loaded_for(session: AsyncSession, year: int) -> bool:

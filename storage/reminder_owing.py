@@ -6,22 +6,41 @@ every row of a rule at once, so the number of statements never grows with the ba
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from datetime import date
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Select, exists, literal_column, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.ledgers import COMPULSORY_AGES, STAGES_WITHOUT_GRADE, age_cutoff
 from storage.models import (
+    Cadre,
     Household,
     HouseholdVisit,
+    LedgerReview,
+    Member,
     Milestone,
     MilestoneReport,
     Pairing,
     UnitVillage,
     VillageVisit,
 )
+from storage.reminders import REACHABLE, RECIPIENT_COLUMNS, Recipient, recipient_of
+
+# Rows fetched at a time when a rule streams what is owed.
+STREAM_BATCH = 2000
 
 
 class Period(Protocol):
@@ -132,3 +151,150 @@ async def milestone_due_dates(
         select(Milestone.id, Milestone.due_date).where(Milestone.id.in_(list(milestone_ids)))
     )
     return {milestone_id: due for milestone_id, due in rows.all()}
+
+
+# ---- what each reachable holder owes, one statement, streamed ------------------------------
+
+# (household id, code, head's name)
+OwedHousehold = tuple[int, str, str]
+
+
+@dataclass(frozen=True)
+class OwedHouseholds:
+    """A reachable cadre, how many held households owe something, and the first of them by
+    code (at most the `head` asked for)."""
+
+    recipient: Recipient
+    total: int
+    first: tuple[OwedHousehold, ...]
+
+
+async def owed_households_by_cadre(
+    session: AsyncSession, owing: ColumnElement[bool], head: int
+) -> AsyncIterator[OwedHouseholds]:
+    """Each reachable cadre holding (open pairing) households for which `owing` holds, by
+    cadre id: one statement, counted and cut to `head` households in the database, streamed.
+    `owing` may refer to Pairing.household_id."""
+    held = (
+        select(
+            *RECIPIENT_COLUMNS,
+            Household.id.label("household_id"),
+            Household.code.label("household_code"),
+            Household.head_name.label("head_name"),
+            func.row_number()
+            .over(partition_by=Pairing.cadre_id, order_by=Household.code)
+            .label("rank"),
+            func.count().over(partition_by=Pairing.cadre_id).label("total"),
+        )
+        .select_from(Pairing)
+        .join(Cadre, Cadre.id == Pairing.cadre_id)
+        .join(Household, Household.id == Pairing.household_id)
+        .where(Pairing.until.is_(None), *REACHABLE, owing)
+        .subquery()
+    )
+    statement = (
+        select(held)
+        .where(held.c.rank <= head)
+        .order_by(held.c.id, held.c.rank)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+    current: Recipient | None = None
+    total = 0
+    first: list[OwedHousehold] = []
+    result = await session.stream(statement)
+    async for row in result:
+        if current is None or current.cadre_id != row[0]:
+            if current is not None:
+                yield OwedHouseholds(current, total, tuple(first))
+            current, total, first = recipient_of(row), int(row.total), []
+        first.append((row.household_id, row.household_code, row.head_name))
+    if current is not None:
+        yield OwedHouseholds(current, total, tuple(first))
+
+
+def household_unvisited(first_day: date, last_day: date) -> ColumnElement[bool]:
+    """The held household (Pairing.household_id) has no visit dated in the period."""
+    result: ColumnElement[bool] = _household_unvisited(first_day, last_day)
+    return result
+
+
+# ---- ledger completeness in SQL (domain.ledgers.ledger_missing, row by row) -----------------
+
+# What Python's str.strip() removes (every c with c.isspace(); a unit test checks it): a
+# needs text of only these is blank.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def compulsory_births(year: int) -> tuple[date, date]:
+    """Births (after, up to and including) of members aged 6-15 on September 1 of `year`
+    (domain.ledgers.of_compulsory_age as a date range)."""
+    cutoff = age_cutoff(year)
+    youngest, oldest = COMPULSORY_AGES
+    return (
+        cutoff.replace(year=cutoff.year - oldest - 1),
+        cutoff.replace(year=cutoff.year - youngest),
+    )
+
+
+def _blank(column: Any) -> ColumnElement[bool]:
+    result: ColumnElement[bool] = func.coalesce(column, "") == ""
+    return result
+
+
+def member_incomplete(year: int) -> ColumnElement[bool]:
+    """domain.ledgers.member_missing is not empty: the member's record lacks something."""
+    after, until = compulsory_births(year)
+    return or_(
+        and_(
+            Member.status.is_(None),
+            or_(
+                Member.birth_date.is_(None),
+                and_(Member.birth_date > after, Member.birth_date <= until),
+            ),
+        ),
+        and_(
+            Member.status == "enrolled",
+            or_(
+                _blank(Member.stage),
+                _blank(Member.school),
+                and_(
+                    _blank(Member.grade),
+                    or_(Member.stage.is_(None), Member.stage.not_in(STAGES_WITHOUT_GRADE)),
+                ),
+            ),
+        ),
+        and_(Member.status == "graduated", _blank(Member.destination)),
+    )
+
+
+def ledger_incomplete(household_id: Any, year: int, opens_at: datetime) -> ColumnElement[bool]:
+    """The household's ledger of `year` misses something (domain.ledgers.ledger_missing):
+    a member's record, the needs, or a review confirmed since the season opened."""
+    members_short = exists().where(Member.household_id == household_id, member_incomplete(year))
+    reviewed = exists().where(
+        LedgerReview.household_id == household_id,
+        LedgerReview.year == year,
+        LedgerReview.reviewed_at >= opens_at,
+        func.length(func.trim(LedgerReview.needs, WHITESPACE)) > 0,
+    )
+    return or_(members_short, ~reviewed)
+
+
+async def cadres_with_incomplete_ledgers(
+    session: AsyncSession, cadre_ids: Collection[int], year: int, opens_at: datetime
+) -> set[int]:
+    """The cadres (of those given) now holding a household whose ledger of `year` is
+    incomplete: one statement."""
+    statement = (
+        select(Pairing.cadre_id)
+        .where(
+            Pairing.cadre_id.in_(list(cadre_ids)),
+            Pairing.until.is_(None),
+            ledger_incomplete(Pairing.household_id, year, opens_at),
+        )
+        .distinct()
+    )
+    return set((await session.execute(statement)).scalars())

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import Row, Select, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Cadre, OutboxMessage, ReminderRule, SchedulerLease
-from storage.upsert import insert_ignore_duplicate
+from storage.upsert import insert_ignore_duplicate, insert_ignoring
 
 LEASE_NAME = "reminders"
 OUTBOX_KEY = ("cadre_id", "rule", "period", "occurrence")
@@ -29,17 +30,29 @@ class Recipient:
     locale: str | None
 
 
+# A Recipient's columns, in its fields' order, and what makes a cadre reachable: for the
+# rules that join their own question to the recipients in one statement.
+RECIPIENT_COLUMNS = (
+    Cadre.id,
+    Cadre.telegram_user_id,
+    Cadre.name,
+    Cadre.unit_id,
+    Cadre.role,
+    Cadre.locale,
+)
+REACHABLE = (
+    Cadre.telegram_user_id.is_not(None),
+    Cadre.active.is_(True),
+    Cadre.unreachable_at.is_(None),
+)
+
+
 def _reachable() -> Select[int, int | None, str, int, str, str | None]:
-    return select(
-        Cadre.id, Cadre.telegram_user_id, Cadre.name, Cadre.unit_id, Cadre.role, Cadre.locale
-    ).where(
-        Cadre.telegram_user_id.is_not(None),
-        Cadre.active.is_(True),
-        Cadre.unreachable_at.is_(None),
-    )
+    return select(*RECIPIENT_COLUMNS).where(*REACHABLE)
 
 
-def _recipient(row: Row[int, int | None, str, int, str, str | None]) -> Recipient:
+def recipient_of(row: Row[*tuple[Any, ...]]) -> Recipient:
+    """A Recipient from a row that starts with RECIPIENT_COLUMNS."""
     return Recipient(row[0], int(row[1] or 0), row[2], row[3], row[4], row[5])
 
 
@@ -47,23 +60,27 @@ async def reachable_cadres(
     session: AsyncSession,
     unit_ids: Sequence[int] | None = None,
     cadre_ids: Sequence[int] | None = None,
+    roles: Sequence[str] | None = None,
 ) -> list[Recipient]:
+    """Reachable cadres by id, of the units, ids and roles given (each None: any)."""
     statement = _reachable().order_by(Cadre.id)
     if unit_ids is not None:
         statement = statement.where(Cadre.unit_id.in_(list(unit_ids)))
     if cadre_ids is not None:
         statement = statement.where(Cadre.id.in_(list(cadre_ids)))
-    return [_recipient(row) for row in (await session.execute(statement)).all()]
+    if roles is not None:
+        statement = statement.where(Cadre.role.in_(list(roles)))
+    return [recipient_of(row) for row in (await session.execute(statement)).all()]
 
 
 async def recipient(session: AsyncSession, cadre_id: int) -> Recipient | None:
     row = (await session.execute(_reachable().where(Cadre.id == cadre_id))).first()
-    return None if row is None else _recipient(row)
+    return None if row is None else recipient_of(row)
 
 
 async def recipients(session: AsyncSession, cadre_ids: Sequence[int]) -> dict[int, Recipient]:
     rows = (await session.execute(_reachable().where(Cadre.id.in_(list(cadre_ids))))).all()
-    return {row[0]: _recipient(row) for row in rows}
+    return {row[0]: recipient_of(row) for row in rows}
 
 
 async def finish_many(session: AsyncSession, row_ids: Sequence[int], state: str) -> None:
@@ -84,6 +101,16 @@ async def rule_by_name(session: AsyncSession, name: str) -> ReminderRule | None:
 async def enqueue(session: AsyncSession, values: dict[str, object]) -> bool:
     """Insert one outbox row; False when its (cadre, rule, period, occurrence) already exists."""
     return await insert_ignore_duplicate(session, OutboxMessage, values, OUTBOX_KEY) is not None
+
+
+async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, object]]) -> int:
+    """Insert outbox rows, batched by the driver (one statement compiled once, sent as
+    multi-row INSERTs); how many were new (the others' key existed)."""
+    if not rows:
+        return 0
+    connection = await session.connection()
+    statement = insert_ignoring(OutboxMessage, OUTBOX_KEY, connection.dialect.name)
+    return len((await connection.execute(statement, list(rows))).all())
 
 
 async def release_stuck(session: AsyncSession, claimed_before: datetime) -> int:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.schooling import ChildCount
 from storage.ledgers import MEMBER_SCHOOLING
 from storage.models import DropoutCase, Household, Member, Township, Unit, Village
 from storage.places import HOUSEHOLD_PLACE, HouseholdPlace, with_village_township
@@ -41,11 +43,13 @@ class UnitPlace:
     township_name: str | None
 
 
-async def children_born_between(
-    session: AsyncSession, after: date, until: date, township_id: int | None = None
-) -> list[ChildRow]:
-    """One query: members born in (after, until] of households in poor villages, with the
-    reason and start of each one's latest dropout case."""
+# Rows fetched at a time when the lists are streamed.
+STREAM_BATCH = 2000
+
+
+def _children_between(
+    after: date, until: date, township_id: int | None, statuses: tuple[str, ...] | None
+) -> Select[*tuple[Any, ...]]:
     latest_case = (
         select(DropoutCase.member_id, func.max(DropoutCase.id).label("case_id"))
         .group_by(DropoutCase.member_id)
@@ -73,9 +77,87 @@ async def children_born_between(
     )
     if township_id is not None:
         statement = statement.where(Village.township_id == township_id)
+    if statuses is not None:
+        statement = statement.where(Member.status.in_(statuses))
+    return statement
+
+
+async def children_born_between(
+    session: AsyncSession,
+    after: date,
+    until: date,
+    township_id: int | None = None,
+    statuses: tuple[str, ...] | None = None,
+) -> list[ChildRow]:
+    """One query: members born in (after, until] of households in poor villages (of the
+    statuses given, else all), with the reason and start of each one's latest dropout case."""
+    statement = _children_between(after, until, township_id, statuses)
     # Birth dates are never NULL here (filtered above), as ChildRow.birth_date says.
     rows: list[Any] = list((await session.execute(statement)).all())
     return [ChildRow(*row) for row in rows]
+
+
+async def stream_children_born_between(
+    session: AsyncSession, after: date, until: date
+) -> AsyncIterator[ChildRow]:
+    """`children_born_between` for the whole county, streamed in its order (township,
+    village, household, birth): the lists of a province are never held whole."""
+    statement = _children_between(after, until, None, None).execution_options(
+        yield_per=STREAM_BATCH
+    )
+    result = await session.stream(statement)
+    async for row in result:
+        yield ChildRow(*row)
+
+
+async def children_counted(
+    session: AsyncSession,
+    births: dict[str, tuple[date, date]],
+    township_id: int | None = None,
+) -> list[ChildCount]:
+    """Members of households in poor villages born in one of the stages' windows (after,
+    until], counted in the database per village, stage and status: one query, one row per
+    village, stage and status whatever the number of children."""
+    stage = case(
+        *(
+            (and_(Member.birth_date > after, Member.birth_date <= until), name)
+            for name, (after, until) in births.items()
+        ),
+        else_=None,
+    ).label("stage")
+    counted = with_village_township(
+        select(
+            Township.code.label("township_code"),
+            Township.name.label("township_name"),
+            Village.code.label("village_code"),
+            Village.name.label("village_name"),
+            stage,
+            Member.status.label("status"),
+        ).join(Household, Household.id == Member.household_id)
+    ).where(
+        Village.poor.is_(True),
+        or_(*(and_(Member.birth_date > a, Member.birth_date <= u) for a, u in births.values())),
+    )
+    if township_id is not None:
+        counted = counted.where(Village.township_id == township_id)
+    inner = counted.subquery()
+    statement = select(
+        inner.c.township_code,
+        inner.c.township_name,
+        inner.c.village_code,
+        inner.c.village_name,
+        inner.c.stage,
+        inner.c.status,
+        func.count(),
+    ).group_by(
+        inner.c.township_code,
+        inner.c.township_name,
+        inner.c.village_code,
+        inner.c.village_name,
+        inner.c.stage,
+        inner.c.status,
+    )
+    return [ChildCount(*row) for row in (await session.execute(statement)).all()]
 
 
 async def unit_place(session: AsyncSession, unit_id: int) -> UnitPlace:

@@ -15,7 +15,7 @@ from sqlalchemy.sql import Executable
 
 
 @functools.cache
-def _insert_ignoring(
+def insert_ignoring(
     model: type[DeclarativeBase], conflict_columns: tuple[str, ...], dialect: str
 ) -> Executable:
     """Built once per table and dialect: statement construction is costly on a hot path."""
@@ -35,7 +35,7 @@ async def insert_ignore_duplicate(
 ) -> int | None:
     """Insert one row and return its id, or None when the unique key already holds a row."""
     connection = await session.connection()
-    statement = _insert_ignoring(model, tuple(conflict_columns), connection.dialect.name)
+    statement = insert_ignoring(model, tuple(conflict_columns), connection.dialect.name)
     result = await connection.execute(statement, values)
     inserted: int | None = result.scalar_one_or_none()
     return inserted

@@ -166,8 +166,12 @@ class LedgerMember(Action, prefix="ldm"):
 
 @dataclass(frozen=True)
 class LedgerStatus(Action, prefix="lds"):
+    """A status for the member whose schooling record had the token `record` when the menu
+    was shown (domain.ledgers.schooling_token): a later change makes the button stale."""
+
     member_id: int
     status: str
+    record: int
 
 
 @dataclass(frozen=True)
@@ -178,8 +182,11 @@ class LedgerStage(Action, prefix="ldt"):
 
 @dataclass(frozen=True)
 class LedgerDestination(Action, prefix="ldd"):
+    """Graduated, gone on to `destination`; `record` as for LedgerStatus."""
+
     member_id: int
     destination: str
+    record: int
 
 
 @dataclass(frozen=True)
@@ -205,6 +212,13 @@ class LedgerAidKind(Action, prefix="ldk"):
 
 @dataclass(frozen=True)
 class LedgerReviewed(Action, prefix="ldr"):
+    household_id: int
+
+
+@dataclass(frozen=True)
+class LedgerBack(Action, prefix="ldx"):
+    """« Back from a menu to the household's ledger, in the same message."""
+
     household_id: int
 
 
@@ -270,8 +284,19 @@ class DropoutFromLedger(Action, prefix="drl"):
 
 @dataclass(frozen=True)
 class CaseStep(Action, prefix="dcs"):
+    """A step on a case card that showed `seen` events: stale once the case has moved on."""
+
     case_id: int
     step: str
+    seen: int
+
+
+@dataclass(frozen=True)
+class CaseConfirm(Action, prefix="dcc"):
+    """Take (1) or cancel (0) the step the confirmation `draft` asks about."""
+
+    draft: int
+    ok: int
 
 
 @dataclass(frozen=True)

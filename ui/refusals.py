@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.errors import DomainError
 from ui.i18n import N_, N_plural, Translator
-from ui.render import date_text, esc, month_text
+from ui.render import date_text, esc, month_text, quarter_text
 
 REFUSALS: dict[str, str] = {
     # Typed codes: the same reply whether the code exists or not (it only echoes the input).
@@ -22,7 +22,7 @@ REFUSALS: dict[str, str] = {
         "done. Send it again without it. (Rule: no control characters in text.)"
     ),
     "date_format": N_(
-        "\u201c{text}\u201d is not a date. Write it as YYYY-MM-DD, for example 2026-11-28. "
+        "\u201c{text}\u201d is not a date. Write it as YYYY-MM-DD, for example {example}. "
         "(Rule: date format.)"
     ),
     "date_not_real": N_("{text} is not a real calendar date. (Rule: a real date.)"),
@@ -41,7 +41,12 @@ REFUSALS: dict[str, str] = {
     ),
     "compliance_unknown_code": N_(
         "No unit, township or cadre has the code \u201c{code}\u201d. "
-        "Send /compliance [YYYY-Qn] [CODE] with a code from the roster. (Rule: a roster code.)"
+        "Send /compliance [YYYY-Qn] [CODE] with a code from the roster; /compliance alone lists "
+        "them with their codes. (Rule: a roster code.)"
+    ),
+    "compliance_future_quarter": N_(
+        "{quarter} has not started yet, so there is no coverage to show. "
+        "(Rule: no future quarters.)"
     ),
     "compliance_focus_forbidden": N_(
         "You cannot see the coverage of {code}: supervisors see any unit, township or cadre; "
@@ -146,6 +151,11 @@ REFUSALS: dict[str, str] = {
         "Send /dropout HOUSEHOLD_CODE CHILD_NAME [reason], or just /dropout to pick from "
         "your list. (Rule: one-line format.)"
     ),
+    "dropout_not_school_child": N_(
+        "{name} (born {year}, aged {age}) cannot be reported as out of school: a dropout case "
+        "is for a child aged {low} to {high}. Nothing was reported. "
+        "(Rule: dropout cases are for school-age children.)"
+    ),
     # schooling
     "schooling_not_allowed": N_(
         "Schooling rates are for supervisors (the whole county) and central schools (their "
@@ -154,6 +164,27 @@ REFUSALS: dict[str, str] = {
     "schooling_no_arguments": N_(
         "/schooling takes no arguments: it always shows the current school year. "
         "(Rule: the current school year.)"
+    ),
+    # the administrator's commands (cadrebot invite, reassign)
+    "unknown_cadre": N_(
+        "No active cadre has the code {code} on the roster, so nothing was done. "
+        "(Rule: a roster code.)"
+    ),
+    "inactive_cadre": N_(
+        "{code} is no longer active on the roster, so no household was moved. "
+        "(Rule: households go to an active cadre.)"
+    ),
+    "not_held_by_from": N_(
+        "{code} does not hold {households}, so nothing was moved. "
+        "(Rule: only the old holder's households move.)"
+    ),
+    "nothing_to_reassign": N_(
+        "{code} holds no households to move, so nothing was done. "
+        "(Rule: only held households move.)"
+    ),
+    "reassign_same_cadre": N_(
+        "{code} already holds these households: name another cadre with --to. "
+        "(Rule: households move to a different cadre.)"
     ),
     # notice
     "notice_supervisors_only": N_(
@@ -185,6 +216,7 @@ PLURAL_REFUSALS: dict[str, tuple[tuple[str, str], str]] = {
 # expects ("2026年11月20日"); what the person typed ({text}) is echoed as typed.
 DATE_PARAMS = ("date", "earliest")
 MONTH_PARAMS = ("month",)
+QUARTER_PARAMS = ("quarter",)
 
 
 def refusal_text(error: DomainError, t: Translator) -> str:
@@ -206,7 +238,14 @@ def _param(key: str, value: object, t: Translator) -> str:
         return esc(date_text(t, str(value)))
     if key in MONTH_PARAMS and isinstance(value, str) and _is_month(value):
         return esc(month_text(t, value))
+    if key in QUARTER_PARAMS and isinstance(value, str) and _is_quarter(value):
+        return esc(quarter_text(t, value))
     return esc(value)
+
+
+def _is_quarter(value: str) -> bool:
+    year, dash, number = value.partition("-Q")
+    return bool(dash) and year.isdigit() and number in ("1", "2", "3", "4")
 
 
 def _is_month(value: str) -> bool:

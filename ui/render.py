@@ -60,6 +60,7 @@ _MONTH_NAMES = [
 ]
 _LIST_SEPARATORS = {"zh": "、"}
 _CLAUSE_SEPARATORS = {"zh": "；"}
+_PHRASE_SEPARATORS = {"zh": "，"}
 
 
 class _Period(Protocol):
@@ -117,6 +118,11 @@ def list_text(t: _HasLocale, items: Iterable[object]) -> str:
 def clauses_text(t: _HasLocale, items: Iterable[object]) -> str:
     """Longer items (each with its own commas): "…；…" / "…; …"."""
     return _CLAUSE_SEPARATORS.get(t.locale, "; ").join(str(item) for item in items)
+
+
+def phrases_text(t: _HasLocale, items: Iterable[object]) -> str:
+    """Phrases of one sentence, not a list: "男，60岁" / "male, age 60"."""
+    return _PHRASE_SEPARATORS.get(t.locale, ", ").join(str(item) for item in items)
 
 
 def _year_and_number(period: _Period | str, mark: str) -> tuple[int, int]:

@@ -149,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     reminders = command("reminders", "reminder outbox: preview what would be sent, or status")
     reminders.add_argument("action", choices=["preview", "status"])
-    reminders.add_argument("--at", help='preview: local time "YYYY-MM-DD HH:MM"')
+    reminders.add_argument(
+        "--at", help='preview: local time "YYYY-MM-DD HH:MM" (default: now, in the plan\'s zone)'
+    )
 
     command("scheduler", "run the reminder scheduler and sender without the bot's polling")
 
@@ -214,6 +216,9 @@ async def _execute(
         if args.command == "run":  # the bot opens (and keeps) its own database
             run_bot: RunBot = module.run_bot
             return await run_bot(settings, clock)
+        if args.command == "db":  # it upgrades itself, to say what it found
+            upgrade_schema: Callable[[Settings, bool], Awaitable[int]] = module.upgrade_schema
+            return await upgrade_schema(settings, verbose)
         if args.command == "doctor":  # it reports the schema as it finds it: no upgrade
             examine: RunBot = module.run_doctor
             return await examine(settings, clock)
@@ -227,14 +232,26 @@ async def _execute(
         async with open_database(settings.database_url, time_statements=verbose) as sessions:
             return await execute(args, Invocation(settings, clock, sessions))
     except DomainError as error:
-        print(f"refused: {error.reason} {error.params}", file=sys.stderr)
+        print(f"refused: {refusal_words(error)}", file=sys.stderr)
         return 1
+
+
+def refusal_words(error: DomainError) -> str:
+    """The refusal as the bot words it, in English; the catalogues load only when refused."""
+    from html import unescape
+
+    from ui.i18n import Catalogs
+    from ui.refusals import refusal_text
+
+    return unescape(refusal_text(error, Catalogs.load("en").translator("en")))
 
 
 def _settings_problem(error: ValidationError) -> str:
     lines = ["Configuration error:"]
     for problem in error.errors():
         name = ".".join(str(part) for part in problem["loc"])
+        field = Settings.model_fields.get(name)  # a default is reported by field name
+        name = field.alias if field is not None and field.alias else name
         lines.append(f"  {name}: {problem['msg']}")
     return "\n".join(lines)
 

@@ -43,17 +43,22 @@ async def run_doctor(settings: Settings, clock: Clock) -> int:
 
 
 def render(found: Readiness, settings: Settings) -> str:
-    """One line per step, `ok` or `MISSING`, with what was found; then each fix."""
+    """One line per step, `ok`, `MISSING` or `—` (not checked: a step before it is missing),
+    with what was found; then each fix."""
     url = make_url(settings.database_url).render_as_string(hide_password=True)
     at = found.checked_at.astimezone(settings.tz)
     lines = [f"cadrebot doctor, {at:%Y-%m-%d %H:%M} {settings.timezone}, DATABASE_URL={url}", ""]
     for step in STEPS:
-        state = "ok" if found.done(step) else "MISSING"
+        state = "—" if not found.checked(step) else "ok" if found.done(step) else "MISSING"
         lines.append(f"{state:<8} {TITLES[step]:<15} {_finding(step, found, settings)}")
         if not found.done(step):
             lines.append(f"{'':<8} {'':<15} fix: {_fix(step, found)}")
-    missing = len(found.missing)
-    lines += ["", f"{counted(missing, 'step')} missing" if missing else "nothing missing: ready"]
+    missing = len([step for step in found.missing if found.checked(step)])
+    unchecked = len([step for step in STEPS if not found.checked(step)])
+    summary = f"{counted(missing, 'step')} missing" if missing else "nothing missing: ready"
+    if unchecked:
+        summary = f"{counted(missing, 'step')} missing, {unchecked} not checked"
+    lines += ["", summary]
     return "\n".join(lines) + "\n"
 
 
@@ -88,8 +93,21 @@ def _finding(step: str, found: Readiness, settings: Settings) -> str:
         if roster is None:
             return unread
         text = f"{roster.registered_cadres} of {roster.active_cadres} cadres registered"
+        if found.open_invites:
+            invited = ", ".join(
+                f"{i.code} (invite expires {i.expires_at.astimezone(settings.tz):%Y-%m-%d})"
+                for i in found.open_invites
+            )
+            extra = found.invited - len(found.open_invites)
+            text += f"; invited, not yet registered: {invited}"
+            text += f" and {extra} more" if extra > 0 else ""
         if found.unregistered:
-            more = roster.active_cadres - roster.registered_cadres - len(found.unregistered)
+            more = (
+                roster.active_cadres
+                - roster.registered_cadres
+                - found.invited
+                - len(found.unregistered)
+            )
             codes = ", ".join(found.unregistered) + (f" and {more} more" if more > 0 else "")
             text += f"; invite the others: cadrebot invite CODE (not yet: {codes})"
         return text
@@ -130,7 +148,10 @@ def _fix(step: str, found: Readiness) -> str:
         "roster": "cadrebot import ROSTER.xlsx (or a CSV folder like examples/roster)",
         "plan": f"cadrebot plan load (the shipped plan re-based onto {year}), "
         "or cadrebot plan load YOUR-PLAN.toml",
-        "registrations": "cadrebot invite CADRE, for each cadre; they open the link it prints",
+        "registrations": "cadrebot invite CADRE, for each cadre; they open the link it prints"
+        if found.unregistered or not found.invited
+        else "the invited cadres open the link `cadrebot invite` printed for them "
+        "(cadrebot invite CADRE again makes a new one)",
         "scheduler": "start `cadrebot run` or `cadrebot scheduler` (a bot with "
         "CADREBOT_SCHEDULER=off leaves reminders to `cadrebot scheduler`)",
         "outbox": "start `cadrebot run` or `cadrebot scheduler`; if one runs, see its log and "

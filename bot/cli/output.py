@@ -7,13 +7,41 @@ import io
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from json.encoder import encode_basestring
 
 from domain.spreadsheet import csv_field
 
 
 def json_text(payload: object) -> str:
-    """Indented UTF-8 JSON (Chinese names stay readable), one trailing newline."""
-    return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    """Indented UTF-8 JSON (Chinese names stay readable), one trailing newline.
+
+    The text of `json.dumps(payload, ensure_ascii=False, indent=2)`, written about twice as
+    fast: with an indent the standard library falls back to its pure-Python encoder, which
+    dominated a province's report (tens of thousands of rows)."""
+    return _indented(payload, "\n") + "\n"
+
+
+def _indented(value: object, newline: str) -> str:
+    """`value` as indented JSON; `newline` is the line break plus the current indentation."""
+    if isinstance(value, str):
+        return str(encode_basestring(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int.__repr__(value)
+    inner = newline + "  "
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        if not value:
+            return "{}"
+        body = ("," + inner).join(
+            f"{encode_basestring(key)}: {_indented(item, inner)}" for key, item in value.items()
+        )
+        return "{" + inner + body + newline + "}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        body = ("," + inner).join(_indented(item, inner) for item in value)
+        return "[" + inner + body + newline + "]"
+    # Floats, None, booleans, anything else: as the standard library writes them.
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", newline)
 
 
 def csv_text(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 
 from bot.cli.invocation import Invocation
@@ -10,6 +11,7 @@ from bot.cli.output import counted, usage_error
 from bot.cli.plan_note import warn_without_plan
 from reminders.outbox import preview
 from reminders.rules import RuleContext
+from storage.readiness import roster_counts
 from storage.reminders import outbox_counts, rules
 from ui.i18n import Catalogs
 
@@ -19,8 +21,10 @@ OUTBOX_STATES = ("pending", "sending", "sent", "dropped", "unreachable", "failed
 async def execute(args: argparse.Namespace, cli: Invocation) -> int:
     if args.action == "status":
         return await status(cli)
-    if not args.at:
-        return usage_error('reminders preview: --at "YYYY-MM-DD HH:MM" is required')
+    if not args.at:  # now, in the plan's time zone
+        now = cli.clock.now().astimezone(cli.settings.tz)
+        print(f"no --at: previewing now, {now:%Y-%m-%d %H:%M %Z}", file=sys.stderr)
+        return await preview_at(cli, f"{now:%Y-%m-%d %H:%M}")
     return await preview_at(cli, args.at)
 
 
@@ -34,14 +38,20 @@ async def preview_at(cli: Invocation, at_text: str) -> int:
     catalogs = Catalogs.load(settings.locale)
     context = RuleContext(settings.tz, catalogs, settings.ledger_season_opens_month_day)
     await warn_without_plan(cli, at.year)
-    found = await preview(cli.sessionmaker, at, context)
-    print(f"{counted(len(found), 'reminder')} at {at:%Y-%m-%d %H:%M %Z}")
-    for reminder in found:
+    # The count comes first: the lines are kept (as text, not as reminders) until it is known.
+    lines: list[str] = []
+    async for reminder in preview(cli.sessionmaker, at, context):
         first_line = reminder.text.splitlines()[0]
-        print(
+        lines.append(
             f"{reminder.rule}\t{reminder.period}\t{reminder.occurrence}\t"
-            f"{reminder.recipient.name}\t{first_line}"
+            f"{reminder.recipient.name}\t{first_line}\n"
         )
+    print(f"{counted(len(lines), 'reminder')} at {at:%Y-%m-%d %H:%M %Z}")
+    sys.stdout.writelines(lines)
+    if not lines:
+        async with cli.sessionmaker() as session:
+            if (await roster_counts(session)).registered_cadres == 0:
+                print("nobody is registered yet: reminders go to registered cadres only")
     return 0
 
 

@@ -8,14 +8,19 @@ from domain.clock import Clock
 
 
 async def run_bot(settings: Settings, clock: Clock) -> int:
-    """Poll until stopped; the app opens (and upgrades) its own database."""
+    """Poll (or serve the webhook) until stopped; the app opens (and upgrades) its own database."""
     if settings.bot_token is None:
         from bot.sandbox import run_sandbox
 
         return await run_sandbox(settings, clock)
     app = await build_app(settings, clock=clock)
     try:
-        await run_polling(app)
+        if settings.mode == "webhook":
+            from bot.webhook import run_webhook
+
+            await run_webhook(app)
+        else:
+            await run_polling(app)
     finally:
         await app.close()
     return 0

@@ -11,7 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from domain.dropouts import REASONS, clean_child_name, clean_text
+from domain.dropouts import REASONS, check_school_child, clean_text
 from domain.errors import InputRefused
 from handlers.callbacks import on
 from handlers.context import Context
@@ -21,6 +21,7 @@ from handlers.replies import replace, show, show_below
 from services.dropouts import (
     DropoutReport,
     HouseholdChildren,
+    check_child_name,
     child_for_report,
     household_children,
     my_households,
@@ -86,7 +87,9 @@ async def dropout_household(
 
 async def _at_reason(member_id: int, ctx: Context, state: FSMContext) -> View:
     """The child is known: ask why they are out of school."""
-    household_id, code, name = await child_for_report(ctx.session, ctx.actor, member_id)
+    household_id, code, name = await child_for_report(
+        ctx.session, ctx.actor, member_id, ctx.today()
+    )
     await state.set_state(DropoutFlow.pick)
     await state.set_data(
         {
@@ -124,12 +127,15 @@ async def dropout_new_child(
     await replace(query, screens.name_prompt(household.code, ctx.t))
 
 
-async def dropout_typed_name(message: Message, state: FSMContext, t: Translator) -> None:
+async def dropout_typed_name(message: Message, ctx: Context, state: FSMContext) -> None:
+    """The new child's name; one naming an adult of the household is refused at once."""
     data = await flow_data(state, "household_id")
-    name = clean_child_name(message.text or "")
+    name = await check_child_name(
+        ctx.session, ctx.actor, int(data["household_id"]), message.text or "", ctx.today()
+    )
     await state.update_data(child=name)
     await state.set_state(DropoutFlow.child_birth)
-    await show(message, screens.birth_prompt(name, data["draft"], t))
+    await show(message, screens.birth_prompt(name, data["draft"], ctx.t))
 
 
 async def _ask_reason(state: FSMContext, t: Translator) -> View:
@@ -141,8 +147,9 @@ async def _ask_reason(state: FSMContext, t: Translator) -> View:
 
 
 async def dropout_typed_birth(message: Message, ctx: Context, state: FSMContext) -> None:
-    await flow_data(state, "household_id", "child")
+    data = await flow_data(state, "household_id", "child")
     birth = parse_date_answer(message.text or "", ctx.clock, ctx.tz)
+    check_school_child(str(data["child"]), birth, ctx.today())
     await state.update_data(birth=birth.isoformat())
     await show(message, await _ask_reason(state, ctx.t))
 

@@ -2,7 +2,8 @@
 
 Every button carries ids only and the service re-checks that the household is the actor's.
 After a change the refreshed ledger is sent as a new message (never an edit that could be
-identical to the old one).
+identical to the old one), and the message pressed loses its buttons (handlers.ledger.cards):
+one message acts on a household's ledger at a time.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from domain.errors import InputRefused
 from domain.ledgers import AID_KINDS, STAGES
 from handlers.callbacks import on
 from handlers.context import Context
+from handlers.ledger.cards import retire
 from handlers.replies import replace, show, show_below
 from services.ledgers import Question, open_question, save_answer
 from ui.actions import LedgerAidKind, LedgerBirth, LedgerNeeds, LedgerStage
@@ -23,6 +24,10 @@ Asking = LedgerStage | LedgerBirth | LedgerNeeds | LedgerAidKind
 
 class LedgerFlow(StatesGroup):
     answer = State()
+
+
+# The draft key of the ledger message a question was asked below.
+ASKED_ON = "asked_on"
 
 
 def _question(action: Asking) -> Question:
@@ -39,27 +44,38 @@ def _question(action: Asking) -> Question:
 
 
 async def ask(query: CallbackQuery, callback_data: Asking, ctx: Context, state: FSMContext) -> None:
-    """Open the question; the needs button sits on the ledger, which stays: it asks below."""
+    """Open the question; the needs button sits on the ledger, which stays: it asks below
+    (and the ledger loses its buttons once the answer brings the refreshed one)."""
     question = _question(callback_data)
     view = question_view(question, await open_question(ctx.session, ctx.actor, question), ctx.t)
     await state.set_state(LedgerFlow.answer)
     await state.set_data(asdict(question))
-    await (show_below(query, view) if question.kind == "needs" else replace(query, view))
+    if question.kind == "needs":
+        if isinstance(query.message, Message):
+            await state.update_data({ASKED_ON: query.message.message_id})
+        await show_below(query, view)
+    else:
+        await replace(query, view)
 
 
 async def ledger_answer(message: Message, ctx: Context, state: FSMContext) -> None:
     """Save the typed answer (a refused one leaves the question open), show the ledger."""
-    question = await _open_question(state)
+    question, asked_on = await _open_question(state)
     answer = message.text or ""
     view = await save_answer(ctx.session, ctx.actor, ctx.clock, ctx.rules, question, answer)
     await state.clear()
     await show(message, ledger_screen(view, ctx.t, saved=True))
+    if asked_on is not None:
+        await retire(message.bot, message.chat.id, asked_on)
 
 
-async def _open_question(state: FSMContext) -> Question:
-    """A typed answer is only valid while its question is open."""
+async def _open_question(state: FSMContext) -> tuple[Question, int | None]:
+    """A typed answer is only valid while its question is open; with it, the ledger message
+    that asked it below, if it stays in the chat."""
+    data = dict(await state.get_data())
+    asked_on = data.pop(ASKED_ON, None)
     try:
-        return Question(**await state.get_data())
+        return Question(**data), asked_on if isinstance(asked_on, int) else None
     except TypeError:
         await state.clear()
         raise InputRefused("stale_button") from None

@@ -9,7 +9,8 @@ from aiogram.types import CallbackQuery, Message
 
 from handlers.callbacks import on
 from handlers.context import Context
-from handlers.replies import replace, show, show_below
+from handlers.ledger.cards import instead_below
+from handlers.replies import replace, show
 from services.ledgers import confirm_review, household_for_edit, member_for_edit, set_member_status
 from ui.actions import (
     LedgerAidMenu,
@@ -43,7 +44,7 @@ async def ledger_aid_menu(
 ) -> None:
     await state.clear()
     household = await household_for_edit(ctx.session, ctx.actor, callback_data.household_id)
-    await show_below(query, aid_menu(household.id, household.code, ctx.t))
+    await instead_below(query, aid_menu(household.id, household.code, ctx.t))
 
 
 async def ledger_status(
@@ -57,9 +58,16 @@ async def ledger_status(
         status, destination = callback_data.status, None
     member_id = callback_data.member_id
     view = await set_member_status(
-        ctx.session, ctx.actor, ctx.clock, ctx.rules, member_id, status, destination=destination
+        ctx.session,
+        ctx.actor,
+        ctx.clock,
+        ctx.rules,
+        member_id,
+        status,
+        record=callback_data.record,
+        destination=destination,
     )
-    await show_below(query, ledger_screen(view, ctx.t, saved=True))
+    await instead_below(query, ledger_screen(view, ctx.t, saved=True))
     if status == "suspected_dropout" and isinstance(query.message, Message):
         await show(query.message, ledger_offer(member_id, ctx.t))
 
@@ -69,7 +77,7 @@ async def ledger_reviewed(
 ) -> None:
     household_id = callback_data.household_id
     view = await confirm_review(ctx.session, ctx.actor, ctx.clock, ctx.rules, household_id)
-    await show_below(query, ledger_screen(view, ctx.t, saved=True))
+    await instead_below(query, ledger_screen(view, ctx.t, saved=True))
 
 
 def build_router() -> Router:

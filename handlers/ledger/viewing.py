@@ -9,10 +9,11 @@ from aiogram.types import CallbackQuery, Message
 
 from handlers.callbacks import on
 from handlers.context import Context
-from handlers.replies import show, show_below
+from handlers.ledger.cards import instead_below
+from handlers.replies import replace, show, show_below
 from services.ledgers import ledger_view
 from services.reports.ledgers import my_ledgers
-from ui.actions import LedgerOpen, LedgerPage
+from ui.actions import LedgerBack, LedgerOpen, LedgerPage
 from ui.view import View
 from ui.views.ledger import ledger_list, ledger_screen
 
@@ -34,7 +35,8 @@ async def my_ledger_list(message: Message, ctx: Context, state: FSMContext) -> N
 
 
 async def ledger_page(query: CallbackQuery, callback_data: LedgerPage, ctx: Context) -> None:
-    await show_below(query, await _listing(ctx, callback_data.page))
+    """The list below; the card or page pressed loses its buttons."""
+    await instead_below(query, await _listing(ctx, callback_data.page))
 
 
 async def _listing(ctx: Context, page: int) -> View:
@@ -53,10 +55,23 @@ async def ledger_open(
     await show_below(query, ledger_screen(view, ctx.t))
 
 
+async def ledger_back(
+    query: CallbackQuery, callback_data: LedgerBack, ctx: Context, state: FSMContext
+) -> None:
+    """« Back from a menu: the same message becomes the household's ledger again."""
+    await state.clear()
+    household_id = callback_data.household_id
+    view = await ledger_view(
+        ctx.session, ctx.actor, ctx.clock, ctx.rules, household_id=household_id
+    )
+    await replace(query, ledger_screen(view, ctx.t))
+
+
 def build_router() -> Router:
     router = Router(name="ledger-viewing")
     router.message.register(ledger_of_code, Command("ledger", magic=F.args))
     router.message.register(my_ledger_list, Command("ledger"))
     router.callback_query.register(ledger_page, on(LedgerPage))
     router.callback_query.register(ledger_open, on(LedgerOpen))
+    router.callback_query.register(ledger_back, on(LedgerBack))
     return router

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Protocol
+from typing import Protocol, overload
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,14 +113,52 @@ class Rule(Protocol):
 
     name: str
 
-    async def due(self, firing: Firing) -> list[Reminder]:
-        """Everyone who owes something for this occurrence, with the message to send them."""
+    def due(self, firing: Firing) -> AsyncIterator[Reminder]:
+        """Everyone who owes something for this occurrence, with the message to send them,
+        as the rule reads them (a rule over every holder streams; nothing is held whole)."""
         ...
 
     async def still_owed(self, batch: Batch) -> set[int]:
         """Ids of the batch's rows whose reason still holds, in a fixed number of queries
         whatever the number of rows."""
         ...
+
+
+@dataclass(frozen=True)
+class FirstOf(Sequence[tuple[int, str, str]]):
+    """The first households of a longer list (read so in the database) and its length:
+    what a reminder names, buttons and counts. Reading past the first ones is refused
+    rather than silently short."""
+
+    first: tuple[tuple[int, str, str], ...]
+    total: int
+
+    def __len__(self) -> int:
+        return self.total
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, str, str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[tuple[int, str, str], ...]: ...
+
+    def __getitem__(
+        self, index: int | slice
+    ) -> tuple[int, str, str] | tuple[tuple[int, str, str], ...]:
+        loaded = len(self.first)
+        if isinstance(index, slice):
+            start, stop, _step = index.indices(self.total)
+            if max(start, stop) > loaded:
+                raise IndexError(f"only the first {loaded} of {self.total} were read")
+            return self.first[index]
+        if not -self.total <= index < loaded or (index < 0 and self.total > loaded):
+            raise IndexError(f"only the first {loaded} of {self.total} were read")
+        return self.first[index]
+
+    def __iter__(self) -> Iterator[tuple[int, str, str]]:
+        if self.total > len(self.first):
+            raise IndexError(f"only the first {len(self.first)} of {self.total} were read")
+        return iter(self.first)
 
 
 def fire_instant(spec: RuleSpec, day: date, tz: ZoneInfo) -> datetime:

@@ -3,6 +3,8 @@ late for `escalate_after_days` (or when the case has no school)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import AsyncIterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,7 +16,7 @@ from domain.roles import Role
 from reminders.rules.base import Batch, Firing, Reminder, fire_instant
 from storage.dropouts import CaseRow, cases_for
 from storage.plan_settings import dropout_due_rules
-from storage.reminders import reachable_cadres
+from storage.reminders import Recipient, reachable_cadres
 from ui.views.reminders import dropout_overdue_reminder
 
 
@@ -36,23 +38,29 @@ async def overdue_cases(
 class DropoutOverdue:
     name = DROPOUT_OVERDUE
 
-    async def due(self, firing: Firing) -> list[Reminder]:
+    async def due(self, firing: Firing) -> AsyncIterator[Reminder]:
         """Each overdue step once to each audience: the occurrence names the audience."""
         spec, tz = firing.spec, firing.context.tz
         now = max(firing.clock.now(), fire_instant(spec, firing.occurrence.day, tz))
-        people = await reachable_cadres(firing.session)
-        supervisors = [p for p in people if p.role in (Role.SUPERVISOR, Role.ADMIN)]
-        reminders = []
-        for case, days in await overdue_cases(firing.session, now, tz):
-            audiences = [("school", [p for p in people if p.unit_id == case.school_unit_id])]
+        overdue = await overdue_cases(firing.session, now, tz)
+        if not overdue:
+            return
+        schools = sorted({c.school_unit_id for c, _ in overdue if c.school_unit_id is not None})
+        at_school: dict[int, list[Recipient]] = defaultdict(list)
+        if schools:  # the late cases' schools only, never every cadre
+            for person in await reachable_cadres(firing.session, unit_ids=schools):
+                at_school[person.unit_id].append(person)
+        supervisors = await reachable_cadres(firing.session, roles=[Role.SUPERVISOR, Role.ADMIN])
+        for case, days in overdue:
+            school = [] if case.school_unit_id is None else at_school[case.school_unit_id]
+            audiences = [("school", school)]
             if days >= spec.escalate_after_days or case.school_unit_id is None:
                 audiences.append(("supervisors", supervisors))
             for audience, recipients in audiences:
                 key = (case_period(case.id, case.state), audience)
                 for person in recipients:
                     view = dropout_overdue_reminder(case, days, firing.t(person))
-                    reminders.append(firing.reminder(person, view, key))
-        return reminders
+                    yield firing.reminder(person, view, key)
 
     async def still_owed(self, batch: Batch) -> set[int]:
         """Still open, still in the state it was reminded of, still overdue."""

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from domain.periods import Quarter
 from domain.reminders import HOUSEHOLD_VISIT
-from reminders.rules.base import Batch, Firing, Reminder
-from storage.reminder_owing import cadres_with_unvisited, unvisited_households
-from storage.reminders import reachable_cadres
-from ui.views.reminders import household_visit_reminder
+from reminders.rules.base import Batch, Firing, FirstOf, Reminder
+from storage.reminder_owing import (
+    cadres_with_unvisited,
+    household_unvisited,
+    owed_households_by_cadre,
+)
+from ui.views.reminders import BUTTONS, NAMES_LISTED, household_visit_reminder
+
+# A reminder names the first NAMES_LISTED households and buttons the first BUTTONS.
+HEAD = max(NAMES_LISTED, BUTTONS)
 
 
 class HouseholdVisit:
     name = HOUSEHOLD_VISIT
 
-    async def due(self, firing: Firing) -> list[Reminder]:
+    async def due(self, firing: Firing) -> AsyncIterator[Reminder]:
+        """One statement, streamed: each reachable holder's unvisited households, counted
+        and cut to the first few in the database."""
         quarter = Quarter.containing(firing.occurrence.day)
-        owed = await unvisited_households(firing.session, quarter.first_day, quarter.last_day)
-        return [
-            firing.reminder(
-                person, household_visit_reminder(owed[person.cadre_id], quarter, firing.t(person))
+        owing = household_unvisited(quarter.first_day, quarter.last_day)
+        async for owed in owed_households_by_cadre(firing.session, owing, HEAD):
+            person = owed.recipient
+            households = FirstOf(owed.first, owed.total)
+            yield firing.reminder(
+                person, household_visit_reminder(households, quarter, firing.t(person))
             )
-            for person in await reachable_cadres(firing.session, cadre_ids=list(owed))
-        ]
 
     async def still_owed(self, batch: Batch) -> set[int]:
         quarters = {row.period: Quarter.parse(row.period) for row in batch.rows}

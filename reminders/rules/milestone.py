@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -55,26 +56,28 @@ def heads_first(people: list[Recipient]) -> list[Recipient]:
 class Milestone:
     name = MILESTONE
 
-    async def due(self, firing: Firing) -> list[Reminder]:
+    async def due(self, firing: Firing) -> AsyncIterator[Reminder]:
         day, offsets = firing.occurrence.day, set(firing.spec.days_left)
         first = day - timedelta(days=max(0, -min(offsets)))
         last = day + timedelta(days=max(offsets))
+        found = [
+            (behind, (behind.due - day).days)
+            for behind in await units_behind(firing.session, first, last)
+            if (behind.due - day).days in offsets
+        ]
+        units = sorted({unit_id for behind, _ in found for unit_id in behind.unit_ids})
         by_unit: dict[int, list[Recipient]] = defaultdict(list)
-        for person in await reachable_cadres(firing.session):
-            by_unit[person.unit_id].append(person)
-        reminders = []
-        for behind in await units_behind(firing.session, first, last):
-            days_left = (behind.due - day).days
-            if days_left not in offsets:
-                continue
+        if units:  # the people of the units behind only, never every cadre
+            for person in await reachable_cadres(firing.session, unit_ids=units):
+                by_unit[person.unit_id].append(person)
+        for behind, days_left in found:
             key = milestone_occurrence(behind.milestone_id, days_left)
             for unit_id in behind.unit_ids:
                 for person in heads_first(by_unit.get(unit_id, [])):
                     t = firing.t(person)
                     title = behind.title_en if t.locale == "en" else behind.title_zh
                     view = milestone_reminder(title, behind.due, days_left, t)
-                    reminders.append(firing.reminder(person, view, key))
-        return reminders
+                    yield firing.reminder(person, view, key)
 
     async def still_owed(self, batch: Batch) -> set[int]:
         """Still owed while the person's unit has not reported the milestone done."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from domain.periods import Month
 from domain.reminders import MONTHLY_NOTICE
 from domain.roles import Role, receives_notice
@@ -15,13 +17,13 @@ from ui.views.reminders import monthly_notice_reminder
 class MonthlyNotice:
     name = MONTHLY_NOTICE
 
-    async def due(self, firing: Firing) -> list[Reminder]:
+    async def due(self, firing: Firing) -> AsyncIterator[Reminder]:
         """The workbook and chart follow on a tap: a push of files to every supervisor would
         be heavy on a poor signal. The notice is counted once per language."""
         month, context = Month.parse(firing.occurrence.period), firing.context
         views: dict[str, View] = {}
-        reminders = []
-        for person in await reachable_cadres(firing.session):
+        readers = [role for role in Role if receives_notice(role)]
+        for person in await reachable_cadres(firing.session, roles=readers):
             if not receives_notice(Role(person.role)):
                 continue
             t = firing.t(person)
@@ -30,8 +32,7 @@ class MonthlyNotice:
                     firing.session, month, firing.clock, context.tz, context.ledger_opens, t.locale
                 )
                 views[t.locale] = monthly_notice_reminder(notice, t)
-            reminders.append(firing.reminder(person, views[t.locale]))
-        return reminders
+            yield firing.reminder(person, views[t.locale])
 
     async def still_owed(self, batch: Batch) -> set[int]:
         """A notice is news, not a debt: always sent."""

@@ -4,6 +4,7 @@ reported this month, on the month's last working day."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,19 +34,18 @@ async def open_milestones_by_unit(session: AsyncSession, day: date) -> Counter[i
 class ProgressRequest:
     name = PROGRESS_REQUEST
 
-    async def due(self, firing: Firing) -> list[Reminder]:
+    async def due(self, firing: Firing) -> AsyncIterator[Reminder]:
         month = Month.containing(firing.occurrence.day)
         open_count = await open_milestones_by_unit(firing.session, firing.occurrence.day)
         reported = {unit for unit, _ in await units_reported(firing.session, [str(month)])}
         waiting = [unit for unit in open_count if unit not in reported]
-        return [
-            firing.reminder(
+        if not waiting:
+            return
+        for person in await reachable_cadres(firing.session, waiting, roles=[Role.UNIT_HEAD]):
+            yield firing.reminder(
                 person,
                 progress_request_reminder(month, open_count[person.unit_id], firing.t(person)),
             )
-            for person in await reachable_cadres(firing.session, waiting)
-            if person.role == Role.UNIT_HEAD
-        ]
 
     async def still_owed(self, batch: Batch) -> set[int]:
         """Still owed until the unit reports anything for the month."""

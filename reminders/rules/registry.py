@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,11 +40,13 @@ async def due_reminders(
     occurrence: Occurrence,
     context: RuleContext,
     clock: Clock,
-) -> list[Reminder]:
-    """Everyone who owes something for this occurrence, with the message to send them."""
+) -> AsyncIterator[Reminder]:
+    """Everyone who owes something for this occurrence, with the message to send them,
+    streamed as the rule reads them."""
     rule = RULES.get(spec.name)
-    firing = Firing(session, spec, occurrence, context, clock)
-    return [] if rule is None else await rule.due(firing)
+    if rule is not None:
+        async for reminder in rule.due(Firing(session, spec, occurrence, context, clock)):
+            yield reminder
 
 
 async def still_owed_many(

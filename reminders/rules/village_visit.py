@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import AsyncIterator
 
 from domain.periods import Month
 from domain.reminders import VILLAGE_VISIT
@@ -16,7 +17,7 @@ from ui.views.reminders import village_visit_reminder
 class VillageVisit:
     name = VILLAGE_VISIT
 
-    async def due(self, firing: Firing) -> list[Reminder]:
+    async def due(self, firing: Firing) -> AsyncIterator[Reminder]:
         month = Month.containing(firing.occurrence.day)
         rows = await village_coverage_rows(firing.session, month.first_day, month.last_day)
         unit_names = {row.unit_id: row.unit_name for row in rows}
@@ -24,15 +25,13 @@ class VillageVisit:
         for row in rows:
             if not row.covered:
                 owed[row.unit_id].append((row.village_id, row.village_name))
-        return [
-            firing.reminder(
+        for person in await reachable_cadres(firing.session, list(owed)):
+            yield firing.reminder(
                 person,
                 village_visit_reminder(
                     unit_names[person.unit_id], owed[person.unit_id], month, firing.t(person)
                 ),
             )
-            for person in await reachable_cadres(firing.session, list(owed))
-        ]
 
     async def still_owed(self, batch: Batch) -> set[int]:
         months = {row.period: Month.parse(row.period) for row in batch.rows}

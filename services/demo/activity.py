@@ -1,4 +1,7 @@
-"""A believable quarter of work in the demo county: visits, village visits, reviewed ledgers.
+"""A believable year of work in the demo county: visits, village visits, reviewed ledgers.
+
+This quarter is under way (some households still owed); the year's past quarters and
+months are mostly done, so /compliance and /notice for them show real figures.
 
 Without it the sandbox shows every figure at 0% and the notice ranks units that all tie.
 Deterministic for a given day and seed; added only to a county with no visits yet, so a
@@ -8,11 +11,12 @@ restarted sandbox does not pile up more work each time.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import Clock, local_today
@@ -36,6 +40,9 @@ from storage.progress import all_units
 # Shares of the work already done, chosen so that units differ visibly.
 VISITED_SHARE = (0.35, 0.95)  # per unit, a share of its households visited this quarter
 VILLAGE_SHARE = 0.7
+# Past quarters and months of the year: mostly done.
+PAST_VISITED_SHARE = (0.8, 1.0)
+PAST_VILLAGE_SHARE = (0.5, 1.0)  # per unit, the share of months it was at its village
 LEDGER_SHARE = (0.2, 0.9)
 # The cadre persona still owes visits: two of their households are left for the sandbox user.
 PERSONA_VISITED = 3
@@ -49,6 +56,8 @@ class ActivitySummary:
     village_visits: int
     ledger_reviews: int
     progress_reports: int = 0
+    past_household_visits: int = 0  # in the year's quarters before this one
+    past_village_visits: int = 0  # in the year's months before this one
 
 
 def _reported(day: date, now: datetime, tz: ZoneInfo, rng: random.Random) -> datetime:
@@ -154,8 +163,68 @@ async def add_demo_activity(
         )
         reviews = [r for r in reviews if r.household_id not in existing_reviews]
         reports = await _past_milestones_mostly_done(session, today, now, visitor, rng)
-        session.add_all([*visits, *village_visits, *reviews, *reports])
-    return ActivitySummary(len(visits), len(village_visits), len(reviews), len(reports))
+        past = random.Random(f"{seed}-past-{today.isoformat()}")  # this quarter's draws stay
+        past_visits = _past_household_visits(held, quarter, now, tz, past)
+        past_village = _past_village_visits(pairs, visitor, month, now, tz, past)
+        session.add_all([*visits, *village_visits, *reviews, *reports, *past_visits, *past_village])
+    return ActivitySummary(
+        len(visits),
+        len(village_visits),
+        len(reviews),
+        len(reports),
+        len(past_visits),
+        len(past_village),
+    )
+
+
+def _past_household_visits(
+    held: Sequence[Row[int, int, str, int]],
+    quarter: Quarter,
+    now: datetime,
+    tz: ZoneInfo,
+    rng: random.Random,
+) -> list[HouseholdVisit]:
+    """Most households visited in each of the year's quarters before this one."""
+    quarters = [Quarter(quarter.year, n) for n in range(1, quarter.number)]
+    share = {unit: rng.uniform(*PAST_VISITED_SHARE) for unit in sorted({r[3] for r in held})}
+    visits: list[HouseholdVisit] = []
+    for past in quarters:
+        for household_id, cadre_id, _code, unit_id in held:
+            if rng.random() < share[unit_id]:
+                day = _day_between(past.first_day, past.last_day, rng)
+                visits.append(
+                    HouseholdVisit(
+                        household_id=household_id,
+                        cadre_id=cadre_id,
+                        visit_date=day,
+                        reported_at=_reported(day, now, tz, rng),
+                    )
+                )
+    return visits
+
+
+def _past_village_visits(
+    pairs: Sequence[Row[int, int]],
+    visitor: dict[int, int],
+    month: Month,
+    now: datetime,
+    tz: ZoneInfo,
+    rng: random.Random,
+) -> list[VillageVisit]:
+    """Most units at their village in most of the year's months before this one."""
+    share = {unit: rng.uniform(*PAST_VILLAGE_SHARE) for unit in sorted({p[0] for p in pairs})}
+    return [
+        VillageVisit(
+            unit_id=unit_id,
+            village_id=village_id,
+            cadre_id=visitor[unit_id],
+            visit_date=(day := _day_between(past.first_day, past.last_day, rng)),
+            reported_at=_reported(day, now, tz, rng),
+        )
+        for past in (Month(month.year, n) for n in range(1, month.number))
+        for unit_id, village_id in pairs
+        if unit_id in visitor and rng.random() < share[unit_id]
+    ]
 
 
 async def _past_milestones_mostly_done(

@@ -15,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.clock import Clock, local_today
+from domain.clock import Clock, FixedClock, local_today
 from domain.schooling import expected_stage, school_year_of
 from services.roster_import import ImportSummary, import_tables
 
@@ -457,7 +457,12 @@ async def load_demo(
     seed: int = 2017,
     show_progress: bool = False,
 ) -> ImportSummary:
-    """Build the demo (children's ages fit today's school year in the plan's zone), import it."""
-    school_year = school_year_of(local_today(clock, tz))
+    """Build the demo (children's ages fit today's school year in the plan's zone), import it.
+
+    Its pairings are held from the start of the year (in the plan's zone), not from the
+    moment of loading: the year's past quarters have households to count."""
+    today = local_today(clock, tz)
+    school_year = school_year_of(today)
     tables = await asyncio.to_thread(build_demo_tables, size, seed, school_year=school_year)
-    return await import_tables(sessionmaker, tables, clock=clock, show_progress=show_progress)
+    held_from = FixedClock(min(clock.now(), datetime(today.year, 1, 1, tzinfo=tz)))
+    return await import_tables(sessionmaker, tables, clock=held_from, show_progress=show_progress)

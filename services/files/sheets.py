@@ -33,7 +33,8 @@ def keep_as_text(cell: Cell) -> None:
 def append_row(sheet: Worksheet, values: Sequence[Any]) -> None:
     """`sheet.append`, then every formula-like text cell of the new row kept as text."""
     sheet.append(list(values))
-    line = sheet.max_row
+    # The row `append` just wrote; `sheet.max_row` would scan every cell, once per row.
+    line: int = sheet._current_row
     for column, value in enumerate(values, 1):
         if isinstance(value, str) and runs_as_formula(value):
             keep_as_text(sheet.cell(row=line, column=column))

@@ -20,15 +20,17 @@ from domain.coverage import (
     village_month_for,
 )
 from domain.errors import InputRefused, PermissionRefused
+from domain.ledgers import season_start
 from domain.periods import Month, Quarter
 from domain.plan_rules import PlanRules
 from domain.roles import ComplianceScope, FocusKind, compliance_scope, may_focus
 from domain.status import ledger_season
 from services.actors import Actor
-from services.reports.ledgers import LedgerCell, ledger_completion
+from services.reports.ledgers import LedgerCell, ledger_cells_of
 from services.transaction import unit_of_work
 from storage.coverage import CoverageCell, coverage_cells, focus_target
-from storage.evidence import far_visit_rows
+from storage.evidence import far_visit_count
+from storage.ledgers import LedgerYear
 from storage.village_visits import VillageCoverageRow, village_coverage_rows
 
 
@@ -76,6 +78,7 @@ def build_report(
     far_visits: int = 0,
     total_name: str = "",
     focus_name: str = "",
+    focus_code: str = "",
 ) -> CoverageReport:
     """Fold the (cadre, township) cells into the rows the scope shows."""
     by_cadre = _group(cells, lambda c: (c.cadre_code, c.cadre_name))
@@ -92,6 +95,7 @@ def build_report(
         ledgers=ledgers,
         far_visits=far_visits if scope is ComplianceScope.COUNTY else 0,
         focus_name=focus_name,
+        focus_code=focus_code,
     )
 
 
@@ -104,6 +108,7 @@ class _View:
     cadre_id: int | None = None
     township_code: str | None = None
     focus_name: str = ""
+    focus_code: str = ""
 
 
 async def _view_for(session: AsyncSession, actor: Actor, focus: str | None) -> _View:
@@ -121,12 +126,12 @@ async def _view_for(session: AsyncSession, actor: Actor, focus: str | None) -> _
     kind = FocusKind(target.kind)
     if not may_focus(actor.role, kind, same_unit=target.unit_id == actor.unit_id):
         raise PermissionRefused("compliance_focus_forbidden", code=target.code)
-    name = f"{target.name} ({target.code})"
+    name, code = target.name, target.code
     if kind is FocusKind.UNIT:
-        return _View(ComplianceScope.UNIT, unit_id=target.id, focus_name=name)
+        return _View(ComplianceScope.UNIT, unit_id=target.id, focus_name=name, focus_code=code)
     if kind is FocusKind.CADRE:
-        return _View(ComplianceScope.OWN, cadre_id=target.id, focus_name=name)
-    return _View(ComplianceScope.COUNTY, township_code=target.code, focus_name=name)
+        return _View(ComplianceScope.OWN, cadre_id=target.id, focus_name=name, focus_code=code)
+    return _View(ComplianceScope.COUNTY, township_code=code, focus_name=name, focus_code=code)
 
 
 async def compliance_for(
@@ -201,8 +206,12 @@ async def _report(
     """
     today = local_today(clock, tz)
     quarter = quarter or Quarter.containing(today)
+    if quarter.first_day > today:  # nothing is owed yet: not a row of zeros
+        raise InputRefused("compliance_future_quarter", quarter=str(quarter))
     month = village_month_for(quarter, today)
     held_at = period_end_instant(quarter, tz)
+    season = ledger_season(min(today, quarter.last_day), ledger_opens)
+    # Ledgers count the households held at the period's end, as coverage does: one pass.
     cells = await coverage_cells(
         session,
         quarter.first_day,
@@ -210,26 +219,18 @@ async def _report(
         held_at,
         unit_id=view.unit_id,
         cadre_id=view.cadre_id,
+        ledgers=LedgerYear(season.year, season_start(season.opens, tz)),
     )
     pairs = (
         await village_coverage_rows(session, month.first_day, month.last_day, unit_id=village_unit)
         if with_villages
         else []
     )
-    season = ledger_season(min(today, quarter.last_day), ledger_opens)
-    ledger_cells = await ledger_completion(
-        session,
-        season.year,
-        season.opens,
-        unit_id=view.unit_id,
-        cadre_id=view.cadre_id,
-        held_at=held_at,
-        tz=tz,
-    )
+    ledger_cells = ledger_cells_of(cells)
     far = (
-        await far_visit_rows(session, quarter.first_day, quarter.last_day)
+        await far_visit_count(session, quarter.first_day, quarter.last_day)
         if view.scope is ComplianceScope.COUNTY and view.township_code is None
-        else []
+        else 0
     )
     if view.township_code is not None:
         cells = [c for c in cells if c.township_code == view.township_code]
@@ -243,6 +244,7 @@ async def _report(
         ledger_section(season.year, view.scope, ledger_cells)
         if ledger_cells or always_sections
         else None,
-        len(far),
+        far,
         focus_name=view.focus_name,
+        focus_code=view.focus_code,
     )

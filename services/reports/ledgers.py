@@ -6,7 +6,8 @@ members, reviews), whatever the number of households.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -20,16 +21,37 @@ from domain.status import LedgerSeason, OwedLedger, ledger_season
 from services.actors import Actor
 from services.transaction import unit_of_work
 from storage import ledgers as repo
-from storage.ledgers import Held, HeldLedgerHousehold, MemberRow, ReviewRow
+from storage.coverage import CoverageCell
+from storage.ledgers import Held, HeldLedgerHousehold, LedgerYear, MemberRow, ReviewRow
 from storage.places import CadreTownship
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LedgerCell(CadreTownship):
     """One (cadre, township) cell: households held and how many have a complete ledger."""
 
     households: int
     complete: int
+
+
+def ledger_cells_of(cells: Iterable[CoverageCell]) -> list[LedgerCell]:
+    """The ledger cells counted along with coverage (coverage_cells with `ledgers`): the
+    same held households, so a report needs one pass over them."""
+    return [
+        LedgerCell(
+            cell.cadre_id,
+            cell.cadre_code,
+            cell.cadre_name,
+            cell.unit_id,
+            cell.unit_code,
+            cell.unit_name,
+            cell.township_code,
+            cell.township_name,
+            households=cell.assigned,
+            complete=cell.ledgers_complete,
+        )
+        for cell in cells
+    ]
 
 
 @dataclass(frozen=True)
@@ -97,22 +119,28 @@ async def ledger_completion(
     cadre_id: int | None = None,
 ) -> list[LedgerCell]:
     """Complete ledgers of `year` per (cadre, township); a household counts for its holder
-    at `held_at` (None: its holder now). `season_opens` is a local date in `tz`."""
+    at `held_at` (None: its holder now). `season_opens` is a local date in `tz`.
+
+    One grouped statement: completeness is decided in the database (the same rule as
+    domain.ledgers.ledger_missing), so no household is read into Python."""
+    ledgers = LedgerYear(year, season_start(season_opens, tz))
+    held = Held(at=held_at, unit_id=unit_id, cadre_id=cadre_id)
     async with unit_of_work(session):
-        rows = await _missing_by_household(
-            session,
-            year,
-            season_start(season_opens, tz),
-            held_at=held_at,
-            unit_id=unit_id,
-            cadre_id=cadre_id,
-        )
-    held = Counter(h.place for h, _ in rows)
-    complete = Counter(h.place for h, missing in rows if not missing)
-    places = sorted(held, key=lambda p: (p.cadre_code, p.township_code))
+        cells = await repo.ledger_cells(session, ledgers, held)
     return [
-        LedgerCell(**vars(place), households=held[place], complete=complete[place])
-        for place in places
+        LedgerCell(
+            place.cadre_id,
+            place.cadre_code,
+            place.cadre_name,
+            place.unit_id,
+            place.unit_code,
+            place.unit_name,
+            place.township_code,
+            place.township_name,
+            households=households,
+            complete=complete,
+        )
+        for place, households, complete in cells
     ]
 
 

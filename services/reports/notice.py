@@ -13,6 +13,7 @@ from domain.clock import Clock, local_today
 from domain.coverage import Coverage, sum_by, total_of
 from domain.deadlines import UnitRef, units_not_done
 from domain.errors import InputRefused, PermissionRefused
+from domain.ledgers import season_start
 from domain.notice import (
     OverdueMilestone,
     RankedUnit,
@@ -28,9 +29,9 @@ from domain.status import ledger_season
 from services.actors import Actor
 from services.dropouts import dropout_case_counts
 from services.reports.deadlines import milestones_with_progress
-from services.reports.ledgers import ledger_completion
 from services.transaction import unit_of_work
-from storage.coverage import coverage_cells
+from storage.coverage import unit_coverage
+from storage.ledgers import LedgerYear
 from storage.village_visits import village_coverage_rows
 
 # Milestones further back than this are history, not "overdue" news; the units concerned
@@ -90,17 +91,21 @@ async def monthly_notice(
     season = ledger_season(as_of, ledger_opens)
     # A scheduled notice is computed inside the rule run's transaction; /notice opens its own.
     async with unit_of_work(session):
-        cells = await coverage_cells(session, quarter.first_day, as_of, held_at)
-        pairs = await village_coverage_rows(session, month.first_day, as_of)
-        ledger_cells = await ledger_completion(
-            session, season.year, season.opens, held_at=held_at, tz=tz
+        # Per unit in the database; ledgers count the same held households: one pass.
+        units = await unit_coverage(
+            session,
+            quarter.first_day,
+            as_of,
+            held_at,
+            LedgerYear(season.year, season_start(season.opens, tz)),
         )
+        pairs = await village_coverage_rows(session, month.first_day, as_of)
         progress = await milestones_with_progress(session, as_of - OVERDUE_LOOK_BACK, as_of, locale)
         as_of_instant = min(clock.now(), held_at - timedelta(microseconds=1))
         dropout_cases = await dropout_case_counts(session, as_of_instant, tz)
-    households = _by_unit((c.unit_code, c.unit_name, c.assigned, c.covered) for c in cells)
+    households = _by_unit((u.unit_code, u.unit_name, u.assigned, u.covered) for u in units)
     villages = _by_unit((p.unit_code, p.unit_name, 1, int(p.covered)) for p in pairs)
-    ledgers = _by_unit((c.unit_code, c.unit_name, c.households, c.complete) for c in ledger_cells)
+    ledgers = _by_unit((u.unit_code, u.unit_name, u.assigned, u.ledgers_complete) for u in units)
 
     refs = progress.units
     overdue: list[OverdueMilestone] = []

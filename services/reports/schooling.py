@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -18,19 +19,25 @@ from domain.schooling import (
     STAGES,
     SUSPECTED,
     THRESHOLDS,
-    Child,
     Place,
     SchoolingRates,
     birth_window,
     expected_stage,
+    rates_of_counts,
     school_year_of,
     school_year_start,
-    schooling_rates,
     schooling_scope,
+    stage_births,
 )
 from services.actors import Actor
 from services.transaction import unit_of_work
-from storage.schooling import ChildRow, children_born_between, unit_place
+from storage.schooling import (
+    ChildRow,
+    children_born_between,
+    children_counted,
+    stream_children_born_between,
+    unit_place,
+)
 
 
 @dataclass(frozen=True)
@@ -82,36 +89,28 @@ def _school_age(rows: list[ChildRow], school_year: int) -> list[ListedChild]:
 
 
 async def _school_age_children(
-    session: AsyncSession, school_year: int, township_id: int | None = None
+    session: AsyncSession,
+    school_year: int,
+    township_id: int | None = None,
+    statuses: tuple[str, ...] | None = None,
 ) -> list[ListedChild]:
     after, until = birth_window(school_year)
-    rows = await children_born_between(session, after, until, township_id)
+    rows = await children_born_between(session, after, until, township_id, statuses)
     return _school_age(rows, school_year)
 
 
-def _rates(children: list[ListedChild], school_year: int, total: Place) -> SchoolingRates:
-    return schooling_rates(
-        (
-            Child(
-                c.row.township_code,
-                c.row.township_name,
-                c.row.village_code,
-                c.row.village_name,
-                c.row.birth_date,
-                c.row.status,
-            )
-            for c in children
-        ),
-        school_year,
-        total,
-    )
+async def _rates(
+    session: AsyncSession, school_year: int, total: Place, township_id: int | None = None
+) -> SchoolingRates:
+    """Counted in the database per village, stage and status; the rates from the counts."""
+    counts = await children_counted(session, stage_births(school_year), township_id)
+    return rates_of_counts(counts, school_year, total)
 
 
 async def county_rates(session: AsyncSession, school_year: int) -> SchoolingRates:
-    """The county's rates for a school year (for the CLI reports)."""
+    """The county's rates for a school year (for the CLI reports): one counting query."""
     async with unit_of_work(session):
-        children = await _school_age_children(session, school_year)
-    return _rates(children, school_year, Place(COUNTY, "", ""))
+        return await _rates(session, school_year, Place(COUNTY, "", ""))
 
 
 async def schooling_for(
@@ -125,14 +124,18 @@ async def schooling_for(
         scope = schooling_scope(actor.role, unit.kind)
         if scope is None or (scope != COUNTY and unit.township_id is None):
             raise PermissionRefused("schooling_not_allowed")
+        township_id = None if scope == COUNTY else unit.township_id
         if scope == COUNTY:
-            children = await _school_age_children(session, school_year)
             total = Place(COUNTY, "", "")
         else:
-            children = await _school_age_children(session, school_year, unit.township_id)
             total = Place("township", unit.township_code or "", unit.township_name or "")
+        rates = await _rates(session, school_year, total, township_id)
+        # Only the children named: suspected dropouts and dropouts.
+        children = await _school_age_children(
+            session, school_year, township_id, (SUSPECTED, DROPPED_OUT)
+        )
     return SchoolingView(
-        rates=_rates(children, school_year, total),
+        rates=rates,
         as_of=today,
         scope=scope,
         suspected=tuple(c for c in children if c.row.status == SUSPECTED),
@@ -142,16 +145,27 @@ async def schooling_for(
 
 async def township_lists(session: AsyncSession, school_year: int) -> list[TownshipLists]:
     """Every township with school-age children in poor villages, with its three lists."""
+    return [lists async for lists in stream_township_lists(session, school_year)]
+
+
+async def stream_township_lists(
+    session: AsyncSession, school_year: int
+) -> AsyncIterator[TownshipLists]:
+    """`township_lists` one township at a time, by code, read as one streamed query: a
+    province's lists are never held whole, only the township being written."""
+    after, until = birth_window(school_year)
     async with unit_of_work(session):
-        children = await _school_age_children(session, school_year)
-    by_township: dict[tuple[str, str], list[ListedChild]] = {}
-    for child in children:
-        key = (child.row.township_code, child.row.township_name)
-        by_township.setdefault(key, []).append(child)
-    return [
-        TownshipLists(code, name, school_year, tuple(listed))
-        for (code, name), listed in sorted(by_township.items())
-    ]
+        key: tuple[str, str] | None = None
+        rows: list[ChildRow] = []
+        async for row in stream_children_born_between(session, after, until):
+            if key is not None and key != (row.township_code, row.township_name):
+                if listed := _school_age(rows, school_year):
+                    yield TownshipLists(*key, school_year, tuple(listed))
+                rows = []
+            key = (row.township_code, row.township_name)
+            rows.append(row)
+        if key is not None and (listed := _school_age(rows, school_year)):
+            yield TownshipLists(*key, school_year, tuple(listed))
 
 
 @dataclass(frozen=True)

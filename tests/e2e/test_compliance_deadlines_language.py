@@ -33,8 +33,8 @@ async def test_unit_head_sees_unit_by_cadre(harness: Harness) -> None:
     await harness.register(HEAD_TG, "H1")
     [reply] = await harness.say(HEAD_TG, "/compliance 2026-Q4")
     text = reply["text"]
-    assert "李明：2/4（50%）" in text
-    assert "王芳：1/2（50%）" in text
+    assert "李明（C1）：2/4（50%）" in text
+    assert "王芳（C2）：1/2（50%）" in text
     assert "赵强" not in text  # another unit's cadre
     assert _visited(harness, 3, 6, "50%") in text
 
@@ -45,11 +45,11 @@ async def test_supervisor_sees_county_units_and_townships(harness: Harness) -> N
     [reply] = await harness.say(SUPERVISOR_TG, "/compliance")
     text = reply["text"]
     assert _visited(harness, 3, 8, "38%") in text
-    assert "教育股：3/6（50%）" in text
-    assert "栋川中心校：0/2（0%）" in text
+    assert "教育股（JYG）：3/6（50%）" in text
+    assert "栋川中心校（CS1）：0/2（0%）" in text
     # H001, H005 in 栋川镇 visited of H001 H002 H005 H007 H008; H003 of H003 H004 H006.
-    assert "栋川镇：2/5（40%）" in text
-    assert "光禄镇：1/3（33%）" in text
+    assert "栋川镇（T1）：2/5（40%）" in text
+    assert "光禄镇（T2）：1/3（33%）" in text
     # No ledger of the 2026 season is complete yet (needs and review missing).
     assert (
         harness.zh(
@@ -139,10 +139,10 @@ async def test_english_cadre_registers_and_logs_a_guided_visit(harness: Harness)
     user.press_button(picker, "\u25cb H001 户主1")
     dated = await harness.api.wait_for_edit(CADRE_TG, picker["message_id"])
     assert [b["text"] for b in dated["reply_markup"]["inline_keyboard"][1]] == [
-        "Yesterday",
+        "Yesterday (27 Nov)",
         "Another date",
     ]
-    user.press_button(dated, "Yesterday")
+    user.press_button(dated, "Yesterday (27 Nov)")
     confirm = await harness.api.wait_for_edit(CADRE_TG, picker["message_id"])
     assert "Date: 2026-11-27" in confirm["text"]
     user.press_button(confirm, "\u2705 Log visit")

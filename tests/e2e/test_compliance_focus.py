@@ -74,10 +74,10 @@ async def test_county_ledgers_by_unit_and_township_agree_with_the_report(county:
     assert _ledger_line(county, 2, 8, "25%") in text
     ledger_part = text[text.index(_ledger_line(county, 2, 8, "25%")) :]
     for line in (
-        "教育股：1/6（17%）",
-        "栋川中心校：1/2（50%）",
-        "栋川镇：2/5（40%）",
-        "光禄镇：0/3（0%）",
+        "教育股（JYG）：1/6（17%）",
+        "栋川中心校（CS1）：1/2（50%）",
+        "栋川镇（T1）：2/5（40%）",
+        "光禄镇（T2）：0/3（0%）",
     ):
         assert line in ledger_part
 
@@ -109,7 +109,9 @@ async def test_supervisor_narrows_to_a_township(county: Harness) -> None:
     text = reply["text"]
     assert (
         county.zh(
-            "<b>Visit coverage of {name}, {period}</b>", name="光禄镇 (T2)", period="2026年第四季度"
+            "<b>Visit coverage of {name}, {period}</b>",
+            name="光禄镇（T2）",
+            period="2026年第四季度",
         )
         .replace("<b>", "")
         .replace("</b>", "")
@@ -130,11 +132,11 @@ async def test_supervisor_narrows_to_a_township(county: Harness) -> None:
 
 async def test_supervisor_narrows_to_a_unit_then_a_cadre(county: Harness) -> None:
     [unit] = await county.say(SUPERVISOR_TG, "/compliance JYG 2026-Q4")
-    assert "教育股 (JYG)" in unit["text"]
-    assert "李明：2/4（50%）" in unit["text"] and "王芳：1/2（50%）" in unit["text"]
+    assert "教育股（JYG）" in unit["text"]
+    assert "李明（C1）：2/4（50%）" in unit["text"] and "王芳（C2）：1/2（50%）" in unit["text"]
     assert "赵强" not in unit["text"]
     [cadre] = await county.say(SUPERVISOR_TG, "/compliance C2")
-    assert "王芳 (C2)" in cadre["text"]
+    assert "王芳（C2）" in cadre["text"]
     assert (
         county.zh(
             "Households visited: {covered} of {assigned} ({percent})",
@@ -149,7 +151,7 @@ async def test_supervisor_narrows_to_a_unit_then_a_cadre(county: Harness) -> Non
 
 async def test_unit_head_may_look_at_own_cadres_only(county: Harness) -> None:
     [own] = await county.say(HEAD_TG, "/compliance C1")
-    assert "李明 (C1)" in own["text"]
+    assert "李明（C1）" in own["text"]
     assert _ledger_line(county, 1, 4, "25%") in own["text"]
     [other] = await county.say(HEAD_TG, "/compliance C3")
     assert other["text"] == county.zh(REFUSALS["compliance_focus_forbidden"], code="C3")
@@ -173,3 +175,22 @@ async def test_in_english(county: Harness) -> None:
     assert "Visit coverage of 栋川镇 (T1), Q4 2026" in text
     assert "Households visited: 2 of 5 (40%)" in text
     assert "Ledgers complete for 2026: 2 of 5 (40%)" in text
+
+
+async def test_a_quarter_not_yet_started_is_refused_not_shown_as_zeros(county: Harness) -> None:
+    [reply] = await county.say(SUPERVISOR_TG, "/compliance 2027-Q1")
+    assert reply["text"] == county.zh(
+        REFUSALS["compliance_future_quarter"], quarter="2027年第一季度"
+    )
+    assert "尚未开始" in reply["text"]
+    [reply] = await county.say(SUPERVISOR_TG, "/compliance 2027-Q1 T1")
+    assert "尚未开始" in reply["text"]
+
+
+async def test_county_lists_name_the_codes_to_narrow_by(county: Harness) -> None:
+    [reply] = await county.say(SUPERVISOR_TG, "/compliance 2026-Q4")
+    lines = reply["text"].splitlines()
+    assert "教育股（JYG）：3/6（50%）" in lines
+    assert "光禄镇（T2）：1/3（33%）" in lines
+    [head] = await county.say(HEAD_TG, "/compliance")
+    assert "李明（C1）：2/4（50%）" in head["text"].splitlines()

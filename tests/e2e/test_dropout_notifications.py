@@ -82,7 +82,7 @@ async def _supervisor_acknowledges(h: Harness, case_id: int) -> None:
     [listing] = await h.say(SUPERVISOR_TG, "/cases")
     supervisor.press(listing, CaseOpen(case_id=case_id).pack())
     [view] = await h.api.wait_for_messages(SUPERVISOR_TG)
-    supervisor.press(view, CaseStep(case_id=case_id, step="acknowledge").pack())
+    supervisor.press(view, CaseStep(case_id=case_id, step="acknowledge", seen=1).pack())
     await h.api.wait_for_messages(SUPERVISOR_TG)
 
 

@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
+from domain.dropouts import CONFIRM_FIRST, NEEDS_TEXT
 from storage.models import Cadre, DropoutCase, DropoutEvent, LedgerChange, Member
 from tests.e2e.buttons import button_for
 from tests.e2e.conftest import CADRE_TG, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
 from tests.e2e.db_reads import member_named, outbox_rows, rows_of, settled, until
 from ui.actions import (
+    CaseConfirm,
     CaseOpen,
     CaseStep,
     DropoutChild,
@@ -98,12 +100,15 @@ async def test_case_walks_from_report_to_each_closing(
     case_id, notice = await _report(h)
     assert notice["text"].startswith(
         h.zh(
-            "\U0001f4e3 New dropout case #{case} reported by {name}: please acknowledge it.",
+            "\U0001f4e3 New dropout case #{case} ({child}, {code}) reported by {who}: "
+            "please acknowledge it.",
             case=case_id,
-            name="李明",
+            child="小明",
+            code="H001",
+            who=h.zh("{unit} {name}", unit="教育股", name="李明"),
         )
     )
-    assert _buttons(notice) == [CaseStep(case_id=case_id, step="acknowledge").pack()]
+    assert _buttons(notice) == [CaseStep(case_id=case_id, step="acknowledge", seen=1).pack()]
     assert (await member_named(h, "小明")).status == "suspected_dropout"
 
     steps = ["acknowledge"] + (
@@ -112,14 +117,19 @@ async def test_case_walks_from_report_to_each_closing(
     current = notice
     told = 0
     for step in steps:
-        await _press(h, SCHOOL_TG, current, CaseStep(case_id=case_id, step=step).pack())
-        if step in ("persuade", "transferred", "exempted", "still_out"):
+        await _press(h, SCHOOL_TG, current, button_for(current, CaseStep, step=step))
+        if step in NEEDS_TEXT:
             [prompt] = await h.api.wait_for_messages(SCHOOL_TG)
             assert f"#{case_id}" in prompt["text"]
             typed = "2026-11-27 校长与家长面谈" if step == "persuade" else answer
             assert typed is not None
             [current] = await h.say(SCHOOL_TG, typed)
         else:
+            [current] = await h.api.wait_for_messages(SCHOOL_TG)
+        if step in CONFIRM_FIRST:
+            # Only the confirmation acts.
+            assert not h.api.unread(CADRE_TG)
+            await _press(h, SCHOOL_TG, current, button_for(current, CaseConfirm, ok=1))
             [current] = await h.api.wait_for_messages(SCHOOL_TG)
         assert current["text"].startswith(h.zh("\u2705 Saved."))
         # The reporter is told of every change.
@@ -183,16 +193,18 @@ async def test_forged_buttons_and_other_peoples_cases_are_refused(county: Harnes
         answer = await h.api.wait_for_callback_answer(update)
         assert answer["text"] == h.zh(REFUSALS[code], case=case_id)[:200]
 
-    ack = CaseStep(case_id=case_id, step="acknowledge").pack()
+    ack = CaseStep(case_id=case_id, step="acknowledge", seen=1).pack()
     # Another cadre cannot see the case; the reporter cannot take the school's steps.
     await refused(OTHER_CADRE_TG, ack, "dropout_case_hidden")
     await refused(CADRE_TG, ack, "dropout_school_only")
     # The school cannot skip a step, nor act on a case id that is not there.
     await refused(
-        SCHOOL_TG, CaseStep(case_id=case_id, step="returned").pack(), "dropout_step_not_now"
+        SCHOOL_TG,
+        CaseStep(case_id=case_id, step="returned", seen=1).pack(),
+        "dropout_step_not_now",
     )
     update = h.api.user(SCHOOL_TG, "c3").forge_callback(
-        notice["message_id"], CaseStep(case_id=case_id + 1, step="acknowledge").pack()
+        notice["message_id"], CaseStep(case_id=case_id + 1, step="acknowledge", seen=1).pack()
     )
     answer = await h.api.wait_for_callback_answer(update)
     assert answer["text"] == h.zh(REFUSALS["dropout_case_hidden"], case=case_id + 1)[:200]
@@ -211,8 +223,12 @@ async def test_forged_buttons_and_other_peoples_cases_are_refused(county: Harnes
     [told] = await h.api.wait_for_messages(CADRE_TG)
     assert "刘洋" in told["text"]
     [school_told] = await h.api.wait_for_messages(SCHOOL_TG)
-    assert CaseStep(case_id=case_id, step="confirm").pack() in _buttons(school_told)
-    await refused(SCHOOL_TG, ack, "dropout_step_not_now")
+    assert CaseStep(case_id=case_id, step="confirm", seen=2).pack() in _buttons(school_told)
+    # The school's first notice is older than the case's last change: stale, a toast.
+    update = h.api.get_user(SCHOOL_TG).press(notice, ack)
+    answer = await h.api.wait_for_callback_answer(update)
+    assert answer["text"] == h.zh(REFUSALS["stale_button"])[:200]
+    assert not answer.get("show_alert")
     assert [e.kind for e in await rows_of(h, DropoutEvent)] == ["report", "acknowledge"]
 
     # Someone else's household cannot be reported.
@@ -283,7 +299,9 @@ async def test_ledger_suspected_dropout_offers_the_report(county: Harness) -> No
     [view] = await h.say(CADRE_TG, "/ledger H001")
     user.press(view, LedgerMember(member_id=ids["小明"]).pack())
     menu = await h.api.wait_for_edit(CADRE_TG, view["message_id"])
-    user.press(menu, LedgerStatus(member_id=ids["小明"], status="suspected_dropout").pack())
+    user.press(
+        menu, button_for(menu, LedgerStatus, member_id=ids["小明"], status="suspected_dropout")
+    )
     [_saved, offer] = await h.api.wait_for_messages(CADRE_TG, count=2)
     user.press(offer, DropoutFromLedger(member_id=ids["小明"]).pack())
     [reasons] = await h.api.wait_for_messages(CADRE_TG)
@@ -323,7 +341,7 @@ async def test_a_blocked_school_cadre_does_not_break_the_report(county: Harness)
     [listing] = await h.say(SCHOOL_TG, "/cases")
     await _press(h, SCHOOL_TG, listing, CaseOpen(case_id=case.id).pack())
     [view] = await h.api.wait_for_messages(SCHOOL_TG)
-    await _press(h, SCHOOL_TG, view, CaseStep(case_id=case.id, step="acknowledge").pack())
+    await _press(h, SCHOOL_TG, view, CaseStep(case_id=case.id, step="acknowledge", seen=1).pack())
     await h.api.wait_for_messages(SCHOOL_TG)
     [told] = await h.api.wait_for_messages(CADRE_TG)
     assert f"#{case.id}" in told["text"]
@@ -359,10 +377,12 @@ async def test_case_walk_on_postgresql(pg_harness: Harness) -> None:
     # C3 holds H007 and is of the school: the reporter and the school are one person here.
     [reply] = await h.say(SCHOOL_TG, "/dropout H007 小军 family")
     [case] = await rows_of(h, DropoutCase)
-    assert _buttons(reply) == [CaseStep(case_id=case.id, step="acknowledge").pack()]
-    await _press(h, SCHOOL_TG, reply, CaseStep(case_id=case.id, step="acknowledge").pack())
+    assert _buttons(reply) == [CaseStep(case_id=case.id, step="acknowledge", seen=1).pack()]
+    await _press(h, SCHOOL_TG, reply, CaseStep(case_id=case.id, step="acknowledge", seen=1).pack())
     [acked] = await h.api.wait_for_messages(SCHOOL_TG)
-    await _press(h, SCHOOL_TG, acked, CaseStep(case_id=case.id, step="not_a_dropout").pack())
+    await _press(h, SCHOOL_TG, acked, button_for(acked, CaseStep, step="not_a_dropout"))
+    [really] = await h.api.wait_for_messages(SCHOOL_TG)
+    await _press(h, SCHOOL_TG, really, button_for(really, CaseConfirm, ok=1))
     await h.api.wait_for_messages(SCHOOL_TG)
     [closed] = await rows_of(h, DropoutCase)
     assert (closed.state, closed.closing) == ("closed", "not_a_dropout")
@@ -372,7 +392,8 @@ async def test_case_walk_on_postgresql(pg_harness: Harness) -> None:
 def test_callback_data_fits_telegrams_64_bytes() -> None:
     big = 2**31 - 1
     longest = [
-        CaseStep(case_id=big, step="not_a_dropout").pack(),
+        CaseStep(case_id=big, step="not_a_dropout", seen=big).pack(),
+        CaseConfirm(draft=big, ok=1).pack(),
         CaseOpen(case_id=big).pack(),
         DropoutHousehold(household_id=big).pack(),
         DropoutFromLedger(member_id=big).pack(),

@@ -148,7 +148,7 @@ async def _village_confirm(harness: Harness, user_id: int = CADRE_TG) -> dict[st
     """JYG paired with 大村 (V1); /village, today: the confirm screen."""
     user = harness.api.get_user(user_id)
     [ask] = await harness.say(user_id, "/village")
-    user.press_button(ask, harness.zh("Today {date}", date="11月28日"))
+    user.press_button(ask, harness.zh("Today ({date})", date="11月28日"))
     return await harness.api.wait_for_edit(user_id, ask["message_id"])
 
 
@@ -181,7 +181,7 @@ async def test_village_visit_location_near_the_village(harness: Harness) -> None
     await _pair_jyg_with_v1(harness, (25.50, 101.24))
     await harness.register(CADRE_TG, "C1")
     confirm = await _village_location(harness, await _village_confirm(harness), 25.505)
-    harness.api.get_user(CADRE_TG).press_button(confirm, harness.zh("\u2705 Log visit"))
+    harness.api.get_user(CADRE_TG).press_button(confirm, harness.zh("\u2705 Log village visit"))
     done = await harness.api.wait_for_edit(CADRE_TG, confirm["message_id"])
     assert (
         harness.zh("Location recorded, about {meters} m from the village.", meters=556)
@@ -198,7 +198,7 @@ async def test_far_village_visit_is_flagged_logged_and_listed(harness: Harness) 
     await _place(harness, "H001", 25.50, 101.24)
     await harness.register(CADRE_TG, "C1")
     confirm = await _village_location(harness, await _village_confirm(harness), 25.60)
-    harness.api.get_user(CADRE_TG).press_button(confirm, harness.zh("\u2705 Log visit"))
+    harness.api.get_user(CADRE_TG).press_button(confirm, harness.zh("\u2705 Log village visit"))
     done = await harness.api.wait_for_edit(CADRE_TG, confirm["message_id"])
     assert "2026年11月28日" in done["text"] and "大村" in done["text"]  # logged, no word of "far"
     assert (
@@ -229,7 +229,7 @@ async def test_village_location_without_recorded_position(harness: Harness) -> N
     await _pair_jyg_with_v1(harness, None)
     await harness.register(CADRE_TG, "C1")
     confirm = await _village_location(harness, await _village_confirm(harness), 25.60)
-    harness.api.get_user(CADRE_TG).press_button(confirm, harness.zh("\u2705 Log visit"))
+    harness.api.get_user(CADRE_TG).press_button(confirm, harness.zh("\u2705 Log village visit"))
     done = await harness.api.wait_for_edit(CADRE_TG, confirm["message_id"])
     assert harness.zh("Location recorded.") in done["text"]
     visit = await _village_visit(harness)
@@ -258,9 +258,9 @@ async def test_village_photos_attach_once_each_and_skip_is_fine(harness: Harness
     await harness.api.wait_for_messages(CADRE_TG)
     user.send_text(harness.zh("Skip"))
     _noted, confirm = await harness.api.wait_for_messages(CADRE_TG, count=2)
-    user.press_button(confirm, harness.zh("\u2705 Log visit"))
+    user.press_button(confirm, harness.zh("\u2705 Log village visit"))
     done = await harness.api.wait_for_edit(CADRE_TG, confirm["message_id"])
-    assert harness.zh("Photos attached: {count}", count=2) in done["text"]
+    assert harness.zh("Photos attached: {count}.", count=2) in done["text"]
     visit = await _village_visit(harness)
     assert visit.latitude is None
     async with harness.app.sessionmaker() as session:
@@ -288,7 +288,7 @@ async def test_photo_button_on_the_household_confirm_screen(harness: Harness) ->
     [confirm] = await harness.api.wait_for_messages(CADRE_TG)
     user.press_button(confirm, harness.zh("\u2705 Log visit"))
     done = await harness.api.wait_for_edit(CADRE_TG, confirm["message_id"])
-    assert harness.zh("Photos attached: {count}", count=1) in done["text"]
+    assert harness.zh("Photos attached: {count}.", count=1) in done["text"]
     [visit] = await harness.visits()
     async with harness.app.sessionmaker() as session:
         [photo] = list((await session.execute(select(VisitPhoto))).scalars())
@@ -303,7 +303,7 @@ async def test_photos_of_an_already_logged_visit_join_it(harness: Harness) -> No
     [picker] = await harness.say(CADRE_TG, "/visit")
     user.press_button(picker, "\u2713 H002 户主2")  # visited: listed last, with a tick
     dated = await harness.api.wait_for_edit(CADRE_TG, picker["message_id"])
-    user.press_button(dated, harness.zh("Today {date}", date="11月28日"))
+    user.press_button(dated, harness.zh("Today ({date})", date="11月28日"))
     await harness.api.wait_for_edit(CADRE_TG, picker["message_id"])
     user.send_photo(b"\xff\xd8late-photo\xff\xd9")
     [confirm] = await harness.api.wait_for_messages(CADRE_TG)
@@ -335,7 +335,7 @@ async def test_village_photo_copied_to_the_evidence_folder(tmp_path: Path) -> No
         user = harness.api.get_user(CADRE_TG)
         user.send_photo(b"\xff\xd8village-meeting\xff\xd9")
         [confirm] = await harness.api.wait_for_messages(CADRE_TG)
-        user.press_button(confirm, harness.zh("\u2705 Log visit"))
+        user.press_button(confirm, harness.zh("\u2705 Log village visit"))
         await harness.api.wait_for_edit(CADRE_TG, confirm["message_id"])
         await harness.api.wait_idle()
         visit = await _village_visit(harness)

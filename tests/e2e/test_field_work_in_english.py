@@ -69,10 +69,10 @@ async def test_cadre_walks_every_field_flow_in_english(harness: Harness) -> None
     [ask] = await harness.say(CADRE_TG, "/village")
     assert ask["text"] == harness.en("Your unit's visit to {village}: when was it?", village="大村")
     assert_english(ask)
-    user.press_button(ask, harness.en("Today {date}", date="28 Nov"))
+    user.press_button(ask, harness.en("Today ({date})", date="28 Nov"))
     confirm = await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
     assert_english(confirm)
-    user.press_button(confirm, harness.en("\u2705 Log visit"))
+    user.press_button(confirm, harness.en("\u2705 Log village visit"))
     done = await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
     assert_english(done)
     assert "logged" in done["text"]

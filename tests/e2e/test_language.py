@@ -22,7 +22,7 @@ async def test_a_typed_date_prompt_gives_an_example(harness: Harness) -> None:
     [picker] = await harness.say(CADRE_TG, "/visit")
     user.press(picker, picker["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
     dated = await harness.api.wait_for_edit(CADRE_TG, picker["message_id"])
-    assert dated["reply_markup"]["inline_keyboard"][0][0]["text"] == "今天11月28日"
+    assert dated["reply_markup"]["inline_keyboard"][0][0]["text"] == "今天（11月28日）"
     user.press(dated, dated["reply_markup"]["inline_keyboard"][1][1]["callback_data"])  # other
     prompt = await harness.api.wait_for_edit(CADRE_TG, picker["message_id"])
     assert prompt["text"] == "请按 YYYY-MM-DD 格式输入走访日期，例如 2026-11-28。"

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import AidRecord, LedgerChange, LedgerReview, Member, Pairing
+from tests.e2e.buttons import button_for
 from tests.e2e.conftest import CADRE_TG, NOW, OTHER_CADRE_TG, SUPERVISOR_TG, Harness
 from tests.e2e.db_reads import member_named, rows_of
 from ui.actions import (
@@ -76,20 +77,32 @@ async def _open_ledger(cadre: Harness, code: str = "H001") -> dict[str, Any]:
     return view
 
 
-async def _press_through(cadre: Harness, view: dict[str, Any], *actions: Action) -> None:
-    """Press each button in turn on the ledger's message; each press turns it into the next."""
+Press = Action | tuple[type[Action], dict[str, Any]]
+
+
+async def _press_through(cadre: Harness, view: dict[str, Any], *actions: Press) -> None:
+    """Press each button in turn on the ledger's message; each press turns it into the next.
+    A (kind, fields) pair is the one button of that kind with those fields on the message
+    (status buttons carry the member's record token)."""
     user = cadre.api.user(CADRE_TG, "user")
-    message = view
+    message = cadre.api.message(CADRE_TG, view["message_id"])
     for action in actions:
-        user.press(message, action.pack())
+        if isinstance(action, Action):
+            user.press(message, action.pack())
+        else:
+            user.press(message, button_for(message, action[0], **action[1]))
         message = await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])
 
 
-def _enrolled(member_id: int, stage: str) -> tuple[Action, ...]:
+def _status(member_id: int, status: str) -> Press:
+    return (LedgerStatus, {"member_id": member_id, "status": status})
+
+
+def _enrolled(member_id: int, stage: str) -> tuple[Press, ...]:
     """The member's menu, "enrolled", then the stage: the school and grade are asked next."""
     return (
         LedgerMember(member_id),
-        LedgerStatus(member_id, "enrolled"),
+        _status(member_id, "enrolled"),
         LedgerStage(member_id, stage),
     )
 
@@ -171,14 +184,14 @@ async def test_graduated_takes_a_destination_and_history_keeps_the_old_value(
 ) -> None:
     ids = await _ids(cadre)
     view = await _open_ledger(cadre)
-    await _press_through(
-        cadre, view, LedgerMember(ids["小红"]), LedgerStatus(ids["小红"], "graduated")
-    )
+    await _press_through(cadre, view, LedgerMember(ids["小红"]), _status(ids["小红"], "graduated"))
+    picker = cadre.api.message(CADRE_TG, view["message_id"])
     cadre.api.user(CADRE_TG, "user").press(
-        view, LedgerDestination(ids["小红"], "vocational").pack()
+        picker, button_for(picker, LedgerDestination, destination="vocational")
     )
     [saved] = await cadre.api.wait_for_messages(CADRE_TG)
-    assert "\u2192 " + cadre.zh("vocational school") in saved["text"]
+    went = cadre.zh("destination: {destination}", destination=cadre.zh("vocational school"))
+    assert went in saved["text"]
     member = await member_named(cadre, "小红")
     assert (member.status, member.destination, member.school) == (
         "graduated",
@@ -196,8 +209,9 @@ async def test_suspected_dropout_is_one_tap(cadre: Harness) -> None:
     ids = await _ids(cadre)
     view = await _open_ledger(cadre)
     await _press_through(cadre, view, LedgerMember(ids["小明"]))
+    menu = cadre.api.message(CADRE_TG, view["message_id"])
     cadre.api.user(CADRE_TG, "user").press(
-        view, LedgerStatus(ids["小明"], "suspected_dropout").pack()
+        menu, button_for(menu, LedgerStatus, status="suspected_dropout")
     )
     [saved] = await cadre.api.wait_for_messages(CADRE_TG)
     assert cadre.zh("suspected dropout") in saved["text"]
@@ -226,9 +240,9 @@ async def test_needs_aid_and_review_complete_the_ledger(cadre: Harness) -> None:
     view = await _open_ledger(cadre, "H002")
     user.press(view, LedgerNeeds(household_id=ids["H002"]).pack())
     await cadre.api.wait_for_messages(CADRE_TG)
-    await cadre.say(CADRE_TG, "需要助学金")
+    [with_needs] = await cadre.say(CADRE_TG, "需要助学金")
 
-    user.press(view, LedgerAidMenu(household_id=ids["H002"]).pack())
+    user.press(with_needs, LedgerAidMenu(household_id=ids["H002"]).pack())
     [kinds] = await cadre.api.wait_for_messages(CADRE_TG)
     user.press(kinds, LedgerAidKind(household_id=ids["H002"], kind="bursary").pack())
     await cadre.api.wait_for_edit(CADRE_TG, kinds["message_id"])
@@ -236,7 +250,7 @@ async def test_needs_aid_and_review_complete_the_ledger(cadre: Harness) -> None:
     assert refused["text"] == cadre.zh(REFUSALS["ledger_bad_amount"], text="abc")
     assert await rows_of(cadre, AidRecord) == []
     [with_aid] = await cadre.say(CADRE_TG, "1500.5 秋季学期")
-    assert "1500.5（秋季学期）" in with_aid["text"]
+    assert cadre.zh("{amount} yuan", amount="1500.5") + "（秋季学期）" in with_aid["text"]
 
     user.press(with_aid, LedgerReviewed(household_id=ids["H002"]).pack())
     [reviewed] = await cadre.api.wait_for_messages(CADRE_TG)
@@ -276,8 +290,8 @@ async def test_someone_elses_household_by_code_and_by_forged_buttons(cadre: Harn
     for data in (
         LedgerOpen(household_id=ids["H005"]).pack(),
         LedgerMember(member_id=ids["小刚"]).pack(),
-        LedgerStatus(member_id=ids["小刚"], status="suspected_dropout").pack(),
-        LedgerDestination(member_id=ids["小刚"], destination="work").pack(),
+        LedgerStatus(member_id=ids["小刚"], status="suspected_dropout", record=0).pack(),
+        LedgerDestination(member_id=ids["小刚"], destination="work", record=0).pack(),
         LedgerNeeds(household_id=ids["H005"]).pack(),
         LedgerAidKind(household_id=ids["H005"], kind="bursary").pack(),
         LedgerReviewed(household_id=ids["H005"]).pack(),
@@ -311,7 +325,13 @@ async def test_button_of_a_household_moved_to_another_cadre_is_refused(cadre: Ha
 
 @pytest.mark.parametrize(
     "data",
-    ["lds:{m}:bogus", "ldt:{m}:kindergarten", "ldd:{m}:moon", "ldk:{h}:lottery"],
+    [
+        "lds:{m}:bogus:0",
+        "ldt:{m}:kindergarten",
+        "ldd:{m}:moon:0",
+        "ldk:{h}:lottery",
+        "lds:{m}:suspected_dropout",  # a button from before status buttons carried a record
+    ],
 )
 async def test_stale_or_garbage_buttons_are_refused(cadre: Harness, data: str) -> None:
     ids = await _ids(cadre)
@@ -352,3 +372,122 @@ async def test_supervisor_may_view_but_not_edit(cadre: Harness) -> None:
     await cadre.register(OTHER_CADRE_TG, "C2")
     [other] = await cadre.say(OTHER_CADRE_TG, "/ledger H001")
     assert other["text"] == cadre.zh(REFUSALS["not_your_household"], code="H001")
+
+
+def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row
+    ]
+
+
+async def test_after_a_step_the_old_card_and_picker_have_no_buttons(cadre: Harness) -> None:
+    """One message acts on the ledger: the card or picker pressed for a new card below is
+    retired, and so is the card a typed answer was asked below."""
+    ids = await _ids(cadre)
+    user = cadre.api.user(CADRE_TG, "user")
+    view = await _open_ledger(cadre)
+    user.press(view, LedgerReviewed(household_id=ids["H001"]).pack())
+    [card] = await cadre.api.wait_for_messages(CADRE_TG)
+    assert _buttons(await cadre.api.wait_for_edit(CADRE_TG, view["message_id"])) == []
+    assert _buttons(card)
+
+    await _press_through(cadre, card, LedgerMember(ids["小红"]), _status(ids["小红"], "graduated"))
+    picker = cadre.api.message(CADRE_TG, card["message_id"])
+    user.press(picker, button_for(picker, LedgerDestination, destination="work"))
+    [card] = await cadre.api.wait_for_messages(CADRE_TG)
+    assert _buttons(await cadre.api.wait_for_edit(CADRE_TG, picker["message_id"])) == []
+    with pytest.raises(AssertionError):  # "other" on the old picker is gone
+        user.press(picker, button_for(picker, LedgerDestination, destination="other"))
+
+    user.press(card, LedgerNeeds(household_id=ids["H001"]).pack())
+    await cadre.api.wait_for_messages(CADRE_TG)
+    [new_card] = await cadre.say(CADRE_TG, "无")
+    assert _buttons(await cadre.api.wait_for_edit(CADRE_TG, card["message_id"])) == []
+    assert _buttons(new_card)
+    assert (await member_named(cadre, "小红")).destination == "work"
+
+
+async def test_a_picker_made_stale_by_a_later_change_does_not_overwrite(cadre: Harness) -> None:
+    """Two cards of the same household: a destination saved from one makes the other's
+    picker stale; its tap is refused with a toast and nothing changes."""
+    ids = await _ids(cadre)
+    first, second = await _open_ledger(cadre), await _open_ledger(cadre)
+    to_graduated = (LedgerMember(ids["小红"]), _status(ids["小红"], "graduated"))
+    await _press_through(cadre, first, *to_graduated)
+    await _press_through(cadre, second, *to_graduated)
+    user = cadre.api.user(CADRE_TG, "user")
+    newer = cadre.api.message(CADRE_TG, second["message_id"])
+    user.press(newer, button_for(newer, LedgerDestination, destination="work"))
+    await cadre.api.wait_for_messages(CADRE_TG)
+    older = cadre.api.message(CADRE_TG, first["message_id"])
+    update = user.press(older, button_for(older, LedgerDestination, destination="other"))
+    answer = await cadre.api.wait_for_callback_answer(update)
+    assert answer["text"] == cadre.zh(REFUSALS["stale_button"])[:200]
+    assert not answer.get("show_alert")
+    assert (await member_named(cadre, "小红")).destination == "work"
+    changes = await rows_of(cadre, LedgerChange)
+    assert [c.new_value for c in changes if c.field == "destination"] == ["work"]
+
+
+async def test_no_placeholders_and_a_graduate_s_destination_button(cadre: Harness) -> None:
+    """No "?" or "→ ?": what is not filled in is said; facts after a name are separated by
+    "，"; a graduate's menu has its own destination button, and university is a destination."""
+    ids = await _ids(cadre)
+    async with cadre.app.sessionmaker() as session, session.begin():
+        session.add_all(
+            [
+                Member(
+                    household_id=ids["H002"],
+                    name="毕明",
+                    sex="m",
+                    birth_date=date(2006, 5, 1),
+                    status="graduated",
+                ),
+                Member(
+                    household_id=ids["H002"],
+                    name="毕军",
+                    sex="m",
+                    birth_date=date(1979, 5, 1),
+                    status="enrolled",
+                ),
+            ]
+        )
+    ids = await _ids(cadre)
+    view = await _open_ledger(cadre, "H002")
+    text = plain(view["text"])
+    assert "?" not in text and "\u2192" not in text
+    assert "毕明（男，20岁）：已毕业，毕业去向未填写" in text
+    assert "毕军（男，47岁）：在校，学段、学校和年级未填写" in text
+    await _press_through(cadre, view, LedgerMember(ids["毕明"]))
+    menu = cadre.api.message(CADRE_TG, view["message_id"])
+    assert "当前：已毕业，毕业去向未填写" in menu["text"]
+    labels = [b["text"] for b in _buttons(menu)]
+    assert labels[0] == "\U0001f393 毕业去向"
+    await _press_through(cadre, view, _status(ids["毕明"], "graduated"))
+    picker = cadre.api.message(CADRE_TG, view["message_id"])
+    assert [b["text"] for b in _buttons(picker)][:5] == ["高中", "中职", "大学", "务工", "其他"]
+    user = cadre.api.user(CADRE_TG, "user")
+    user.press(picker, button_for(picker, LedgerDestination, destination="university"))
+    [saved] = await cadre.api.wait_for_messages(CADRE_TG)
+    assert "毕明（男，20岁）：已毕业，毕业去向为大学" in plain(saved["text"])
+    assert (await member_named(cadre, "毕明")).destination == "university"
+
+
+def test_english_says_what_is_not_filled_in() -> None:
+    from domain.ledgers import MemberFacts
+    from ui.i18n import Catalogs
+    from ui.views.ledger import schooling_text
+
+    t = Catalogs.load("zh").translator("en")
+    assert (
+        schooling_text(MemberFacts("A", status="enrolled"), t)
+        == "enrolled, school stage, school and grade not filled in"
+    )
+    assert (
+        schooling_text(MemberFacts("A", status="enrolled", stage="junior", school="X"), t)
+        == "enrolled, junior high, X, grade not filled in"
+    )
+    assert (
+        schooling_text(MemberFacts("A", status="graduated", destination="work"), t)
+        == "graduated, destination: work"
+    )

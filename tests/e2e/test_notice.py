@@ -32,7 +32,7 @@ async def test_supervisor_gets_text_workbook_and_chart(harness: Harness) -> None
     lines = text["text"].splitlines()
     assert lines[0] == "月通报：2026年11月（截至2026年11月28日）"
     assert not any(line.startswith("本月已到村工作的单位") for line in lines)  # no pairings
-    assert "2026年第四季度已走访农户：3/8（38%）" in lines
+    assert "2026年第四季度已走访挂包户：3/8（38%）" in lines
     assert "1. 栋川中心校：入户 50%，到村 无此项任务，台账 0%，逾期 1" in lines
     assert "2. 教育股：入户 33%，到村 无此项任务，台账 0%，逾期 1" in lines
     assert "局办公室：" not in text["text"]  # no pairing duty: not ranked
@@ -67,7 +67,7 @@ async def test_a_past_month_counts_up_to_its_last_day(harness: Harness) -> None:
     text, _document, _photo = await harness.say(SUPERVISOR_TG, "/notice 2026-10", count=3)
     lines = text["text"].splitlines()
     assert lines[0] == "月通报：2026年10月（截至2026年10月31日）"
-    assert "2026年第四季度已走访农户：1/8（12%）" in lines  # only H001's October visit
+    assert "2026年第四季度已走访挂包户：1/8（12%）" in lines  # only H001's October visit
     assert not any(line.startswith("2026年10月31日 十月核实") for line in lines)  # due that day
 
 

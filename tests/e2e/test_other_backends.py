@@ -32,7 +32,7 @@ async def test_postgres_register_visit_redeliver_and_report(pg_harness: Harness)
 
     await harness.register(SUPERVISOR_TG, "S1")
     [report] = await harness.say(SUPERVISOR_TG, "/compliance 2026-Q4")
-    assert "教育股：1/6（17%）" in report["text"]
+    assert "教育股（JYG）：1/6（17%）" in report["text"]
 
 
 async def _redis_or_skip() -> RedisStorage:

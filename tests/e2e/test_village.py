@@ -39,7 +39,7 @@ async def _dated_today(harness: Harness) -> tuple[dict[str, Any], dict[str, Any]
     await _pair(harness, "JYG", "V1")
     await harness.register(CADRE_TG, "C1")
     [ask] = await harness.say(CADRE_TG, "/village")
-    harness.api.get_user(CADRE_TG).press_button(ask, harness.zh("Today {date}", date="11月28日"))
+    harness.api.get_user(CADRE_TG).press_button(ask, harness.zh("Today ({date})", date="11月28日"))
     return ask, await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
 
 
@@ -49,12 +49,12 @@ async def test_guided_village_visit_date_then_confirm(harness: Harness) -> None:
     [ask] = await harness.say(CADRE_TG, "/village")
     assert ask["text"] == harness.zh("Your unit's visit to {village}: when was it?", village="大村")
     user = harness.api.get_user(CADRE_TG)
-    user.press_button(ask, harness.zh("Today {date}", date="11月28日"))
+    user.press_button(ask, harness.zh("Today ({date})", date="11月28日"))
     confirm = await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
     assert harness.zh("Village: {village}", village="大村") in confirm["text"]
     assert harness.zh("Date: {date}", date="2026年11月28日") in confirm["text"]
     assert await _visits(harness) == []  # nothing logged before the confirmation
-    user.press_button(confirm, harness.zh("\u2705 Log visit"))
+    user.press_button(confirm, harness.zh("\u2705 Log village visit"))
     done = await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
     assert done["text"] == harness.zh(
         "\u2705 Village visit logged: {village} on {date}. {month} is covered for your unit.",
@@ -74,7 +74,7 @@ async def test_guided_village_visit_with_who_went_and_what_was_discussed(
     await harness.register(HEAD_TG, "H1")  # a unit head logs it like any cadre of the unit
     [ask] = await harness.say(HEAD_TG, "/village")
     user = harness.api.get_user(HEAD_TG)
-    user.press_button(ask, harness.zh("Yesterday"))
+    user.press_button(ask, harness.zh("Yesterday ({date})", date="11月27日"))
     confirm = await harness.api.wait_for_edit(HEAD_TG, ask["message_id"])
     user.press_button(confirm, harness.zh("\U0001f465 Who went"))
     await harness.api.wait_for_messages(HEAD_TG)
@@ -85,7 +85,7 @@ async def test_guided_village_visit_with_who_went_and_what_was_discussed(
     await harness.api.wait_for_messages(HEAD_TG)
     user.send_text("研究了控辍保学工作")
     _noted, confirm = await harness.api.wait_for_messages(HEAD_TG, count=2)
-    user.press_button(confirm, harness.zh("\u2705 Log visit"))
+    user.press_button(confirm, harness.zh("\u2705 Log village visit"))
     done = await harness.api.wait_for_edit(HEAD_TG, confirm["message_id"])
     assert "2026年11月27日" in done["text"]
     [visit] = await _visits(harness)
@@ -202,7 +202,7 @@ async def test_month_coverage_in_mystatus_compliance_and_service(harness: Harnes
 async def test_a_redelivered_confirmation_logs_one_visit(harness: Harness) -> None:
     ask, confirm = await _dated_today(harness)
     user = harness.api.get_user(CADRE_TG)
-    press = user.press_button(confirm, harness.zh("\u2705 Log visit"))
+    press = user.press_button(confirm, harness.zh("\u2705 Log village visit"))
     await harness.api.wait_for_edit(CADRE_TG, ask["message_id"])
     harness.api.redeliver(press)
     await harness.api.wait_idle()
@@ -232,3 +232,24 @@ async def test_mystatus_buttons_start_the_village_and_ledger_flows(harness: Harn
     user.press(status, ledger["callback_data"])
     [view] = await harness.api.wait_for_messages(CADRE_TG)
     assert "H001" in view["text"] and "户主1" in view["text"]
+
+
+async def test_one_line_village_visit_dated_yesterday_by_word(harness: Harness) -> None:
+    await _pair(harness, "JYG", "V1")
+    await harness.register(CADRE_TG, "C1")
+    [reply] = await harness.say(CADRE_TG, "/village 昨天 研究控辍保学")
+    [visit] = await _visits(harness)
+    assert (visit.visit_date, visit.discussed) == (date(2026, 11, 27), "研究控辍保学")
+    assert reply["text"] == (
+        "\u2705 到村工作已登记：大村，2026年11月27日。本单位2026年11月的到村工作已完成。"
+        "\n研究事项：研究控辍保学"
+    )
+
+
+async def test_village_confirm_names_the_village_visit_and_one_term(harness: Harness) -> None:
+    _ask, confirm = await _dated_today(harness)
+    labels = [b["text"] for row in confirm["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels[0] == "\u2705 登记到村工作"
+    assert "\U0001f4ac 研究事项" in labels
+    [help_text] = await harness.say(CADRE_TG, "/help")
+    assert "[研究事项]" in help_text["text"] and "商议" not in help_text["text"]

@@ -200,3 +200,70 @@ async def test_refusal_echoing_html_characters_is_escaped(cadre: Harness) -> Non
     [reply] = await cadre.say(CADRE_TG, "/visit a<b>")
     assert reply["text"] == cadre.zh(REFUSALS["not_your_household"], code="a<b>")
     assert await cadre.visits() == []
+
+
+async def test_one_line_visit_dated_yesterday_by_word(cadre: Harness) -> None:
+    """昨天 is the date (yesterday in the plan's zone), not the start of the note; the
+    confirmation echoes the note."""
+    [reply] = await cadre.say(CADRE_TG, "/visit H001 昨天 讲政策")
+    [visit] = await cadre.visits("H001")
+    assert (visit.visit_date, visit.note) == (date(2026, 11, 27), "讲政策")
+    assert "2026年11月27日" in reply["text"]
+    assert reply["text"].endswith("\n备注：讲政策")
+    await cadre.say(CADRE_TG, "/visit H002 Yesterday")
+    await cadre.say(CADRE_TG, "/visit H003 前天 家里没人")
+    assert [(v.visit_date, v.note) for v in await cadre.visits("H002")] == [
+        (date(2026, 11, 27), None)
+    ]
+    assert [(v.visit_date, v.note) for v in await cadre.visits("H003")] == [
+        (date(2026, 11, 26), "家里没人")
+    ]
+
+
+async def test_codes_are_accepted_in_lower_case(cadre: Harness) -> None:
+    [reply] = await cadre.say(CADRE_TG, "/visit h001 2026-11-27 讲政策")
+    assert reply["text"].startswith("\u2705") and "H001" in reply["text"]
+    [visit] = await cadre.visits("H001")
+    assert visit.visit_date == date(2026, 11, 27)
+    [ledger] = await cadre.say(CADRE_TG, "/ledger h002")
+    assert "H002" in ledger["text"] and ledger.get("reply_markup")
+    [door] = await cadre.say(CADRE_TG, "/start hh_h003")
+    assert door["text"] == cadre.zh(
+        "Visit to {code} {head}. When was it?", code="H003", head="户主3"
+    )
+
+
+async def test_a_typed_date_that_is_not_one_gets_today_as_the_example(cadre: Harness) -> None:
+    user = cadre.api.user(CADRE_TG, "user")
+    [picker] = await cadre.say(CADRE_TG, "/visit")
+    user.press(picker, picker["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    dated = await cadre.api.wait_for_edit(CADRE_TG, picker["message_id"])
+    assert [b["text"] for row in dated["reply_markup"]["inline_keyboard"] for b in row] == [
+        "今天（11月28日）",
+        "昨天（11月27日）",
+        cadre.zh("Another date"),
+    ]
+    user.press(dated, dated["reply_markup"]["inline_keyboard"][1][1]["callback_data"])
+    await cadre.api.wait_for_edit(CADRE_TG, picker["message_id"])
+    [refusal] = await cadre.say(CADRE_TG, "上周")
+    assert refusal["text"] == cadre.zh(REFUSALS["date_format"], text="上周", example="2026-11-28")
+    assert "2026-11-28。" in refusal["text"]
+    [confirm] = await cadre.say(CADRE_TG, "昨天")  # a day word works here too
+    assert "2026年11月27日" in confirm["text"]
+
+
+async def test_confirmation_ends_with_a_full_stop_and_echoes_the_note(cadre: Harness) -> None:
+    user = cadre.api.user(CADRE_TG, "user")
+    [picker] = await cadre.say(CADRE_TG, "/visit")
+    user.press(picker, picker["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    dated = await cadre.api.wait_for_edit(CADRE_TG, picker["message_id"])
+    user.press(dated, dated["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    confirm = await cadre.api.wait_for_edit(CADRE_TG, picker["message_id"])
+    user.press(confirm, confirm["reply_markup"]["inline_keyboard"][1][1]["callback_data"])  # note
+    await cadre.api.wait_for_messages(CADRE_TG)
+    _noted, confirm = await cadre.say(CADRE_TG, "讲政策", count=2)
+    user.send_photo(b"\xff\xd8door\xff\xd9")
+    [confirm] = await cadre.api.wait_for_messages(CADRE_TG)
+    user.press(confirm, confirm["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    done = await cadre.api.wait_for_edit(CADRE_TG, confirm["message_id"])
+    assert done["text"].endswith("\n备注：讲政策\n已附照片：1 张。")

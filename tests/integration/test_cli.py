@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from services.registration import redeem_invite
 from services.village_visits import VillageVisitRequest, log_village_visit
 from services.visits import VisitRequest, log_household_visit
 from storage.db import open_database
+from storage.migrate import script_heads
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "roster"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -131,13 +133,31 @@ def test_plan_load_and_demo(database: str, capsys: pytest.CaptureFixture[str]) -
     assert run(capsys, "plan", "load", "--year", "2026")[0] == 0
     assert run(capsys, "demo", "--size", "small")[0] == 0
     code, out, _ = run(capsys, "db", "upgrade")
-    assert (code, out.strip()) == (0, "schema is up to date")
+    head = ", ".join(sorted(script_heads()))
+    assert (code, out.strip()) == (0, f"schema is up to date ({head})")
 
 
 def test_bad_period_is_refused(database: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "report", "compliance", "--period", "2026-Q9")
     assert code == 1
-    assert "bad_quarter" in err
+    assert err.strip() == (
+        "refused: \u201c2026-Q9\u201d is not a quarter. Write it as YYYY-Qn, for example "
+        "2026-Q4. (Rule: period format.)"
+    )
+    code, _, err = run(capsys, "report", "notice", "--month", "2026-13")
+    assert code == 1
+    assert err.strip().startswith("refused: \u201c2026-13\u201d is not a month.")
+
+
+def test_a_quarter_not_yet_started_is_refused_in_words(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "report", "compliance", "--period", "2099-Q1")
+    assert (code, out) == (1, "")
+    assert err.strip() == (
+        "refused: Q1 2099 has not started yet, so there is no coverage to show. "
+        "(Rule: no future quarters.)"
+    )
 
 
 def test_invite_for_unknown_cadre_is_refused(
@@ -145,7 +165,10 @@ def test_invite_for_unknown_cadre_is_refused(
 ) -> None:
     code, _, err = run(capsys, "invite", "NOBODY", "--bot-username", "x_bot")
     assert code == 1
-    assert "unknown_cadre" in err
+    assert err.strip() == (
+        "refused: No active cadre has the code NOBODY on the roster, so nothing was done. "
+        "(Rule: a roster code.)"
+    )
 
 
 def test_bad_configuration_names_the_variable(
@@ -190,3 +213,31 @@ def test_far_visits_report(database: str, capsys: pytest.CaptureFixture[str]) ->
     assert code == 0
     assert json.loads(out) == {"period": "2026-Q4", "count": 0, "visits": []}
     assert run(capsys, "report", "far-visits", "--format", "text")[0] == 2
+
+
+def test_reminders_preview_defaults_to_now_and_says_nobody_is_registered(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "import", str(EXAMPLES))[0] == 0
+    assert run(capsys, "plan", "load")[0] == 0
+    code, out, err = run(capsys, "reminders", "preview")
+    assert code == 0
+    assert "no --at: previewing now, " in err
+    assert out.splitlines()[0].startswith("0 reminders at ")
+    assert "nobody is registered yet: reminders go to registered cadres only" in out
+
+
+def test_report_dropouts_names_every_township_with_a_central_school(
+    database: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    roster = tmp_path / "roster"
+    shutil.copytree(EXAMPLES, roster)
+    with (roster / "units.csv").open("a", encoding="utf-8") as units:
+        units.write("ZX07,左门乡中心学校,central_school,T07\n")  # T07: no child of school age
+    assert run(capsys, "import", str(roster))[0] == 0
+    code, out, err = run(
+        capsys, "report", "dropouts", "--format", "xlsx", "--year", "2026", "--output-dir", "d"
+    )
+    assert code == 0, err
+    assert "dropout-lists-2026-T06.xlsx: 适中乡 适龄儿童 2, 疑似辍学 0, 辍学 0" in out
+    assert "T07 左门乡: no children of school age in poor villages, no cases" in out

@@ -162,6 +162,10 @@ def _missing(lines: dict[str, str]) -> set[str]:
     return {step for step, line in lines.items() if line.startswith("MISSING")}
 
 
+def _unchecked(lines: dict[str, str]) -> set[str]:
+    return {step for step, line in lines.items() if line.startswith("\u2014")}
+
+
 async def _register_and_lease(url: str, invite: str) -> None:
     clock = SystemClock()
     async with open_database(url) as sessionmaker:
@@ -195,7 +199,11 @@ def test_doctor_names_each_missing_step_until_nothing_is_missing(
 ) -> None:
     code, lines, out = _doctor(capsys)
     assert code == 1
-    assert _missing(lines) == set(STEPS) - {"outbox", "pdf_font"}
+    assert _missing(lines) == {"bot_token", "database"}
+    # Behind a missing database nothing could be looked at: never "ok".
+    assert _unchecked(lines) == {"schema", "roster", "plan", "registrations", "scheduler", "outbox"}
+    assert not any(line.startswith("ok") for step, line in lines.items() if step != "pdf_font")
+    assert out.rstrip().endswith("2 steps missing, 6 not checked")
     assert "sandbox mode" in lines["bot_token"]
     assert not Path(database.split(":///")[1]).exists()  # doctor creates nothing
     for fix in ("set BOT_TOKEN", "cadrebot db upgrade", "cadrebot import", "cadrebot plan load"):
@@ -214,6 +222,11 @@ def test_doctor_names_each_missing_step_until_nothing_is_missing(
     code, lines, out = _doctor(capsys)
     assert _missing(lines) == {"bot_token", "registrations", "scheduler"}
     assert "0 of 5 cadres registered" in lines["registrations"]
+    # C0001 holds an open invite: named as invited, not asked to be invited again.
+    expires = (datetime.now(UTC) + timedelta(days=7)).astimezone(SHANGHAI)
+    invited = f"invited, not yet registered: C0001 (invite expires {expires:%Y-%m-%d})"
+    assert invited in lines["registrations"]
+    assert "C0001" not in lines["registrations"].split("invite the others")[1]
     assert "cadrebot invite" in out
 
     asyncio.run(_register_and_lease(database, invite))

@@ -97,7 +97,8 @@ def test_a_command_loads_only_what_it_uses(
 def test_quiet_by_default_and_verbose_shows_migrations_and_sql(tmp_path: Path) -> None:
     quiet = cadrebot(tmp_path, tmp_path / "quiet.sqlite3", ["db", "upgrade"])
     code, loaded, stderr = probe(quiet)
-    assert (code, quiet.stdout) == (0, "schema is up to date\n")
+    head = ", ".join(sorted(script_heads()))
+    assert (code, quiet.stdout) == (0, f"schema created at {head}\n")
     assert stderr == ""  # a fresh file was migrated, silently
     assert "alembic" in loaded  # it really ran the migrations
 
@@ -110,6 +111,7 @@ def test_quiet_by_default_and_verbose_shows_migrations_and_sql(tmp_path: Path) -
     again = cadrebot(tmp_path, tmp_path / "verbose.sqlite3", ["--verbose", "db", "upgrade"])
     code, loaded, stderr = probe(again)
     assert code == 0 and "alembic" not in loaded  # at head: one query, no Alembic
+    assert again.stdout == f"schema is up to date ({head})\n"
     assert "SELECT version_num FROM alembic_version" in stderr
     assert "Running upgrade" not in stderr
 
@@ -117,7 +119,7 @@ def test_quiet_by_default_and_verbose_shows_migrations_and_sql(tmp_path: Path) -
 def test_errors_still_reach_stderr(tmp_path: Path) -> None:
     result = cadrebot(tmp_path, tmp_path / "e.sqlite3", ["report", "compliance", "--period", "x"])
     code, _, stderr = probe(result)
-    assert code == 1 and "refused: bad_quarter" in stderr
+    assert code == 1 and "refused: \u201cx\u201d is not a quarter." in stderr
 
 
 def test_help_lists_every_command_with_a_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -161,9 +163,10 @@ async def test_upgrade_if_behind_upgrades_only_when_behind(tmp_path: Path) -> No
         assert await upgrade_if_behind(engine) is True  # empty file: the whole schema
         assert await _stamped(engine) == sorted(script_heads())
         assert await upgrade_if_behind(engine) is False
-        async with engine.begin() as connection:  # as if the last migration had not run
+        async with engine.begin() as connection:  # as if the last migrations had not run
             await connection.execute(text("UPDATE alembic_version SET version_num = '0004'"))
             await connection.execute(text("DROP TABLE plan_settings"))
+            await connection.execute(text("DROP TABLE processed_updates"))  # 0006
         assert await upgrade_if_behind(engine) is True
         assert await _stamped(engine) == sorted(script_heads())
     finally:

@@ -229,3 +229,33 @@ async def test_a_notification_is_written_once_per_key_in_every_part(
             ("7", "part one", "[]"),
             ("7.1", "part two", '[[["OK", "dco:1"]]]'),
         ]
+
+
+async def test_the_notice_counts_cases_as_of_its_month(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A case reported on 2026-11-28 is not in October's notice; closed on 2026-12-03, it is
+    still open at November's end, and counted as closed in December."""
+    actors = await _seed(sessionmaker)
+    outcome = await _report(sessionmaker, actors["C1"], _xiaoming_out("work", date(2026, 11, 20)))
+    case_id = outcome.view.row.id
+    none = {"open": 0, "overdue": 0, "reported this month": 0, "closed this month": 0}
+    async with sessionmaker() as session:
+        october = await monthly_notice(session, Month(2026, 10), FixedClock(NOW), TZ, (9, 1), "zh")
+    assert october.dropout_cases == none
+    # 2026-12-03 10:00 local: acknowledged (2 days late) and closed the same day.
+    december_3 = FixedClock(datetime(2026, 12, 3, 2, 0, tzinfo=UTC))
+    for step in ("acknowledge", "not_a_dropout"):
+        async with sessionmaker() as session:
+            await take_step(session, actors["C3"], case_id, step, CaseWrite(december_3, TZ, RENDER))
+    december_5 = FixedClock(datetime(2026, 12, 5, 2, 0, tzinfo=UTC))
+    async with sessionmaker() as session:
+        november = await monthly_notice(session, Month(2026, 11), december_5, TZ, (9, 1), "zh")
+        december = await monthly_notice(session, Month(2026, 12), december_5, TZ, (9, 1), "zh")
+    # At November's end it was open and waiting for the school (acknowledge due 12-01).
+    assert november.dropout_cases == {**none, "open": 1, "reported this month": 1}
+    assert december.dropout_cases == {**none, "closed this month": 1}
+    # As of 2026-12-02 (local) it was open, still not acknowledged, and overdue.
+    async with sessionmaker() as session:
+        counts = await dropout_case_counts(session, datetime(2026, 12, 2, 8, 0, tzinfo=UTC), TZ)
+    assert (counts["open"], counts["overdue"]) == (1, 1)

@@ -76,8 +76,8 @@ def _hostile_roster(tmp_path: Path) -> Path:
     replace("households.csv", "H0602003,V0602,张金福", f"H0602003,V0602,{ORPHAN_HEAD}")
     replace(
         "members.csv",
-        "李小军,男,2008-09-20,primary,大坝小学",
-        f"{CHILD},男,2008-09-20,primary,{SCHOOL}",
+        "李小军,男,2018-03-20,primary,大坝小学",
+        f"{CHILD},男,2018-03-20,primary,{SCHOOL}",
     )
     replace("pairings.csv", "C0006,H0602003\n", "")
     return folder
@@ -147,15 +147,15 @@ def test_every_export_writes_formula_like_names_as_text(
     assert out.splitlines()[1].split(",")[0] == "household"
     out = ok(capsys, "report", "orphans", "--format", "csv")
     _assert_csv_escaped(out, (ORPHAN_HEAD,))
-    out = ok(capsys, "report", "schooling", "--format", "csv", "--year", "2017")
+    out = ok(capsys, "report", "schooling", "--format", "csv", "--year", "2026")
     _assert_csv_escaped(out, (TOWNSHIP, VILLAGE))
     rows = list(csv.DictReader(io.StringIO(out)))
     assert {row["children"] for row in rows} <= {str(n) for n in range(10)}  # numbers unescaped
 
-    ok(capsys, "report", "schooling", "--format", "xlsx", "--year", "2017", "--output", "s.xlsx")
+    ok(capsys, "report", "schooling", "--format", "xlsx", "--year", "2026", "--output", "s.xlsx")
     assert {TOWNSHIP, VILLAGE} <= _assert_workbook_safe(tmp_path / "s.xlsx")
-    ok(capsys, "report", "dropouts", "--format", "xlsx", "--year", "2017", "--output-dir", "d")
-    texts = _assert_workbook_safe(tmp_path / "d" / "dropout-lists-2017-T06.xlsx")
+    ok(capsys, "report", "dropouts", "--format", "xlsx", "--year", "2026", "--output-dir", "d")
+    texts = _assert_workbook_safe(tmp_path / "d" / "dropout-lists-2026-T06.xlsx")
     assert {HEAD, CHILD, SCHOOL, TOWNSHIP, VILLAGE} <= texts
     ok(capsys, "report", "notice", "--output-dir", "n")
     [notice] = (tmp_path / "n").glob("notice-*.xlsx")

@@ -40,6 +40,9 @@ async def test_load_plan_twice_is_idempotent(sessionmaker: Maker) -> None:
         second = await load_plan(session, plan)
     assert second.changed == 0
     assert second.milestones.unchanged == n_milestones
+    # The due days were set by the first load (nothing to change), kept by the second.
+    assert str(first).endswith("dropout-case due days: set")
+    assert str(second).endswith("dropout-case due days: unchanged")
     assert await _totals(sessionmaker) == (5, n_tasks, n_milestones)
 
     async with sessionmaker() as session:

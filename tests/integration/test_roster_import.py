@@ -66,7 +66,7 @@ async def test_import_examples_folder(sessionmaker: Maker) -> None:
         assert unit.kind == "central_school" and unit.township_id is not None
         child = (await session.execute(select(Member).where(Member.name == "李小军"))).scalar_one()
         assert (child.sex, child.birth_date, child.stage, child.status) == (
-            "m", date(2008, 9, 20), "primary", "enrolled",
+            "m", date(2018, 3, 20), "primary", "enrolled",
         )  # fmt: skip
         pairing = (await session.execute(select(Pairing).limit(1))).scalar_one()
         assert pairing.since == T0 and pairing.until is None

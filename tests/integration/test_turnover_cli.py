@@ -154,6 +154,15 @@ def test_households_of_an_inactive_cadre_can_move(
     assert holders(database)["H5"] == "C4"
 
 
+REFUSAL_WORDS = {
+    "unknown_cadre": "No active cadre has the code",
+    "inactive_cadre": "is no longer active",
+    "reassign_same_cadre": "already holds these households",
+    "not_held_by_from": "does not hold",
+    "nothing_to_reassign": "holds no households to move",
+}
+
+
 @pytest.mark.parametrize(
     ("argv", "reason", "detail"),
     [
@@ -176,7 +185,9 @@ def test_refusals_exit_non_zero_and_move_nothing(
     before = asyncio.run(_pairings(database))
     code, out, err = run(capsys, "reassign", *argv)
     assert code == 1
-    assert reason in err and detail in err
+    # In words, as the bot says them (never the internal reason).
+    assert err.startswith("refused: ") and REFUSAL_WORDS[reason] in err and detail in err
+    assert reason not in err and "(Rule: " in err
     assert out == ""
     assert asyncio.run(_pairings(database)) == before
 

@@ -19,10 +19,12 @@ from ui.view import Button, page_count, paged
 
 def test_an_action_round_trips_in_aiograms_wire_format() -> None:
     assert PickHousehold(household_id=42).pack() == "vh:42"
-    assert LedgerStatus(member_id=7, status="enrolled").pack() == "lds:7:enrolled"
+    assert LedgerStatus(member_id=7, status="enrolled", record=5).pack() == "lds:7:enrolled:5"
     assert ProgressDone(milestone_id=3, done=True).pack() == "prd:3:1"
     assert PickHousehold.unpack("vh:42") == PickHousehold(household_id=42)
-    assert parse_action("lds:7:enrolled") == LedgerStatus(member_id=7, status="enrolled")
+    assert parse_action("lds:7:enrolled:5") == LedgerStatus(
+        member_id=7, status="enrolled", record=5
+    )
     assert parse_action("prd:3:0") == ProgressDone(milestone_id=3, done=False)
 
 

@@ -14,6 +14,7 @@ from domain.dropouts import (
     REPORTED,
     CaseTimes,
     DueRules,
+    check_school_child,
     check_since,
     check_step,
     clean_text,
@@ -146,3 +147,28 @@ def test_verify_and_resolve_due_dates_and_overrides() -> None:
 )
 def test_who_may_be_the_school_child_out_of_school(birth: date | None, offered: bool) -> None:
     assert may_be_school_child(birth, date(2026, 11, 28)) is offered
+
+
+def test_only_a_possible_school_child_may_be_reported() -> None:
+    today = date(2026, 11, 28)
+    check_school_child("小明", date(2013, 3, 1), today)
+    check_school_child("小红", None, today)
+    with pytest.raises(DomainError) as refused:
+        check_school_child("大明", date(1979, 5, 5), today)
+    assert refused.value.reason == "dropout_not_school_child"
+    assert refused.value.params == {"name": "大明", "year": 1979, "age": 47, "low": 6, "high": 17}
+    with pytest.raises(DomainError):
+        check_school_child("小宝", date(2022, 1, 1), today)
+
+
+def test_a_card_older_than_the_case_is_stale() -> None:
+    ok = {"school_member": True, "supervisor": False}
+    assert check_step(1, CONFIRMED, "returned", seen=3, events=3, **ok) == CLOSED
+    with pytest.raises(DomainError) as refused:
+        check_step(1, CONFIRMED, "returned", seen=3, events=4, **ok)
+    assert refused.value.reason == "stale_button"
+    with pytest.raises(DomainError) as refused:
+        check_step(
+            1, CONFIRMED, "returned", seen=3, events=4, school_member=False, supervisor=False
+        )
+    assert refused.value.reason == "dropout_school_only"

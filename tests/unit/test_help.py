@@ -63,3 +63,22 @@ def test_the_default_menu_holds_what_everyone_may_use_once_with_a_short_descript
             assert re.fullmatch(r"[a-z0-9_]{1,32}", name)
             assert 3 <= len(description) <= 256
             assert description != [c.menu for c in COMMANDS if c.name == name][0]  # translated
+
+
+def test_compliance_line_tells_each_role_which_codes_it_may_name() -> None:
+    zh = Catalogs.load("zh").translator("zh")
+    supervisor = help_text(zh, Audience(Role.SUPERVISOR)).splitlines()
+    [line] = [x for x in supervisor if x.startswith("/compliance")]
+    assert "/compliance 2026-Q4 T06" in line and "单位、乡镇或干部编号" in line
+    head = help_text(zh, Audience(Role.UNIT_HEAD)).splitlines()
+    [line] = [x for x in head if x.startswith("/compliance")]
+    assert "干部编号" in line and "C0001" in line
+    cadre = help_text(zh, Audience(Role.CADRE)).splitlines()
+    [line] = [x for x in cadre if x.startswith("/compliance")]
+    assert "编号" not in line
+
+
+def test_mystatus_line_names_the_ledger() -> None:
+    zh = Catalogs.load("zh").translator("zh")
+    [line] = [x for x in help_text(zh, Audience(Role.CADRE)).splitlines() if "/mystatus" in x]
+    assert "台账" in line and "到村工作" in line

@@ -19,6 +19,7 @@ from domain.ledgers import (
     parse_aid,
     parse_month_day,
     parse_school_grade,
+    schooling_token,
     schooling_values,
     season_start,
 )
@@ -161,3 +162,18 @@ def test_amount_with_note() -> None:
 def test_suspected_dropout_is_a_member_status() -> None:
     assert parse_enum(MEMBER_STATUS_VALUES, "疑似辍学") == "suspected_dropout"
     assert parse_enum(MEMBER_STATUS_VALUES, "suspected_dropout") == "suspected_dropout"
+
+
+def test_a_graduate_may_have_gone_to_university() -> None:
+    assert schooling_values("graduated", destination="university") == {
+        "status": "graduated",
+        "destination": "university",
+    }
+
+
+def test_the_schooling_token_changes_with_the_record() -> None:
+    before = MemberFacts("毕明", status="graduated")
+    after = MemberFacts("毕明", status="graduated", destination="work")
+    assert schooling_token(before) == schooling_token(MemberFacts("毕明", status="graduated"))
+    assert schooling_token(before) != schooling_token(after)
+    assert 0 <= schooling_token(after) < 1_000_000

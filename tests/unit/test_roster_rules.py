@@ -262,3 +262,17 @@ def test_control_characters_in_a_cell_are_refused(value: str, control: str) -> N
 def test_tab_and_newline_in_a_cell_are_not_control_characters() -> None:
     clean, errors = _validate("townships", "t", 2, {"code": "T1", "name": " 适中\t乡\r\n"})
     assert errors == [] and clean == {"code": "T1", "name": "适中\t乡"}
+
+
+def test_codes_are_kept_in_upper_case_so_typed_codes_find_them() -> None:
+    """/visit h0601005 finds H0601005: the bot upper-cases typed codes, so the roster must
+    keep every code (and every reference to one) in upper case too."""
+    values, errors = _validate(
+        "households",
+        "households.csv",
+        2,
+        {"code": "h0601005", "village_code": "v0601", "head_name": "毕文华"},
+    )
+    assert errors == []
+    assert values is not None
+    assert (values["code"], values["village_code"]) == ("H0601005", "V0601")

@@ -209,3 +209,17 @@ def test_who_sees_schooling() -> None:
 @pytest.mark.parametrize("status", ["enrolled", "suspected_dropout"])
 def test_in_school_statuses(status: str) -> None:
     assert count_child(StageFigures(JUNIOR), status).in_school == 1
+
+
+def test_stage_births_are_expected_stage_as_date_ranges() -> None:
+    from datetime import timedelta
+
+    from domain.schooling import stage_births
+
+    for year in (2024, 2026, 2028):
+        windows = stage_births(year)
+        day = date(year - 20, 1, 1)
+        while day < date(year, 12, 31):
+            inside = [s for s, (after, until) in windows.items() if after < day <= until]
+            assert inside == ([] if (s := expected_stage(day, year)) is None else [s]), day
+            day += timedelta(days=1)

@@ -39,7 +39,22 @@ def test_older_than_limit_is_refused_with_earliest_date() -> None:
     ],
 )
 def test_parse_accepts(text: str, expected: date) -> None:
-    assert parse_visit_date(text) == expected
+    assert parse_visit_date(text, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("今天", TODAY),
+        ("昨天", date(2026, 11, 27)),
+        ("前天", date(2026, 11, 26)),
+        ("today", TODAY),
+        ("Yesterday", date(2026, 11, 27)),
+        (" YESTERDAY ", date(2026, 11, 27)),
+    ],
+)
+def test_day_words_count_from_today(text: str, expected: date) -> None:
+    assert parse_visit_date(text, TODAY) == expected
 
 
 @pytest.mark.parametrize(
@@ -49,10 +64,17 @@ def test_parse_accepts(text: str, expected: date) -> None:
         ("2026-02-29", "date_not_real"),
         ("2026-13-01", "date_not_real"),
         ("28.11.2026", "date_format"),
-        ("yesterday", "date_format"),
+        ("明天", "date_format"),
+        ("the day before", "date_format"),
     ],
 )
 def test_parse_refuses(text: str, reason: str) -> None:
     with pytest.raises(VisitDateRefused) as refused:
-        parse_visit_date(text)
+        parse_visit_date(text, TODAY)
     assert refused.value.reason == reason
+
+
+def test_format_refusal_gives_today_as_the_example() -> None:
+    with pytest.raises(VisitDateRefused) as refused:
+        parse_visit_date("last week", TODAY)
+    assert refused.value.params["example"] == "2026-11-28"

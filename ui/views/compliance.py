@@ -6,14 +6,19 @@ from domain.coverage import Coverage, CoverageReport, LedgerCoverage, VillageCov
 from domain.roles import ComplianceScope
 from ui.figures import percent_text, weakest_first_key
 from ui.i18n import Translator
-from ui.render import esc, list_text, month_text, quarter_text
+from ui.render import bracket_text, esc, list_text, month_text, quarter_text
 from ui.view import View
+
+
+def _named(name: str, code: str, t: Translator) -> str:
+    """ "局办公室（U01）": the code a supervisor can type after /compliance."""
+    return esc(name) + bracket_text(t, esc(code)) if code else esc(name)
 
 
 def _line(row: Coverage, t: Translator) -> str:
     return t(
         "{name}: {covered}/{assigned} ({percent})",
-        name=esc(row.name),
+        name=_named(row.name, row.key, t),
         covered=row.covered,
         assigned=row.assigned,
         percent=percent_text(row, t),
@@ -39,7 +44,7 @@ def _title(report: CoverageReport, scope: ComplianceScope, t: Translator) -> str
     if report.focus_name:
         return t(
             "<b>Visit coverage of {name}, {period}</b>",
-            name=esc(report.focus_name),
+            name=_named(report.focus_name, report.focus_code, t),
             period=period,
         )
     return {

@@ -60,9 +60,9 @@ def _progress_line(item: Deadline, t: Translator, *, county: bool) -> str:
 def deadlines_view(listing: DeadlineList, t: Translator) -> View:
     """The unit's (or, for supervisors, every unit's) milestones near today."""
     header = (
-        t("<b>Deadlines of {unit}</b>", unit=esc(listing.unit_name))
+        t("<b>Milestones of {unit}</b>", unit=esc(listing.unit_name))
         if listing.unit_name
-        else t("<b>Deadlines of all units</b>")
+        else t("<b>Milestones of all units</b>")
     )
     if not listing.items:
         return View(header + "\n" + t("No milestones due in the coming months."))

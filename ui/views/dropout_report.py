@@ -42,7 +42,9 @@ def children_picker(household: HouseholdChildren, t: Translator) -> View:
     "add a child"."""
     buttons = [
         button(
-            child.name + (f" ({child.birth_date.year})" if child.birth_date else ""),
+            t("{name} (born {year})", name=child.name, year=child.birth_date.year)
+            if child.birth_date
+            else child.name,
             DropoutChild(member_id=child.id),
         )
         for child in household.children
@@ -85,7 +87,8 @@ def since_picker(today: date, draft: int, t: Translator) -> View:
         (
             (
                 Button(
-                    t("Today {date}", date=date_text(t, today, short=True)), DropoutSince(draft, 0)
+                    t("Today ({date})", date=date_text(t, today, short=True)),
+                    DropoutSince(draft, 0),
                 ),
                 Button(t("Another date"), DropoutSince(draft, 1)),
             ),
@@ -110,7 +113,7 @@ def confirm_screen(
 ) -> View:
     lines = [
         t(
-            "Report {child} of {code} as out of school since {since}, reason: {reason}?",
+            "Report: {child} of household {code}, out of school since {since}, reason: {reason}.",
             child=esc(child),
             code=esc(code),
             since=date_text(t, since),

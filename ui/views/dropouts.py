@@ -5,15 +5,16 @@ and the notifications that tell the reporter and the school, in each reader's la
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from domain.dropouts import CLOSED
 from services.dropouts import CaseLine, CaseNews, CaseOutcome, CaseView, RenderNews
+from storage.dropouts import EventRow
 from storage.notifications import Notification
-from ui.actions import CaseOpen, CaseStep
+from ui.actions import CaseConfirm, CaseOpen, CaseStep
 from ui.i18n import N_, Catalogs, Translator
-from ui.render import bracket_text, chunks, date_text, esc
+from ui.render import bracket_text, chunks, clauses_text, date_text, esc
 from ui.view import Button, Row, View, button
 
 CASES_SHOWN = 30
@@ -101,16 +102,42 @@ def _due_line(view: CaseView, t: Translator) -> list[str]:
     return [t("Next step due by {date}.", date=due)]
 
 
+def local_time_text(at: datetime, tz: ZoneInfo, t: Translator) -> str:
+    """An instant in the plan's zone: "2026年11月30日 04:36" / "2026-11-30 04:36"."""
+    local = at.astimezone(tz)
+    return f"{date_text(t, local.date())} {local:%H:%M}"
+
+
+def _event_note(event: EventRow, t: Translator) -> str | None:
+    """The event's note as read: a second report stores "REASON YYYY-MM-DD [note]"."""
+    if event.kind != "rereport" or not event.note:
+        return esc(event.note) if event.note else None
+    reason, _, rest = event.note.partition(" ")
+    since, _, note = rest.partition(" ")
+    if reason not in REASON_NAMES:
+        return esc(event.note)
+    said = t(
+        "Reason: {reason}; out of school since {since}.",
+        reason=t(REASON_NAMES[reason]),
+        since=date_text(t, since),
+    )
+    return said + (" " + esc(note) if note else "")
+
+
 def _history(view: CaseView, tz: ZoneInfo, t: Translator) -> list[str]:
     lines = [t("<b>History</b>")]
     for event in view.events:
-        when = event.at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        what = t(EVENT_NAMES.get(event.kind, event.kind))
-        line = f"\u2022 {when} {what} \u2014 {esc(event.actor_name)}"
+        line = t(
+            "\u2022 {when} {what} \u2014 {name}",
+            when=local_time_text(event.at, tz, t),
+            what=t(EVENT_NAMES.get(event.kind, event.kind)),
+            name=esc(event.actor_name),
+        )
         if event.kind == "persuade" and event.on_date is not None:
             line += bracket_text(t, date_text(t, event.on_date))
-        if event.note:
-            line += f": {esc(event.note)}"
+        note = _event_note(event, t)
+        if note:
+            line = t("{event}: {note}", event=line, note=note)
         lines.append(line)
     return lines
 
@@ -144,8 +171,9 @@ def case_text(view: CaseView, tz: ZoneInfo, t: Translator) -> str:
 
 def case_screen(view: CaseView, tz: ZoneInfo, t: Translator, head: str | None = None) -> View:
     """The case (after an optional first paragraph) with the steps this reader may take."""
+    seen = len(view.events)
     steps = [
-        Button(t(STEP_BUTTONS[step]), CaseStep(case_id=view.row.id, step=step))
+        Button(t(STEP_BUTTONS[step]), CaseStep(case_id=view.row.id, step=step, seen=seen))
         for step in view.steps
     ]
     text = case_text(view, tz, t)
@@ -181,6 +209,26 @@ def _opened(outcome: CaseOutcome, t: Translator) -> str:
     )
 
 
+def _birth_note(outcome: CaseOutcome, t: Translator) -> str | None:
+    """What became of a birth date typed for a child already on the roster."""
+    birth, child = outcome.birth, esc(outcome.view.row.child_name)
+    if birth is None:
+        return None
+    if birth.kind == "filled":
+        return t(
+            "{child}'s birth date {typed} was added to the ledger.",
+            child=child,
+            typed=date_text(t, birth.typed),
+        )
+    return t(
+        "{child} is on the roster as born {recorded}; that date was kept (you typed {typed}). "
+        "Correct it in /ledger if it is wrong.",
+        child=child,
+        recorded=date_text(t, birth.recorded) if birth.recorded else "?",
+        typed=date_text(t, birth.typed),
+    )
+
+
 def report_reply(outcome: CaseOutcome, tz: ZoneInfo, t: Translator) -> View:
     """What the reporter sees: a new case, a report added to an open one, or a repeat."""
     if outcome.duplicate:
@@ -193,24 +241,66 @@ def report_reply(outcome: CaseOutcome, tz: ZoneInfo, t: Translator) -> View:
             child=esc(outcome.view.row.child_name),
             case=outcome.view.row.id,
         )
+    birth = _birth_note(outcome, t)
+    if birth is not None and not outcome.duplicate:
+        head += "\n" + birth
     return case_screen(outcome.view, tz, t, head)
 
 
 def _headline(news: CaseNews, t: Translator) -> str:
-    case, name = news.case.row.id, esc(news.actor_name)
+    """Who did what, on which child: "🔔 辍学个案 #1（毕杰，H0601007）：适中乡中心校 董美华
+    记录了“已返校”，个案已结案。" (the actor's unit says in which role they acted)."""
+    row = news.case.row
+    who = esc(news.actor_name)
+    if news.actor_unit:
+        who = t("{unit} {name}", unit=esc(news.actor_unit), name=who)
+    about = {"case": row.id, "child": esc(row.child_name), "code": esc(row.household_code)}
     if news.kind == "report":
         return t(
-            "\U0001f4e3 New dropout case #{case} reported by {name}: please acknowledge it.",
-            case=case,
-            name=name,
+            "\U0001f4e3 New dropout case #{case} ({child}, {code}) reported by {who}: "
+            "please acknowledge it.",
+            who=who,
+            **about,
         )
     if news.kind == "rereport":
-        return t("\U0001f4e3 Case #{case} was reported again by {name}.", case=case, name=name)
+        return t(
+            "\U0001f4e3 Dropout case #{case} ({child}, {code}) was reported again by {who}.",
+            who=who,
+            **about,
+        )
+    events = news.case.events
+    note = esc(events[-1].note) if events and events[-1].note else None
+    if news.kind == "persuade" and note:
+        return t(
+            "\U0001f514 Dropout case #{case} ({child}, {code}): {who} recorded a persuasion "
+            "attempt: {note}",
+            who=who,
+            note=note,
+            **about,
+        )
+    step = t(EVENT_NAMES.get(news.kind, news.kind))
+    if row.state != CLOSED:
+        return t(
+            "\U0001f514 Dropout case #{case} ({child}, {code}): {who} recorded \u201c{step}\u201d.",
+            who=who,
+            step=step,
+            **about,
+        )
+    if note:
+        return t(
+            "\U0001f514 Dropout case #{case} ({child}, {code}): {who} recorded \u201c{step}\u201d "
+            "({note}); the case is closed.",
+            who=who,
+            step=step,
+            note=note,
+            **about,
+        )
     return t(
-        "\U0001f514 Case #{case}: {step} by {name}.",
-        case=case,
-        step=t(EVENT_NAMES.get(news.kind, news.kind)),
-        name=name,
+        "\U0001f514 Dropout case #{case} ({child}, {code}): {who} recorded \u201c{step}\u201d; "
+        "the case is closed.",
+        who=who,
+        step=step,
+        **about,
     )
 
 
@@ -235,15 +325,22 @@ def case_notices(catalogs: Catalogs, tz: ZoneInfo) -> RenderNews:
 
 
 def _case_line(line: CaseLine, t: Translator) -> str:
+    """ "#1 毕杰（H0601007，大坝村）：已上报，等待学校接收；期限：2026年12月3日"."""
     row = line.row
-    place = f"{esc(row.household_code)}, {esc(row.village_name)}"
-    text = f"#{row.id} {esc(row.child_name)} ({place}): {state_text(row.state, row.closing, t)}"
+    status = [state_text(row.state, row.closing, t)]
     if line.overdue_days:
-        overdue = t.plural("overdue {count} day", "overdue {count} days", line.overdue_days)
-        return "\u26a0 " + text + " " + overdue
-    if line.due is not None:
-        return text + " " + t("due {date}", date=date_text(t, line.due))
-    return text
+        status.append(t.plural("overdue {count} day", "overdue {count} days", line.overdue_days))
+    elif line.due is not None:
+        status.append(t("due by {date}", date=date_text(t, line.due)))
+    text = t(
+        "#{case} {child} ({code}, {village}): {status}",
+        case=row.id,
+        child=esc(row.child_name),
+        code=esc(row.household_code),
+        village=esc(row.village_name),
+        status=clauses_text(t, status),
+    )
+    return "\u26a0 " + text if line.overdue_days else text
 
 
 def cases_screen(lines: Sequence[CaseLine], t: Translator) -> View:
@@ -265,3 +362,36 @@ def cases_screen(lines: Sequence[CaseLine], t: Translator) -> View:
 def step_prompt(case_id: int, step: str, today: date, t: Translator) -> View:
     """The question before a step that needs a typed answer (a date example: today's)."""
     return View(t(STEP_PROMPTS[step], case=case_id, example=today.isoformat()))
+
+
+def step_confirm(
+    case_id: int, child: str, step: str, note: str | None, draft: int, t: Translator
+) -> View:
+    """ "Really?" before a step that cannot be undone (the verdict, every closing)."""
+    if step == "confirm":
+        question = t(
+            "Mark dropout case #{case} ({child}) as: {step}?",
+            case=case_id,
+            child=esc(child),
+            step=t(STEP_BUTTONS[step]),
+        )
+    else:
+        question = t(
+            "Close dropout case #{case} ({child}) as: {step}?",
+            case=case_id,
+            child=esc(child),
+            step=t(STEP_BUTTONS[step]),
+        )
+    lines = [question]
+    if note:
+        lines.append(t("Note: {note}", note=esc(note)))
+    lines.append(t("This cannot be undone."))
+    buttons = (
+        Button(t("\u2705 Confirm"), CaseConfirm(draft=draft, ok=1)),
+        Button(t("Cancel"), CaseConfirm(draft=draft, ok=0)),
+    )
+    return View("\n".join(lines), (buttons,))
+
+
+def step_cancelled(case_id: int, t: Translator) -> View:
+    return View(t("Cancelled; case #{case} was not changed.", case=case_id))

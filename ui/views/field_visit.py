@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from services.evidence import Recorded
@@ -35,12 +35,17 @@ def ask_date(today: date, t: Translator) -> View:
 
 
 def date_picker(text: str, today: date, pick: Callable[[int], Action], t: Translator) -> View:
-    """Today, yesterday or another date; `pick(days_ago)`, -1 asks for a typed date."""
+    """Today, yesterday (each with its date) or another date; `pick(days_ago)`, -1 asks for a
+    typed date."""
+    yesterday = today - timedelta(days=1)
     return View(
         text,
         (
-            (Button(t("Today {date}", date=date_text(t, today, short=True)), pick(0)),),
-            (Button(t("Yesterday"), pick(1)), Button(t("Another date"), pick(-1))),
+            (Button(t("Today ({date})", date=date_text(t, today, short=True)), pick(0)),),
+            (
+                Button(t("Yesterday ({date})", date=date_text(t, yesterday, short=True)), pick(1)),
+                Button(t("Another date"), pick(-1)),
+            ),
         ),
     )
 
@@ -61,12 +66,16 @@ def photos_line(draft: Draft, t: Translator) -> str:
     return t("(Optional: send photos now to attach them.)")
 
 
+LOG_VISIT = N_("\u2705 Log visit")
+
+
 def confirm_rows(
-    step: Callable[[str], Action], middle: tuple[Row, ...], t: Translator
+    step: Callable[[str], Action], middle: tuple[Row, ...], t: Translator, log: str = LOG_VISIT
 ) -> tuple[Row, ...]:
-    """Log first, the optional additions in between, cancel last."""
+    """Log first (`log` names what is logged), the optional additions in between, cancel
+    last."""
     return (
-        (Button(t("\u2705 Log visit"), step("ok")),),
+        (Button(t(log), step("ok")),),
         *middle,
         (Button(t("\u2716 Cancel"), step("cancel")),),
     )
@@ -90,15 +99,23 @@ class OutcomeTexts:
     how_far: str  # has {meters}
 
 
-def outcome_text(record: Recorded, texts: OutcomeTexts, t: Translator, **names: str) -> str:
-    """Logged, or logged before (only new photos added, or nothing changed); then the evidence."""
+def outcome_text(
+    record: Recorded,
+    texts: OutcomeTexts,
+    t: Translator,
+    echo: Sequence[str] = (),
+    **names: str,
+) -> str:
+    """Logged (with `echo`, the typed answers saved with it), or logged before (only new
+    photos added, or nothing changed); then the evidence."""
     if record.created:
         template = texts.logged
     elif record.new_photos:
         template = texts.photos_added
     else:
         template = texts.unchanged
-    return "\n".join([t(template, **names), *evidence_lines(record, texts.how_far, t)])
+    saved = list(echo) if record.created else []
+    return "\n".join([t(template, **names), *saved, *evidence_lines(record, texts.how_far, t)])
 
 
 def evidence_lines(record: Recorded, how_far: str, t: Translator) -> list[str]:
@@ -110,5 +127,5 @@ def evidence_lines(record: Recorded, how_far: str, t: Translator) -> list[str]:
         else:
             lines.append(t(how_far, meters=round(record.distance_m)))
     if record.new_photos:
-        lines.append(t("Photos attached: {count}", count=len(record.new_photos)))
+        lines.append(t("Photos attached: {count}.", count=len(record.new_photos)))
     return lines

@@ -45,13 +45,22 @@ class BotCommandEntry:
     menu: str
     help: str
     may_use: Callable[[Audience], bool] = everyone
+    # (who, help line): the first that applies replaces `help` for that person.
+    help_for: tuple[tuple[Callable[[Audience], bool], str], ...] = ()
+
+    def help_line(self, audience: Audience) -> str:
+        """The /help line (a catalogue id) this person sees."""
+        return next((text for who, text in self.help_for if who(audience)), self.help)
 
 
 COMMANDS = (
     BotCommandEntry(
         "mystatus",
         N_("What I still owe"),
-        N_("/mystatus \u2014 what I still owe: visits, my unit's village, deadlines"),
+        N_(
+            "/mystatus \u2014 what I still owe: visits, ledgers, my unit's village visit, "
+            "milestones"
+        ),
     ),
     BotCommandEntry(
         "visit",
@@ -91,6 +100,24 @@ COMMANDS = (
         "compliance",
         N_("Visit coverage this quarter"),
         N_("/compliance \u2014 visit coverage this quarter (or /compliance 2026-Q3)"),
+        help_for=(
+            (
+                supervisors,
+                N_(
+                    "/compliance \u2014 visit coverage this quarter by unit and township "
+                    "(or /compliance 2026-Q3; add a code for one unit, township or cadre: "
+                    "/compliance 2026-Q4 T06)"
+                ),
+            ),
+            (
+                unit_heads,
+                N_(
+                    "/compliance \u2014 your unit's visit coverage this quarter by cadre "
+                    "(or /compliance 2026-Q3; add a cadre code for one cadre: "
+                    "/compliance 2026-Q4 C0001)"
+                ),
+            ),
+        ),
     ),
     BotCommandEntry(
         "notice",
@@ -162,7 +189,7 @@ def notes_for(audience: Audience) -> list[str]:
 
 def help_text(t: Translator, audience: Audience) -> str:
     """/help: one line per command the person may use, then what their role sees."""
-    lines = [t("What you can do:"), *(t(c.help) for c in commands_for(audience))]
+    lines = [t("What you can do:"), *(t(c.help_line(audience)) for c in commands_for(audience))]
     notes = notes_for(audience)
     if notes:
         lines += ["", *(t(note) for note in notes)]

@@ -12,6 +12,7 @@ from domain.ledgers import (
     EDITABLE_STATUSES,
     STAGES,
     STAGES_WITHOUT_GRADE,
+    MemberFacts,
     split_missing,
 )
 from services.ledgers import LedgerView, MemberLine, MemberRef, Question
@@ -20,6 +21,7 @@ from ui.actions import (
     Action,
     LedgerAidKind,
     LedgerAidMenu,
+    LedgerBack,
     LedgerBirth,
     LedgerDestination,
     LedgerMember,
@@ -31,7 +33,15 @@ from ui.actions import (
     LedgerStatus,
 )
 from ui.i18n import N_, Translator
-from ui.render import BIRTH_DATE_EXAMPLE, bracket_text, clauses_text, date_text, esc, list_text
+from ui.render import (
+    BIRTH_DATE_EXAMPLE,
+    bracket_text,
+    clauses_text,
+    date_text,
+    esc,
+    list_text,
+    phrases_text,
+)
 from ui.view import Button, Row, View, button, paged
 from ui.views.field_visit import OWED, mark
 from ui.views.households import NO_HOUSEHOLDS
@@ -56,6 +66,7 @@ STAGE_NAMES = {
 DESTINATION_NAMES = {
     "senior": N_("senior high"),
     "vocational": N_("vocational school"),
+    "university": N_("university"),
     "work": N_("work"),
     "other": N_("other"),
 }
@@ -90,6 +101,13 @@ QUESTIONS = {
         "{kind}: type the amount in yuan, optionally followed by a note, for example: 1500 秋季学期"
     ),
 }
+# What an enrolled or graduated member's record still lacks, said on the member's line.
+UNFILLED_NAMES = {
+    "stage": N_("school stage"),
+    "school": N_("school"),
+    "grade": N_("grade"),
+    "destination": N_("destination after graduating"),
+}
 EDIT = "\u270e"
 VISIT_NOTE_SHOWN = 60
 
@@ -103,6 +121,18 @@ def _name(names: dict[str, str], value: str | None, t: Translator) -> str:
 def _in_pairs(buttons: Sequence[Button]) -> tuple[Row, ...]:
     """Two buttons a row (the last row may hold one)."""
     return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+
+
+def yuan_text(amount: float | None, t: Translator) -> str:
+    """An aid amount with its unit: "1500 元" / "1500 yuan"."""
+    return t("{amount} yuan", amount=aid_amount_text(amount))
+
+
+def and_text(t: Translator, items: Sequence[str]) -> str:
+    """ "学段、学校和年级" / "school stage, school and grade"."""
+    if len(items) < 2:
+        return "".join(items)
+    return t("{items} and {last}", items=list_text(t, items[:-1]), last=items[-1])
 
 
 def aid_amount_text(amount: float | None) -> str:
@@ -138,26 +168,45 @@ def missing_text(missing: tuple[str, ...], t: Translator) -> str:
 # ---- the ledger ------------------------------------------------------------------------
 
 
+def schooling_text(member: MemberFacts, t: Translator) -> str:
+    """A member's schooling in words, saying what is not filled in (never a "?"):
+    "在校，初中，栋川中学 初二", "在校，学段、学校和年级未填写", "已毕业，毕业去向未填写"."""
+    parts = [_name(STATUS_NAMES, member.status, t)]
+    unfilled: list[str] = []
+    if member.status == "enrolled":
+        if member.stage:
+            parts.append(_name(STAGE_NAMES, member.stage, t))
+        else:
+            unfilled.append("stage")
+        graded = member.stage not in STAGES_WITHOUT_GRADE
+        place = [v for v in (member.school, member.grade if graded else None) if v]
+        if place:
+            parts.append(esc(" ".join(place)))
+        unfilled += [f for f, v in (("school", member.school), ("grade", member.grade)) if not v]
+        if not graded and "grade" in unfilled:
+            unfilled.remove("grade")
+    elif member.status == "graduated":
+        if member.destination:
+            name = _name(DESTINATION_NAMES, member.destination, t)
+            parts.append(t("destination: {destination}", destination=name))
+        else:
+            unfilled.append("destination")
+    if unfilled:
+        items = and_text(t, [t(UNFILLED_NAMES[f]) for f in unfilled])
+        parts.append(t("{items} not filled in", items=items))
+    return phrases_text(t, parts)
+
+
 def _member_line(line: MemberLine, t: Translator) -> str:
     member = line.member
     facts = [_name(SEX_NAMES, member.sex, t) if member.sex else None]
     facts.append(t("age {age}", age=line.age) if line.age is not None else t("age unknown"))
-    text = f"\u2022 {esc(member.name)}" + bracket_text(t, list_text(t, (f for f in facts if f)))
+    text = f"\u2022 {esc(member.name)}" + bracket_text(t, phrases_text(t, (f for f in facts if f)))
     if member.status is None:
         if not line.school_age:
             return text
         return text + t(": {details}", details=t("schooling status not recorded"))
-    parts = [_name(STATUS_NAMES, member.status, t)]
-    if member.status == "enrolled":
-        if member.stage:
-            parts.append(_name(STAGE_NAMES, member.stage, t))
-        place = [member.school or "?"]
-        if member.grade or member.stage not in STAGES_WITHOUT_GRADE:
-            place.append(member.grade or "?")
-        parts.append(esc(" ".join(place)))
-    elif member.status == "graduated":
-        parts.append("\u2192 " + _name(DESTINATION_NAMES, member.destination, t))
-    return text + t(": {details}", details=list_text(t, parts))
+    return text + t(": {details}", details=schooling_text(member, t))
 
 
 def _completeness(view: LedgerView, t: Translator) -> list[str]:
@@ -198,7 +247,7 @@ def _ledger_text(view: LedgerView, t: Translator) -> str:
         (
             _name(AID_NAMES, a.kind, t)
             + " "
-            + aid_amount_text(a.amount)
+            + yuan_text(a.amount, t)
             + (bracket_text(t, esc(a.note)) if a.note else "")
             for a in view.aid
         ),
@@ -293,19 +342,36 @@ def _choice_menu(
 
 
 def _member_menu(member: MemberRef, t: Translator) -> View:
+    if member.status == "graduated":
+        facts = MemberFacts(member.name, status=member.status, destination=member.destination)
+        now = schooling_text(facts, t)
+    elif member.status is None:
+        now = t("schooling status not recorded")
+    else:
+        now = _name(STATUS_NAMES, member.status, t)
     text = t(
         "{code}: {name} \u2014 now: {status}. Choose the schooling status:",
         code=esc(member.household_code),
         name=esc(member.name),
-        status=_name(STATUS_NAMES, member.status, t),
+        status=now,
     )
     buttons = [
-        Button(t(STATUS_NAMES[s]), LedgerStatus(member_id=member.id, status=s))
+        Button(t(STATUS_NAMES[s]), LedgerStatus(member.id, s, member.record))
         for s in EDITABLE_STATUSES
+        if not (s == "graduated" and member.status == "graduated")
     ]
+    if member.status == "graduated":
+        # A graduate's "graduated" button, first and named for what it sets: where they went.
+        destination = LedgerStatus(member.id, "graduated", member.record)
+        buttons.insert(0, Button(t("\U0001f393 Destination after graduating"), destination))
     buttons.append(Button(t("\U0001f4c5 Birth date"), LedgerBirth(member_id=member.id)))
-    buttons.append(Button(t("\u00ab Back"), LedgerOpen(household_id=member.household_id)))
+    buttons.append(Button(t("\u00ab Back"), LedgerBack(household_id=member.household_id)))
     return View(text, _in_pairs(buttons))
+
+
+def _destination(member: MemberRef, destination: str) -> Action:
+    """A destination button for the member's record as it is now (a later change: stale)."""
+    return LedgerDestination(member.id, destination, member.record)
 
 
 def member_screen(member: MemberRef, picked: str | None, t: Translator) -> View:
@@ -318,7 +384,7 @@ def member_screen(member: MemberRef, picked: str | None, t: Translator) -> View:
     elif picked == "graduated":
         text = t("{name}: where did they go after graduating?", name=name)
         options, names = DESTINATIONS, DESTINATION_NAMES
-        make = partial(LedgerDestination, member.id)
+        make = partial(_destination, member)
     else:
         return _member_menu(member, t)
     return _choice_menu(text, options, names, make, LedgerMember(member_id=member.id), t)
@@ -330,7 +396,7 @@ def aid_menu(household_id: int, code: str, t: Translator) -> View:
         AID_KINDS,
         AID_NAMES,
         partial(LedgerAidKind, household_id),
-        LedgerOpen(household_id=household_id),
+        LedgerBack(household_id=household_id),
         t,
     )
 

@@ -26,6 +26,8 @@ from ui.views.field_visit import (
 
 ASK_WHO = N_("Who went? Type their names.")
 ASK_DISCUSSED = N_("What was discussed? Type a short note.")
+DISCUSSED_LINE = N_("Discussed: {note}")
+LOG_VILLAGE_VISIT = N_("\u2705 Log village visit")
 
 
 def village_picker(villages: Sequence[VillageMonthStatus], t: Translator) -> View:
@@ -60,7 +62,7 @@ def village_confirm(draft: Draft, t: Translator) -> View:
         t("Village: {village}", village=esc(str(draft["village"]))),
         t("Date: {date}", date=date_text(t, draft["date"])),
         *answer_line(N_("Who went: {names}"), "names", draft.get("participants"), t),
-        *answer_line(N_("Discussed: {note}"), "note", draft.get("discussed"), t),
+        *answer_line(DISCUSSED_LINE, "note", draft.get("discussed"), t),
         *location_line(draft, t),
         photos_line(draft, t),
     ]
@@ -71,7 +73,7 @@ def village_confirm(draft: Draft, t: Translator) -> View:
         ),
         (location_button(_step, t), photo_button(_step, t)),
     )
-    return View("\n".join(lines), confirm_rows(_step, more, t))
+    return View("\n".join(lines), confirm_rows(_step, more, t, LOG_VILLAGE_VISIT))
 
 
 VILLAGE_OUTCOME = OutcomeTexts(
@@ -93,6 +95,7 @@ def village_outcome(outcome: VillageVisitOutcome, t: Translator) -> str:
         outcome.record,
         VILLAGE_OUTCOME,
         t,
+        answer_line(DISCUSSED_LINE, "note", outcome.discussed, t),
         village=esc(outcome.village_name),
         date=date_text(t, outcome.visit_date),
         month=month_text(t, outcome.month),

@@ -24,6 +24,7 @@ from ui.views.field_visit import (
 )
 
 ASK_NOTE = N_("Type a short note about the visit.")
+NOTE_LINE = N_("Note: {note}")
 
 
 def visit_when(household: HouseholdHolder, draft: int, today: date, t: Translator) -> View:
@@ -47,7 +48,7 @@ def visit_confirm(draft: Draft, t: Translator) -> View:
         t("Household: {code} {head}", code=esc(draft["code"]), head=esc(draft["head"])),
         t("Date: {date}", date=date_text(t, draft["date"])),
         *location_line(draft, t),
-        *answer_line(N_("Note: {note}"), "note", draft.get("note"), t),
+        *answer_line(NOTE_LINE, "note", draft.get("note"), t),
         photos_line(draft, t),
     ]
     more = (
@@ -73,7 +74,8 @@ VISIT_OUTCOME = OutcomeTexts(
 
 def visit_outcome(outcome: VisitOutcome, t: Translator) -> str:
     """What the report did to the household's visit that day, and the evidence kept."""
-    return outcome_text(outcome.record, VISIT_OUTCOME, t, **visit_names(outcome, t))
+    echo = answer_line(NOTE_LINE, "note", outcome.note, t)
+    return outcome_text(outcome.record, VISIT_OUTCOME, t, echo, **visit_names(outcome, t))
 
 
 def visit_names(outcome: VisitOutcome, t: Translator) -> dict[str, str]:

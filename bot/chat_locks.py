@@ -1,0 +1,161 @@
+"""One update of a chat at a time, across webhook replicas.
+
+Redis (REDIS_URL set): a lock with a time to live, so a replica that dies holding it frees
+it after `ttl`. PostgreSQL without Redis: a session advisory lock on a connection of a small
+pool of its own (the server frees it when the connection drops). SQLite: one process, an
+asyncio lock per chat. A lock not had within `wait` raises `LockBusy`: the webhook answers
+503 and Telegram asks again later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import make_engine
+
+logger = logging.getLogger(__name__)
+
+# Longer than any handler should take (Telegram stops waiting after about a minute).
+DEFAULT_TTL = 90.0
+DEFAULT_WAIT = 30.0
+# pg_advisory_lock takes one bigint: the chat id, in a key space of our own (class 0x4342).
+_PG_LOCK_CLASS = 0x4342 << 48
+
+
+class LockBusy(Exception):
+    """The chat's lock was not had in time."""
+
+
+class ChatLocks(Protocol):
+    def hold(self, chat_id: int) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+    async def close(self) -> None: ...
+
+
+class LocalChatLocks:
+    """One process: an asyncio lock per chat, forgotten when nobody holds or waits for it."""
+
+    def __init__(self, wait: float = DEFAULT_WAIT) -> None:
+        self._wait = wait
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, chat_id: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(chat_id, (asyncio.Lock(), 0))
+        self._locks[chat_id] = (lock, users + 1)
+        try:
+            try:
+                await asyncio.wait_for(lock.acquire(), self._wait)
+            except TimeoutError:
+                raise LockBusy(chat_id) from None
+            try:
+                yield
+            finally:
+                lock.release()
+        finally:
+            lock, users = self._locks[chat_id]
+            if users <= 1:
+                del self._locks[chat_id]
+            else:
+                self._locks[chat_id] = (lock, users - 1)
+
+    async def close(self) -> None:
+        self._locks.clear()
+
+
+class RedisChatLocks:
+    """redis-py's lock (a token under a key with a TTL; released only by its holder)."""
+
+    def __init__(
+        self,
+        redis_url: str,
+        *,
+        ttl: float = DEFAULT_TTL,
+        wait: float = DEFAULT_WAIT,
+        prefix: str = "cadrebot",
+    ) -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(redis_url)
+        self._prefix = prefix
+        self._ttl = ttl
+        self._wait = wait
+
+    @contextlib.asynccontextmanager
+    async def hold(self, chat_id: int) -> AsyncIterator[None]:
+        from redis.exceptions import LockError
+
+        lock = self._redis.lock(
+            f"{self._prefix}:chat-lock:{chat_id}",
+            timeout=self._ttl,
+            blocking_timeout=self._wait,
+            sleep=0.02,
+        )
+        if not await lock.acquire():
+            raise LockBusy(chat_id)
+        try:
+            yield
+        finally:
+            try:
+                await lock.release()
+            except LockError:  # held longer than its TTL: another replica may have it now
+                logger.warning("the lock of chat %s ran out while held", chat_id)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+class PostgresChatLocks:
+    """pg_advisory_lock on a dedicated connection, unlocked when done (or dropped)."""
+
+    def __init__(self, database_url: str, *, size: int = 10, wait: float = DEFAULT_WAIT) -> None:
+        self._engine: AsyncEngine = make_engine(database_url, pool_size=size, max_overflow=0)
+        self._wait = wait
+
+    @contextlib.asynccontextmanager
+    async def hold(self, chat_id: int) -> AsyncIterator[None]:
+        key = _PG_LOCK_CLASS ^ chat_id
+        async with self._engine.connect() as connection:
+            timeout_ms = int(self._wait * 1000)
+            await connection.execute(text(f"SET lock_timeout = {timeout_ms}"))
+            try:
+                await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            except Exception as error:
+                if "lock timeout" in str(error).lower() or "55P03" in str(error):
+                    raise LockBusy(chat_id) from None
+                raise
+            await connection.commit()
+            try:
+                yield
+            finally:
+                try:
+                    await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    await connection.commit()
+                except BaseException:  # never back to the pool still locked: drop it
+                    await connection.invalidate()
+                    raise
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+
+def chat_locks(
+    database_url: str,
+    redis_url: str | None,
+    *,
+    ttl: float = DEFAULT_TTL,
+    wait: float = DEFAULT_WAIT,
+) -> ChatLocks:
+    """Redis when configured; else PostgreSQL's advisory locks; else in this process only."""
+    if redis_url:
+        return RedisChatLocks(redis_url, ttl=ttl, wait=wait)
+    if database_url.startswith("postgresql"):
+        return PostgresChatLocks(database_url, wait=wait)
+    return LocalChatLocks(wait=wait)

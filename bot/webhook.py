@@ -1,0 +1,419 @@
+"""Webhook mode: Telegram posts each update to one of N replicas behind a load balancer.
+
+The answer to Telegram's POST is the confirmation, so it is given only when the update was
+handled and committed (never "200 now, handle in the background"): a replica that dies
+mid-update leaves the POST unanswered and Telegram delivers it again, to this replica or
+another. What makes that safe:
+
+- `processed_updates` (storage.processed_updates): the update is claimed before it is
+  handled and marked done after; a redelivery of a finished update is answered 200 and
+  changes nothing, one whose claim is fresh (another replica is on it) gets 503, one whose
+  claim is older than `claim_timeout` (its replica died) is taken over. A replica that dies
+  after its handler committed but before the mark may have the update handled again: the
+  unique keys (one visit per household and day, ...) keep that harmless.
+- Per-chat order: an update waits while an earlier update of its chat is claimed and not
+  finished (up to `order_wait`, then 503 so Telegram asks again later), and holds the
+  chat's lock (bot.chat_locks: Redis or PostgreSQL across replicas) while it is handled.
+  Guided flows keep their state in the FSM storage (Redis), so any replica continues any
+  flow.
+
+Failure policy, as the poller's (bot.polling): a failure that may pass (the database or
+Telegram away) is tried again a few times within the request, then answered 503 so that
+Telegram redelivers; after `max_deliveries` such deliveries the update has failed for good.
+A bug fails for good at once. Failed for good: logged, the person told once whether
+anything was saved, the update marked failed and answered 200, so a poison update never
+holds its chat's later updates for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from aiogram import Bot, Dispatcher
+from aiogram.methods import TelegramMethod
+from aiogram.types import Update
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.chat_locks import ChatLocks, LockBusy, chat_locks
+from bot.commands import publish_commands
+from bot.polling import UpdateHandling, chat_key, handling_update, is_transient, tell_failed
+from bot.settings import Settings
+from storage.processed_updates import (
+    claim_update,
+    earlier_unfinished,
+    finish_update,
+    purge_processed,
+    release_update,
+)
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+logger = logging.getLogger(__name__)
+
+# No token in the path: the path shows up in proxies' logs.
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# How long a replica's in-flight updates may take to finish once it is asked to stop.
+SHUTDOWN_TIMEOUT = 60.0
+
+Outcome = Literal["done", "failed", "finished", "later"]
+
+
+def wall_clock() -> datetime:
+    """Claims age in real time, whatever clock the plan's dates use (tests fix that one)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class WebhookPolicy:
+    """The webhook's timings; tests shorten them."""
+
+    # A claim older than this is a dead replica's: another may take the update over.
+    claim_timeout: float = 120.0
+    # How long an update waits for an earlier update of its chat before asking for later.
+    order_wait: float = 10.0
+    # Waits between the tries of one update within one delivery.
+    retry_delays: Sequence[float] = (0.5, 1.0)
+    # Failing (and passing for a transient failure) in this many deliveries: failed for good.
+    max_deliveries: int = 5
+    # processed_updates rows older than this are purged (Telegram redelivers for a day).
+    keep: timedelta = timedelta(days=7)
+    # Between two looks at whether the earlier update of the chat finished.
+    order_poll: float = 0.05
+
+
+class UpdateProcessor:
+    """Claims, orders, handles and marks one delivered update; returns the HTTP status."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        locks: ChatLocks,
+        policy: WebhookPolicy | None = None,
+        now: Callable[[], datetime] = wall_clock,
+    ) -> None:
+        self.bot = bot
+        self.dispatcher = dispatcher
+        self.sessionmaker = sessionmaker
+        self.locks = locks
+        self.policy = policy or WebhookPolicy()
+        self.now = now
+
+    async def process(self, update: Update) -> int:
+        """200: handled, failed for good, or handled before; 503: ask again later."""
+        try:
+            outcome = await self._process(update)
+        except Exception as error:  # noqa: BLE001 - the claim or the mark failed: later
+            logger.warning("update %r could not be taken (%r); 503", update.update_id, error)
+            return 503
+        return 503 if outcome == "later" else 200
+
+    async def _process(self, update: Update) -> Outcome:
+        chat = chat_key(update)
+        now = self.now()
+        stale = now - timedelta(seconds=self.policy.claim_timeout)
+        async with self.sessionmaker() as session:
+            claim = await claim_update(session, update.update_id, chat, now, stale)
+        if claim == "finished":
+            logger.info("update %r was handled before; answered again", update.update_id)
+            return "finished"
+        if claim == "busy":
+            return "later"
+        try:
+            outcome = await self._in_turn(update, chat)
+        except LockBusy:
+            outcome = "later"
+        if outcome == "later":
+            async with self.sessionmaker() as session:
+                await release_update(session, update.update_id, attempted=False)
+        return outcome
+
+    async def _in_turn(self, update: Update, chat: int | None) -> Outcome:
+        """After the chat's earlier updates, holding the chat's lock."""
+        if chat is None:
+            return await self._handle(update)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.policy.order_wait
+        while True:
+            while await self._earlier_unfinished(update, chat):
+                if loop.time() >= deadline:
+                    logger.info("update %r waits for an earlier one of its chat", update.update_id)
+                    return "later"
+                await asyncio.sleep(self.policy.order_poll)
+            async with self.locks.hold(chat):
+                # An earlier update may have been claimed while this one took the lock.
+                if not await self._earlier_unfinished(update, chat):
+                    return await self._handle(update)
+
+    async def _earlier_unfinished(self, update: Update, chat: int) -> bool:
+        fresh = self.now() - timedelta(seconds=self.policy.claim_timeout)
+        async with self.sessionmaker() as session:
+            return await earlier_unfinished(session, chat, update.update_id, fresh)
+
+    async def _handle(self, update: Update) -> Outcome:
+        """Feed the update (a few tries for a transient failure), then mark it; the marks
+        are written outside the handling, which would count them as the update's writes."""
+        handling, error = await self._feed(update)
+        if error is None:
+            async with self.sessionmaker() as session:
+                await finish_update(session, update.update_id, "done", self.now())
+            return "done"
+        if not is_transient(error):
+            logger.error(
+                "update %r (%s) failed for good",
+                update.update_id,
+                update.event_type,
+                exc_info=error,
+            )
+            return await self._failed(update, handling)
+        return await self._after_transient(update, error, handling)
+
+    async def _feed(self, update: Update) -> tuple[UpdateHandling, Exception | None]:
+        """The handling (what it committed, its language) and the last error, if any."""
+        with handling_update() as handling:
+            for delay in self.policy.retry_delays:
+                error = await self._feed_once(update)
+                if error is None or not is_transient(error):
+                    return handling, error
+                logger.warning(
+                    "update %r failed (%r); again in %.1f s", update.update_id, error, delay
+                )
+                await asyncio.sleep(delay)
+            return handling, await self._feed_once(update)
+
+    async def _feed_once(self, update: Update) -> Exception | None:
+        try:
+            result = await self.dispatcher.feed_update(self.bot, update)
+            if isinstance(result, TelegramMethod):
+                await self.bot(result)  # a reply returned, not sent: sent and checked
+        except Exception as error:  # noqa: BLE001 - sorted into transient and bug by the caller
+            return error
+        return None
+
+    async def _after_transient(
+        self, update: Update, error: Exception, handling: UpdateHandling
+    ) -> Outcome:
+        async with self.sessionmaker() as session:
+            tries = await release_update(session, update.update_id, attempted=True)
+        if tries < self.policy.max_deliveries:
+            logger.warning(
+                "update %r (%s) failed in delivery %d (%r); 503, Telegram delivers it again",
+                update.update_id,
+                update.event_type,
+                tries,
+                error,
+            )
+            return "later"
+        logger.error(
+            "update %r (%s) still failing after %d deliveries (%r); given up",
+            update.update_id,
+            update.event_type,
+            tries,
+            error,
+        )
+        return await self._failed(update, handling)
+
+    async def _failed(self, update: Update, handling: UpdateHandling) -> Outcome:
+        await tell_failed(self.bot, self.dispatcher, update, handling)
+        async with self.sessionmaker() as session:
+            await finish_update(session, update.update_id, "failed", self.now())
+        return "failed"
+
+
+class WebhookRequestHandler(SimpleRequestHandler):
+    """aiogram's handler for one bot, answering only when the update is done: 403 without
+    the secret header (aiogram's own says 401), the status of `UpdateProcessor` otherwise."""
+
+    def __init__(self, processor: UpdateProcessor, secret_token: str) -> None:
+        super().__init__(
+            processor.dispatcher,
+            processor.bot,
+            handle_in_background=False,
+            secret_token=secret_token,
+        )
+        self.processor = processor
+        self.stopping = False
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), bot):
+            logger.warning("webhook request without the right secret from %s", request.remote)
+            return web.Response(status=403, text="Forbidden")
+        if self.stopping:  # another replica takes it
+            return web.Response(status=503, text="Stopping")
+        return await self._handle_request(bot, request)
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        try:
+            raw = await request.json(loads=bot.session.json_loads)
+            update = Update.model_validate(raw, context={"bot": bot})
+        except ValueError as error:
+            logger.error("webhook body is not an update: %r", error)
+            return web.Response(status=400, text="Bad Request")
+        status = await self.processor.process(update)
+        return web.json_response({}, status=status, dumps=bot.session.json_dumps)
+
+    async def close(self) -> None:
+        """Nothing here: aiohttp calls it before the in-flight updates are done, and they
+        still need the bot's session (App.close closes it after them)."""
+
+
+def make_web_app(handler: WebhookRequestHandler) -> web.Application:
+    app = web.Application()
+    handler.register(app, path=WEBHOOK_PATH)
+    return app
+
+
+class WebhookServer:
+    """One replica's HTTP server: start, then stop gracefully (or abort, in tests)."""
+
+    def __init__(
+        self,
+        handler: WebhookRequestHandler,
+        host: str,
+        port: int,
+        shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+    ) -> None:
+        self.handler = handler
+        self.host = host
+        self.port = port
+        self.runner = web.AppRunner(
+            make_web_app(handler), access_log=None, shutdown_timeout=shutdown_timeout
+        )
+        self.url: str | None = None
+
+    async def start(self) -> str:
+        """Listen; returns the base URL it listens on (port 0: any free port)."""
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError:
+            await self.runner.cleanup()
+            raise
+        port = int(self.runner.addresses[0][1]) if self.runner.addresses else self.port
+        self.url = f"http://{self.host}:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop accepting, let the in-flight updates finish (up to the shutdown timeout)."""
+        self.handler.stopping = True
+        await self.runner.cleanup()
+
+    async def abort(self) -> None:
+        """As if the process died: the in-flight updates are cancelled where they are."""
+        self.handler.stopping = True
+        self.runner._shutdown_timeout = 0.0  # noqa: SLF001 - aiohttp has no setter
+        await self.runner.cleanup()
+
+
+async def set_webhook(bot: Bot, dispatcher: Dispatcher, settings: Settings) -> None:
+    """Point Telegram at the load balancer; each replica does it, the same each time."""
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    await bot.set_webhook(
+        url=settings.webhook_url + WEBHOOK_PATH,
+        secret_token=settings.webhook_secret.get_secret_value(),
+        allowed_updates=dispatcher.resolve_used_update_types(),
+        max_connections=settings.webhook_max_connections,
+        drop_pending_updates=False,
+    )
+
+
+def warn_about_replicas(settings: Settings) -> None:
+    """Webhook mode on more than one replica needs PostgreSQL and Redis; say so at start."""
+    if settings.database_url.startswith("sqlite"):
+        logger.warning(
+            "webhook mode on SQLite: run ONE replica only (replicas need PostgreSQL and Redis)"
+        )
+    elif not settings.redis_url:
+        logger.warning(
+            "webhook mode without REDIS_URL: guided flows live in this process's memory, so "
+            "run ONE replica only (replicas need REDIS_URL)"
+        )
+
+
+def build_handler(
+    bot: Bot,
+    dispatcher: Dispatcher,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    locks: ChatLocks | None = None,
+    policy: WebhookPolicy | None = None,
+) -> WebhookRequestHandler:
+    policy = policy or WebhookPolicy()
+    locks = locks or chat_locks(settings.database_url, settings.redis_url)
+    processor = UpdateProcessor(bot, dispatcher, sessionmaker, locks, policy)
+    assert settings.webhook_secret is not None
+    return WebhookRequestHandler(processor, settings.webhook_secret.get_secret_value())
+
+
+async def purge_old_updates(
+    sessionmaker: async_sessionmaker[AsyncSession], policy: WebhookPolicy
+) -> None:
+    """Cheap, once at start: one DELETE on an indexed column."""
+    async with sessionmaker() as session:
+        purged = await purge_processed(session, wall_clock() - policy.keep)
+    if purged:
+        logger.info("purged %d processed updates older than %s", purged, policy.keep)
+
+
+async def run_webhook(
+    app: App,
+    *,
+    stop: asyncio.Event | None = None,
+    policy: WebhookPolicy | None = None,
+    locks: ChatLocks | None = None,
+) -> None:
+    """Serve this replica until `stop` is set (None: until SIGINT or SIGTERM), then stop
+    gracefully: no new updates, the in-flight ones finished. The webhook stays set: the
+    other replicas still serve it."""
+    settings = app.settings
+    warn_about_replicas(settings)
+    policy = policy or WebhookPolicy()
+    if stop is None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+    await purge_old_updates(app.sessionmaker, policy)
+    handler = build_handler(
+        app.bot, app.dispatcher, app.sessionmaker, settings, locks=locks, policy=policy
+    )
+    server = WebhookServer(handler, settings.webhook_host, settings.webhook_port)
+    bot, dispatcher = app.bot, app.dispatcher
+    workflow = {"dispatcher": dispatcher, "bots": [bot], **dispatcher.workflow_data}
+    await dispatcher.emit_startup(bot=bot, **workflow)
+    try:
+        await server.start()  # listening first: Telegram posts as soon as the webhook is set
+        await publish_commands(bot, app.catalogs)
+        await set_webhook(bot, dispatcher, settings)
+        logger.info("webhook replica listening on %s%s", server.url, WEBHOOK_PATH)
+        if app.reminders is not None:
+            await app.reminders.start()
+        try:
+            await stop.wait()
+        finally:
+            if app.reminders is not None:
+                await app.reminders.stop()
+    finally:
+        await server.stop()  # stop accepting, finish the in-flight updates
+        await dispatcher.emit_shutdown(bot=bot, **workflow)
+        await handler.processor.locks.close()
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
