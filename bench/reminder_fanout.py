@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 
 from bench.common import Run, bot_for, throwaway_postgres
+from bot.telegram import ReplyGuard
 from domain.clock import FixedClock
 from fakeapi.server import FakeBotAPI
 from reminders.rules import RuleContext
@@ -144,6 +145,7 @@ async def sender_run(name: str, count: int, rate: float | None, postgres: str | 
         api = _server(count)
         base_url = await api.start()
         bot = bot_for(base_url, TOKEN)
+        bot.session.middleware(ReplyGuard())  # as build_bot's Bot, which the sender uses
         engine = make_engine(url)
         sessionmaker = make_sessionmaker(engine)
         context = RuleContext(ZoneInfo("Asia/Shanghai"), Catalogs.load("zh"), (9, 1))

@@ -66,7 +66,18 @@ DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 CADREBOT = Path(sys.executable).with_name("cadrebot")
 
 CODE = re.compile(r"[A-Z]+\d+")  # a household code in a reply
-DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A date as the reply shows it: 2026-11-20, or 2026年11月20日 in Chinese.
+DAY = re.compile(r"(\d{4})(?:-(\d{2})-(\d{2})|年(\d{1,2})月(\d{1,2})日)")
+
+
+def shown_days(text: str) -> list[str]:
+    """Every date in a reply, as ISO text, whichever way the reply writes it."""
+    days = []
+    for year, month, day, zh_month, zh_day in DAY.findall(text):
+        days.append(f"{year}-{int(month or zh_month):02d}-{int(day or zh_day):02d}")
+    return days
+
+
 Visit = tuple[int, str, str]  # (Telegram account, household code, ISO day)
 
 
@@ -238,7 +249,7 @@ async def count(result: Result, api: FakeBotAPI, url: str, visits: list[Visit]) 
     for account, pairs in by_account.items():
         for message in api.messages_to(account):
             said = str(message.get("text", ""))
-            codes, days = CODE.findall(said), DAY.findall(said)
+            codes, days = CODE.findall(said), shown_days(said)
             named = [(code, day) for code in codes for day in days if (code, day) in pairs]
             if len(named) == 1:
                 answers[named[0]] += 1

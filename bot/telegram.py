@@ -20,7 +20,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
@@ -45,6 +45,7 @@ from aiogram.methods import (
     EditMessageText,
     SendMessage,
 )
+from aiogram.methods.base import Response as ResponseModel
 from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardMarkup, Message
 
@@ -67,6 +68,18 @@ QUERY_TOO_OLD = "query is too old"
 
 
 _replying: ContextVar[bool] = ContextVar("cadrebot_replying", default=False)
+
+# aiogram parses every answer as `Response[method.__returning__]`, a pydantic generic that
+# pydantic caches only weakly: once the garbage collector took it (every few calls in a busy
+# bot), the next call built it again, milliseconds each; profiled at a tenth of a logged
+# visit's time. One model per result type, kept for the process.
+_RESPONSE_MODELS: dict[object, object] = {}
+
+
+def keep_response_model(returning: object) -> None:
+    """Hold aiogram's parsed-answer model for this result type, so pydantic reuses it."""
+    if returning not in _RESPONSE_MODELS:
+        _RESPONSE_MODELS[returning] = cast("Any", ResponseModel)[returning]
 
 
 @contextlib.contextmanager
@@ -119,6 +132,7 @@ class ReplyGuard(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
+        keep_response_model(method.__returning__)
         if isinstance(method, AnswerCallbackQuery):
             return await self._answer(make_request, bot, method)
         return await self._call(make_request, bot, method)

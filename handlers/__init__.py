@@ -22,14 +22,14 @@ from handlers import (
     village,
     visits,
 )
-from handlers.filters import Registered
+from handlers.filters import Magic, Registered
 
 
 def build_root_router() -> Router:
     """Compose every feature router; private chats only, roster-only after /start."""
     root = Router(name="root")
-    root.message.filter(F.chat.type == "private")
-    root.callback_query.filter(F.message.chat.type == "private")
+    root.message.filter(Magic(F.chat.type == "private"))
+    root.callback_query.filter(Magic(F.message.chat.type == "private"))
 
     registered = Router(name="registered")
     registered.message.filter(Registered())

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject
+from aiogram.utils.magic_filter import MagicFilter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock
@@ -13,6 +14,21 @@ from domain.plan_rules import PlanRules
 from handlers.context import Context
 from services.actors import Actor
 from ui.i18n import Catalogs, Translator
+
+
+class Magic(Filter):
+    """A magic filter (`F.text`, `F.chat.type == "private"`) checked on the event loop.
+
+    aiogram runs a bare magic filter, like any plain function, in a worker thread
+    (`asyncio.to_thread`): a thread hop per check, on every update for the router-wide
+    ones. The result is the same (a falsy value stops the handler, a dict is passed on).
+    """
+
+    def __init__(self, magic: MagicFilter) -> None:
+        self.magic = magic
+
+    async def __call__(self, event: TelegramObject) -> Any:
+        return self.magic.resolve(event)
 
 
 class Registered(Filter):

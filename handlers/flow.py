@@ -36,6 +36,7 @@ from handlers.callbacks import on
 from handlers.cancel import CANCELLED
 from handlers.context import Context
 from handlers.evidence import telegram_fetch
+from handlers.filters import Magic
 from handlers.replies import replace, show
 from services.actors import Actor
 from services.evidence import Evidence, NewPhoto, Recorded, keep_photo_copies
@@ -48,7 +49,7 @@ from ui.views.field_visit import ASK_LOCATION, ASK_PHOTOS, ask_date
 # Typed text in a flow step, but not a command: /mystatus mid-flow is not a note.
 NOT_A_COMMAND = ~F.text.startswith("/")
 # A command with something after it: the one-line form.
-WITH_ARGUMENTS = F.text.regexp(r"^\S+\s+\S")
+WITH_ARGUMENTS = Magic(F.text.regexp(r"^\S+\s+\S"))  # on the loop (handlers.filters)
 MAX_PHOTOS = 10
 
 Draft = dict[str, Any]

@@ -11,12 +11,14 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_
 
 from storage.migrate import upgrade_if_behind
 
@@ -47,7 +49,26 @@ def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    # At least as many kept connections as the poller's parallel chats (8) plus the sender:
+    # with fewer (SQLAlchemy's default is 5) each busy batch opened and closed overflow
+    # connections, a connect and a close per update beyond the fifth.
+    kwargs.setdefault("pool_size", 10)
+    if url.get_driver_name() != "asyncpg":
+        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "checkout", _ping_on_checkout)
+    return engine
+
+
+def _ping_on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """A connection taken from the pool is tried first (a dropped one is replaced, up to 3
+    times, before the caller sees it): SQLAlchemy's pre-ping does the same, but for asyncpg
+    in three round trips (BEGIN, a query, ROLLBACK), as many as the rest of a logged
+    visit; `SELECT 1` outside any transaction, by the simple query protocol, is one."""
+    try:
+        await_(record.driver_connection.execute("SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - any failure: take another connection
+        raise DisconnectionError(f"pool connection failed its ping ({error!r})") from error
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

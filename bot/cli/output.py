@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from json.encoder import encode_basestring
 
 from domain.spreadsheet import csv_field
@@ -19,6 +19,36 @@ def json_text(payload: object) -> str:
     fast: with an indent the standard library falls back to its pure-Python encoder, which
     dominated a province's report (tens of thousands of rows)."""
     return _indented(payload, "\n") + "\n"
+
+
+# A value written by the caller: given the line break plus the current indentation, the
+# pieces of its JSON text (long lists of rows, formatted faster than value by value).
+JsonPieces = Callable[[str], Iterable[str]]
+
+
+def write_json(payload: object, write: Callable[[str], object]) -> None:
+    """Write the text of `json_text(payload)` piece by piece (no whole document in memory);
+    values may be `JsonPieces`."""
+    for piece in _pieces(payload, "\n"):
+        write(piece)
+    write("\n")
+
+
+def _pieces(value: object, newline: str) -> Iterator[str]:
+    """`value` as indented JSON in pieces, descending into dicts and lists of `JsonPieces`."""
+    if callable(value):
+        yield from value(newline)
+        return
+    inner = newline + "  "
+    if isinstance(value, dict) and value and all(isinstance(key, str) for key in value):
+        separator = "{" + inner
+        for key, item in value.items():
+            yield f"{separator}{encode_basestring(key)}: "
+            yield from _pieces(item, inner)
+            separator = "," + inner
+        yield newline + "}"
+        return
+    yield _indented(value, newline)
 
 
 def _indented(value: object, newline: str) -> str:

@@ -7,7 +7,7 @@ through the caller's translate function, so the files are in the reader's langua
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -15,13 +15,15 @@ from typing import Any
 from openpyxl import Workbook
 
 from domain.coverage import Coverage
-from domain.notice import UnitStanding
+from domain.notice import RankedUnit, UnitStanding
 from services.files.sheets import add_sheet
 from services.reports.notice import MonthlyNotice, PeriodLabels
 
 Translate = Callable[..., str]
 
 PERCENT = "0%"
+# Past twice this many ranked units, the chart shows the best and the worst this many.
+CHART_EACH = 15
 
 
 def _row(rank: int | None, standing: UnitStanding, t: Translate) -> list[object]:
@@ -114,13 +116,23 @@ def _cjk_font() -> Any:
     return font_manager.FontProperties(fname=str(path))
 
 
+def charted(ranking: Sequence[RankedUnit]) -> list[RankedUnit]:
+    """The units the chart shows: all of them, or past 2 x CHART_EACH the CHART_EACH best
+    and the CHART_EACH worst (hundreds of bars are unreadable, and slow to draw)."""
+    if len(ranking) <= 2 * CHART_EACH:
+        return list(ranking)
+    return [*ranking[:CHART_EACH], *ranking[-CHART_EACH:]]
+
+
 def notice_chart(notice: MonthlyNotice, t: Translate, labels: PeriodLabels | None = None) -> bytes:
     """A horizontal bar chart of household-visit coverage by unit, best at the top (PNG)."""
     from matplotlib.figure import Figure  # Figure needs no GUI backend and no global state
 
     labels = labels or PeriodLabels.iso(notice)
     font = _cjk_font()
-    units = list(reversed(notice.ranking))  # barh draws bottom-up: best at the top
+    ranking = charted(notice.ranking)
+    capped = len(ranking) < len(notice.ranking)
+    units = list(reversed(ranking))  # barh draws bottom-up: best at the top
     names = [f"{r.rank}. {r.standing.unit_name}" for r in units]
     # Ranked units have paired households, so a share; units not ranked have no bar.
     values = [100 * (r.standing.households.ratio or 0.0) for r in units]
@@ -129,14 +141,23 @@ def notice_chart(notice: MonthlyNotice, t: Translate, labels: PeriodLabels | Non
     bars = axes.barh(names, values, color=["#c0392b" if v < 100 else "#2e86c1" for v in values])
     axes.set_xlim(0, 110)
     axes.bar_label(bars, labels=[f"{v:.0f}%" for v in values], padding=3, fontsize=8)
-    axes.set_title(
-        t(
+    if capped:
+        axes.axhline(CHART_EACH - 0.5, color="#7f8c8d", linestyle="--", linewidth=0.8)
+        title = t(
+            "Household visit coverage: the {count} best and {count} worst ({units} ranked), "
+            "{quarter} up to {date} (every unit is in the workbook)",
+            count=CHART_EACH,
+            units=len(notice.ranking),
+            quarter=labels.quarter,
+            date=labels.as_of,
+        )
+    else:
+        title = t(
             "Household visit coverage by unit, {quarter} up to {date}",
             quarter=labels.quarter,
             date=labels.as_of,
-        ),
-        fontproperties=font,
-    )
+        )
+    axes.set_title(title, fontproperties=font, wrap=True)
     for label in axes.get_yticklabels():
         label.set_fontproperties(font)
         label.set_fontsize(8)

@@ -12,7 +12,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from services.files.sheets import add_sheet
+from services.files.sheets import add_sheet, add_streamed_sheet
 from services.reports.schooling import ListedChild, RateRecord, TownshipLists
 
 STAGE_ZH = {
@@ -116,19 +116,24 @@ def _list_rows(children: tuple[ListedChild, ...]) -> list[list[Any]]:
 
 def lists_workbook(lists: TownshipLists) -> bytes:
     """One township's three lists: children of school age, suspected dropouts, dropouts."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    # Write-only: each row goes to the file as it is added (a township's children are
+    # thousands of rows; a full workbook keeps an object per cell).
+    workbook = Workbook(write_only=True)
+    dates = dict.fromkeys((8, len(LIST_HEADER)), "yyyy-mm-dd")
     for title, children in (
         (SHEET_CHILDREN, lists.children),
         (SHEET_SUSPECTED, lists.suspected),
         (SHEET_DROPOUTS, lists.dropouts),
     ):
-        sheet = add_sheet(
-            workbook, title, LIST_HEADER, _list_rows(children), widest=40, per_char=1.8
+        add_streamed_sheet(
+            workbook,
+            title,
+            LIST_HEADER,
+            _list_rows(children),
+            widest=40,
+            per_char=1.8,
+            number_formats=dates,
         )
-        for column in (8, len(LIST_HEADER)):
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
-                cell.number_format = "yyyy-mm-dd"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -64,3 +64,53 @@ def add_sheet(
             widest, 4 + per_char * longest
         )
     return sheet
+
+
+def add_streamed_sheet(
+    workbook: Workbook,
+    title: str,
+    header: list[str],
+    rows: list[list[Any]],
+    *,
+    widest: int = 60,
+    per_char: float = 1.6,
+    number_formats: dict[int, str] | None = None,
+) -> None:
+    """`add_sheet` for a write-only workbook (`Workbook(write_only=True)`): rows go straight
+    to the file, no cell object is kept (a province's lists hold tens of thousands of rows).
+
+    The same layout: widths and the frozen header are set before the first row, formula-like
+    text is written as text with the quote-prefix flag; `number_formats` maps a 1-based
+    column to its format (dates)."""
+    sheet = workbook.create_sheet(title)
+    for index, name in enumerate(header, 1):
+        longest = max([len(str(name)), *(len(str(r[index - 1] or "")) for r in rows)])
+        sheet.column_dimensions[get_column_letter(index)].width = min(
+            widest, 4 + per_char * longest
+        )
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_streamed_cell(sheet, name, font=bold) for name in header])
+    formats = [(column - 1, fmt) for column, fmt in (number_formats or {}).items()]
+    for row in rows:
+        values: list[Any] = list(row)
+        for column, value in enumerate(values):
+            if isinstance(value, str) and runs_as_formula(value):
+                values[column] = _streamed_cell(sheet, value)
+        for column, fmt in formats:
+            if values[column] is not None and not isinstance(values[column], Cell):
+                values[column] = _streamed_cell(sheet, values[column], number_format=fmt)
+        sheet.append(values)
+
+
+def _streamed_cell(
+    sheet: Any, value: Any, *, font: Font | None = None, number_format: str | None = None
+) -> Cell:
+    """A cell of a write-only sheet, formula-like text kept as text as `keep_as_text` does."""
+    cell = WriteOnlyCell(sheet, value=value)
+    keep_as_text(cell)
+    if font is not None:
+        cell.font = font
+    if number_format is not None:
+        cell.number_format = number_format
+    return cell

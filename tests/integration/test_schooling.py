@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import zipfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -205,8 +206,15 @@ async def test_township_lists_hold_the_three_lists(
     assert [c.row.name for c in west.dropouts] == ["戊"]
     assert len(west.children) == 6
 
-    workbook = load_workbook(io.BytesIO(await asyncio.to_thread(lists_workbook, east)))
+    data = await asyncio.to_thread(lists_workbook, east)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:  # written row by row (write-only)
+        assert b't="inlineStr"' in archive.read("xl/worksheets/sheet1.xml")
+    workbook = load_workbook(io.BytesIO(data))
     assert workbook.sheetnames == ["适龄儿童", "疑似辍学", "辍学"]
+    children = workbook["适龄儿童"]
+    assert children.freeze_panes == "A2" and children["A1"].font.b
+    assert children.column_dimensions["B"].width == 4 + 1.8 * 3  # 栋川镇
+    assert children["H2"].number_format == "yyyy-mm-dd"
     header, *rows = list(workbook["适龄儿童"].iter_rows(values_only=True))
     assert header[:10] == (
         "序号", "乡镇", "村", "户编号", "户主", "姓名", "性别",
