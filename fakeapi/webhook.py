@@ -100,6 +100,8 @@ class WebhookDelivery:
         self._next_url = 0
         self._waiting: list[JsonDict] = []
         self._inflight: dict[int, int | None] = {}  # update id -> chat
+        # chat -> loop time of its latest scheduled first post: the next starts `stagger` after.
+        self._chat_posted_at: dict[int, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -232,7 +234,6 @@ class WebhookDelivery:
             balance.rng.shuffle(candidates)
         per_chat_order = balance is None or balance.per_chat_order
         busy = {chat for chat in self._inflight.values() if chat is not None}
-        started: dict[int | None, int] = {}
         for update in candidates:
             if len(self._inflight) >= config.max_connections:
                 break
@@ -245,10 +246,16 @@ class WebhookDelivery:
                 continue  # a chat's updates start in order, even without waiting for answers
             self._waiting.remove(update)
             self._inflight[_update_id(update)] = chat
-            # Same chat, no waiting for answers: the later ones start a little after.
-            rank = started.get(chat, 0) if chat is not None else 0
-            started[chat] = rank + 1
-            delay = rank * balance.stagger if balance is not None else 0.0
+            # Same chat, no waiting for answers: each later one is first posted `stagger` after
+            # the one before it, in this pass or an earlier one (a chat's updates go out in
+            # order, as Telegram sends them; only answers may overlap).
+            delay = 0.0
+            if chat is not None and balance is not None:
+                now = asyncio.get_running_loop().time()
+                previous = self._chat_posted_at.get(chat)
+                if previous is not None:
+                    delay = max(0.0, previous + balance.stagger - now)
+                self._chat_posted_at[chat] = now + delay
             task = asyncio.create_task(self._deliver(update, delay))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
