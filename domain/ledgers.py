@@ -196,14 +196,19 @@ def split_missing(code: str) -> tuple[str, str | None]:
 # ---- typed answers -------------------------------------------------------------------
 
 
+def _typed_text(text: str, limit: int, empty_reason: str) -> str:
+    """A typed answer trimmed; blank (`empty_reason`) and oversized answers are refused."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise InputRefused(empty_reason)
+    if len(cleaned) > limit:
+        raise InputRefused("ledger_text_too_long", length=len(cleaned), limit=limit)
+    return cleaned
+
+
 def clean_needs(text: str) -> str:
     """The household's needs as typed; blank and oversized answers are refused."""
-    needs = text.strip()
-    if not needs:
-        raise InputRefused("ledger_needs_empty")
-    if len(needs) > MAX_NEEDS_LENGTH:
-        raise InputRefused("ledger_text_too_long", length=len(needs), limit=MAX_NEEDS_LENGTH)
-    return needs
+    return _typed_text(text, MAX_NEEDS_LENGTH, "ledger_needs_empty")
 
 
 _SCHOOL_GRADE_SPLIT = re.compile(r"\s*[,，、;；]\s*|\s+")
@@ -230,12 +235,7 @@ def parse_school_grade(text: str) -> tuple[str, str]:
 
 def parse_school(text: str) -> str:
     """A kindergarten's (or any school's) name alone, as typed for a stage without grades."""
-    school = text.strip()
-    if not school:
-        raise InputRefused("ledger_school_grade_format")
-    if len(school) > MAX_SCHOOL_LENGTH:
-        raise InputRefused("ledger_text_too_long", length=len(school), limit=MAX_SCHOOL_LENGTH)
-    return school
+    return _typed_text(text, MAX_SCHOOL_LENGTH, "ledger_school_grade_format")
 
 
 def parse_aid(text: str) -> tuple[Decimal, str | None]:

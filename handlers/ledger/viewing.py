@@ -44,27 +44,26 @@ async def _listing(ctx: Context, page: int) -> View:
     return ledger_list(await my_ledgers(ctx.session, ctx.actor, ctx.clock, ctx.rules), page, ctx.t)
 
 
-async def ledger_open(
-    query: CallbackQuery, callback_data: LedgerOpen, ctx: Context, state: FSMContext
-) -> None:
+async def _household_screen(ctx: Context, state: FSMContext, household_id: int) -> View:
+    """A household's ledger, any half-finished edit dropped."""
     await state.clear()
-    household_id = callback_data.household_id
     view = await ledger_view(
         ctx.session, ctx.actor, ctx.clock, ctx.rules, household_id=household_id
     )
-    await show_below(query, ledger_screen(view, ctx.t))
+    return ledger_screen(view, ctx.t)
+
+
+async def ledger_open(
+    query: CallbackQuery, callback_data: LedgerOpen, ctx: Context, state: FSMContext
+) -> None:
+    await show_below(query, await _household_screen(ctx, state, callback_data.household_id))
 
 
 async def ledger_back(
     query: CallbackQuery, callback_data: LedgerBack, ctx: Context, state: FSMContext
 ) -> None:
     """« Back from a menu: the same message becomes the household's ledger again."""
-    await state.clear()
-    household_id = callback_data.household_id
-    view = await ledger_view(
-        ctx.session, ctx.actor, ctx.clock, ctx.rules, household_id=household_id
-    )
-    await replace(query, ledger_screen(view, ctx.t))
+    await replace(query, await _household_screen(ctx, state, callback_data.household_id))
 
 
 def build_router() -> Router:
