@@ -30,50 +30,54 @@ VERSION_TABLE = "alembic_version"
 _ASSIGNMENT = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)
 
 
-def alembic_config(database_url: str) -> Config:
-    """Alembic's config for our scripts and this database, without an alembic.ini."""
+def alembic_config(database_url: str, schema: str | None = None) -> Config:
+    """Alembic's config for our scripts and this database, without an alembic.ini; with
+    `schema`, for one county's schema (storage.tenancy)."""
     from alembic.config import Config
 
     config = Config()
+    config.attributes["tenant_schema"] = schema
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 
 
-def upgrade_sync(database_url: str, revision: str = "head") -> None:
+def upgrade_sync(database_url: str, revision: str = "head", schema: str | None = None) -> None:
     """Alembic's full upgrade, blocking: for threads and test fixtures."""
     from alembic import command
 
-    command.upgrade(alembic_config(database_url), revision)
+    command.upgrade(alembic_config(database_url, schema), revision)
 
 
-async def upgrade(database_url: str, revision: str = "head") -> None:
+async def upgrade(database_url: str, revision: str = "head", schema: str | None = None) -> None:
     """Bring the schema to `revision`; Alembic runs its own loop, so it gets a thread."""
-    await asyncio.to_thread(upgrade_sync, database_url, revision)
+    await asyncio.to_thread(upgrade_sync, database_url, revision, schema)
 
 
-async def upgrade_if_behind(engine: AsyncEngine) -> bool:
-    """Upgrade to head unless the database is already stamped there; True if it upgraded."""
+async def upgrade_if_behind(engine: AsyncEngine, schema: str | None = None) -> bool:
+    """Upgrade to head unless the database (or the county's `schema`) is already stamped
+    there; True if it upgraded."""
     heads = await asyncio.to_thread(script_heads)
-    async with engine.connect() as connection:
-        stamped = await connection.run_sync(_stamped_revisions)
+    stamped = await stamped_revisions(engine, schema)
     if heads and stamped == heads:
         return False
-    logger.info("schema at %r, scripts at %r: upgrading", sorted(stamped), sorted(heads))
-    await upgrade(engine.url.render_as_string(hide_password=False))
+    where = f"schema {schema}" if schema else "database"
+    logger.info("%s at %r, scripts at %r: upgrading", where, sorted(stamped), sorted(heads))
+    await upgrade(engine.url.render_as_string(hide_password=False), schema=schema)
     return True
 
 
-async def stamped_revisions(engine: AsyncEngine) -> frozenset[str]:
-    """The revisions the database is stamped with; empty for a database without the schema."""
+async def stamped_revisions(engine: AsyncEngine, schema: str | None = None) -> frozenset[str]:
+    """The revisions the database (or a county's schema) is stamped with; empty without."""
     async with engine.connect() as connection:
-        return await connection.run_sync(_stamped_revisions)
+        return await connection.run_sync(_stamped_revisions, schema)
 
 
-def _stamped_revisions(connection: Connection) -> frozenset[str]:
-    if not inspect(connection).has_table(VERSION_TABLE):
+def _stamped_revisions(connection: Connection, schema: str | None = None) -> frozenset[str]:
+    if not inspect(connection).has_table(VERSION_TABLE, schema=schema):
         return frozenset()
-    rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+    table = f'"{schema}".{VERSION_TABLE}' if schema else VERSION_TABLE
+    rows = connection.execute(text(f"SELECT version_num FROM {table}"))  # noqa: S608 - ours
     return frozenset(rows.scalars())
 
 

@@ -1,5 +1,5 @@
 """`cadrebot` command line: run, db upgrade, import, reassign, plan load, demo, invite, qr,
-report, reminders, scheduler, doctor, sandbox reset.
+report, reminders, scheduler, doctor, tenant, sandbox reset.
 
 Each command lives in its own module, imported only when it runs: a report never loads
 aiogram, matplotlib or reportlab, and a schema already at head costs one query.
@@ -44,6 +44,7 @@ MODULES = {
     "reminders": "reminders",
     "doctor": "doctor",
     "sandbox": "sandbox",
+    "tenant": "tenant",
 }
 REPORT_MODULES = {
     "compliance": "reports",
@@ -68,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=argparse.SUPPRESS,
         help="log schema migrations and each SQL statement with its duration",
+    )
+    common.add_argument(
+        "--tenant",
+        metavar="COUNTY",
+        default=argparse.SUPPRESS,
+        help="the county this command works on, in a deployment of counties (`tenant list`)",
     )
     parser = argparse.ArgumentParser(
         prog="cadrebot",
@@ -157,6 +164,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("doctor", "what this deployment still lacks, each with the command that fixes it")
 
+    tenant = command("tenant", "counties of one deployment (PostgreSQL): add, list, supervisors")
+    tenant_actions = tenant.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = tenant_actions.add_parser(
+        "add", help="add a county: its own bot, schema, roster, plan and settings"
+    )
+    add.add_argument("slug", help="short name: a-z, 0-9 and _, e.g. zhenxiong")
+    add.add_argument("--name", required=True, help="the county's name, e.g. 镇雄县")
+    add.add_argument("--region", required=True, help="province/prefecture, e.g. 云南省/昭通市")
+    add.add_argument(
+        "--token-file",
+        type=Path,
+        required=True,
+        help="a file holding the county bot's token (kept out of the shell's history)",
+    )
+    add.add_argument("--timezone", help="the county's own time zone (default: the deployment's)")
+    add.add_argument("--locale", choices=["zh", "en"], help="the county's default language")
+    tenant_actions.add_parser("list", help="the counties and region supervisors")
+    supervisor = tenant_actions.add_parser(
+        "supervisor", help="a supervisor who reads every county of a region (or moves one)"
+    )
+    supervisor.add_argument("--telegram-id", type=int, required=True)
+    supervisor.add_argument("--name", required=True)
+    supervisor.add_argument("--region", required=True, help="e.g. 云南省 or 云南省/昭通市")
+
     sandbox = command("sandbox", "the local sandbox's own files (never DATABASE_URL's database)")
     sandbox.add_argument(
         "action", choices=["reset"], help="reset: delete them; the next run starts fresh"
@@ -222,15 +253,19 @@ async def _execute(
         if args.command == "doctor":  # it reports the schema as it finds it: no upgrade
             examine: RunBot = module.run_doctor
             return await examine(settings, clock)
-        if args.command == "sandbox":  # the sandbox's own files: DATABASE_URL's is not opened
+        if args.command in ("sandbox", "tenant"):  # their own files, or the registry
             tidy: Callable[[argparse.Namespace, Settings], Awaitable[int]] = module.execute
             return await tidy(args, settings)
         from bot.cli.invocation import Invocation
-        from storage.db import open_database
+        from bot.counties import settings_for
+        from storage.tenancy import open_county_database
 
         execute: Execute = module.execute
-        async with open_database(settings.database_url, time_statements=verbose) as sessions:
-            return await execute(args, Invocation(settings, clock, sessions))
+        slug = getattr(args, "tenant", None)
+        async with open_county_database(
+            settings.database_url, slug, time_statements=verbose
+        ) as (sessions, county):
+            return await execute(args, Invocation(settings_for(settings, county), clock, sessions))
     except DomainError as error:
         print(f"refused: {refusal_words(error)}", file=sys.stderr)
         return 1

@@ -14,11 +14,18 @@ target_metadata = Base.metadata
 
 
 def _run(connection: Connection) -> None:
+    # A county's schema (storage.tenancy): its tables and its own version table live there,
+    # and the search path holds only it, so a script can never touch another county's.
+    schema = context.config.attributes.get("tenant_schema")
+    if schema is not None:
+        connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        connection.exec_driver_sql(f'SET search_path TO "{schema}"')
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        version_table_schema=schema,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,108 @@
+"""`cadrebot tenant add|list|supervisor`: the counties one deployment serves.
+
+Each county gets its own bot token, schema (its roster, plan, visits and settings) and
+supervisors (storage.tenancy); a region supervisor reads every county of a region. The
+other commands then take `--tenant COUNTY`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.settings import Settings
+from domain.tenancy import TenantRefused, region_text
+from storage.migrate import upgrade_if_behind
+from storage.tenancy import (
+    list_counties,
+    list_region_supervisors,
+    open_county_engine,
+    register_county,
+    register_region_supervisor,
+)
+
+# Telegram's tokens: the bot's numeric id, a colon, then letters, digits, _ and -.
+TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,80}")
+
+
+async def execute(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.database_url.startswith("sqlite"):
+        raise TenantRefused("tenant_sqlite")
+    engine = await open_county_engine(settings.database_url)
+    try:
+        if args.action == "add":
+            return await _add(args, engine)
+        if args.action == "supervisor":
+            supervisor = await register_region_supervisor(
+                engine,
+                telegram_id=args.telegram_id,
+                name=args.name,
+                region=args.region,
+                now=datetime.now(UTC),
+            )
+            print(
+                f"{supervisor.name} ({supervisor.telegram_id}) reads "
+                f"{region_text(supervisor.region)}"
+            )
+            return 0
+        return await _list(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _add(args: argparse.Namespace, engine: AsyncEngine) -> int:
+    token = (await asyncio.to_thread(_read_token, args.token_file)).strip()
+    if not TOKEN.fullmatch(token):
+        raise TenantRefused("tenant_token")
+    county = await register_county(
+        engine,
+        slug=args.slug,
+        name=args.name,
+        region=args.region,
+        bot_token=token,
+        now=datetime.now(UTC),
+        timezone=args.timezone,
+        locale=args.locale,
+    )
+    await upgrade_if_behind(engine, county.schema)
+    print(
+        f"county {county.slug} ({county.name}, {region_text(county.region)}) added: "
+        f"schema {county.schema}, bot id {county.bot_id}"
+    )
+    print(
+        f"next: cadrebot --tenant {county.slug} import ROSTER.xlsx; cadrebot --tenant "
+        f"{county.slug} plan load"
+    )
+    return 0
+
+
+def _read_token(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise TenantRefused("tenant_token_file", path=str(path)) from None
+
+
+async def _list(engine: AsyncEngine) -> int:
+    counties = await list_counties(engine)
+    supervisors = await list_region_supervisors(engine)
+    if not counties:
+        print("no counties: this deployment serves one county (BOT_TOKEN); `tenant add` adds one")
+    for county in counties:
+        extras = [f"time zone {county.timezone}"] if county.timezone else []
+        extras += [f"language {county.locale}"] if county.locale else []
+        tail = f" ({', '.join(extras)})" if extras else ""
+        print(
+            f"{county.slug}\t{county.name}\t{region_text(county.region)}\tbot {county.bot_id}{tail}"
+        )
+    for supervisor in supervisors:
+        print(
+            f"region supervisor {supervisor.telegram_id}\t{supervisor.name}\t"
+            f"reads {region_text(supervisor.region)}"
+        )
+    return 0

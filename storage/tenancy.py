@@ -1,0 +1,300 @@
+"""Many counties in one PostgreSQL database, none able to read or write another's rows.
+
+Each county (tenant) has its own schema, `county_<slug>`, holding every table of the bot
+(storage.models) with its own migrations; the registry of counties and of the region
+supervisors who read across them lives in `cadrebot_tenancy` (migration 0007).
+
+The one place the boundary is enforced is the county's session factory
+(`county_sessionmaker`): its engine carries `schema_translate_map={None: "county_<slug>"}`,
+so every statement, ORM or Core, names that county's tables and no other. An engine of a
+county deployment connects with the search path set to the registry schema alone
+(`make_county_engine`), so a statement that did not go through a county's factory finds no
+table of the bot at all and fails, instead of reading the deployment's own schema.
+
+SQLite stays a one-county deployment: it has no schemas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    inspect,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from domain.tenancy import (
+    TenantRefused,
+    check_county_name,
+    check_slug,
+    parse_region,
+    region_covers,
+    region_text,
+    tenant_schema,
+)
+from storage.db import log_statement_durations, make_engine, make_sessionmaker
+from storage.migrate import upgrade_if_behind
+
+TENANCY_SCHEMA = "cadrebot_tenancy"
+registry = MetaData(schema=TENANCY_SCHEMA)
+tenants = Table(
+    "tenants",
+    registry,
+    Column("slug", String(30), primary_key=True),
+    Column("name", String(60), nullable=False),
+    Column("region", String(200), nullable=False),
+    Column("bot_token", String(100), nullable=False, unique=True),
+    Column("timezone", String(64)),
+    Column("locale", String(8)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+region_supervisors = Table(
+    "region_supervisors",
+    registry,
+    Column("telegram_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(60), nullable=False),
+    Column("region", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class County:
+    """One tenant: its bot, its schema and the settings it overrides (None: the deployment's)."""
+
+    slug: str
+    name: str
+    region: tuple[str, ...]
+    bot_token: str = field(repr=False)
+    timezone: str | None = None
+    locale: str | None = None
+
+    @property
+    def schema(self) -> str:
+        return tenant_schema(self.slug)
+
+    @property
+    def bot_id(self) -> int:
+        """The bot's user id: the token's part before the colon."""
+        head = self.bot_token.split(":", 1)[0]
+        return int(head) if head.isdigit() else 0
+
+
+@dataclass(frozen=True)
+class RegionSupervisor:
+    telegram_id: int
+    name: str
+    region: tuple[str, ...]
+
+    def reads(self, county: County) -> bool:
+        return region_covers(self.region, county.region)
+
+
+def supports_counties(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def make_county_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+    """The deployment's engine: its connections see the registry only (see module doc)."""
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    server_settings = dict(connect_args.get("server_settings", {}))
+    server_settings["search_path"] = TENANCY_SCHEMA
+    connect_args["server_settings"] = server_settings
+    return make_engine(database_url, connect_args=connect_args, **kwargs)
+
+
+def county_sessionmaker(engine: AsyncEngine, county: County) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose every statement is on `county`'s tables (the boundary, in one place)."""
+    county_engine = engine.execution_options(schema_translate_map={None: county.schema})
+    return async_sessionmaker(county_engine, expire_on_commit=False)
+
+
+async def has_registry(engine: AsyncEngine) -> bool:
+    if not supports_counties(engine):
+        return False
+    async with engine.connect() as connection:
+        return await connection.run_sync(
+            lambda sync: inspect(sync).has_table("tenants", schema=TENANCY_SCHEMA)
+        )
+
+
+async def count_counties(engine: AsyncEngine) -> int:
+    """How many counties the registry holds; 0 on SQLite or before migration 0007."""
+    if not await has_registry(engine):
+        return 0
+    async with engine.connect() as connection:
+        count = await connection.scalar(select(func.count()).select_from(tenants))
+        return int(count or 0)
+
+
+def _county(row: Any) -> County:
+    return County(
+        slug=row.slug,
+        name=row.name,
+        region=parse_region(row.region),
+        bot_token=row.bot_token,
+        timezone=row.timezone,
+        locale=row.locale,
+    )
+
+
+async def list_counties(engine: AsyncEngine) -> list[County]:
+    if not await has_registry(engine):
+        return []
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(tenants).order_by(tenants.c.slug))
+        return [_county(row) for row in rows]
+
+
+async def find_county(engine: AsyncEngine, slug: str) -> County:
+    """The county named `slug`, or refused: a typo never lands in another schema."""
+    check_slug(slug)
+    if not supports_counties(engine):
+        raise TenantRefused("tenant_sqlite")
+    async with engine.connect() as connection:
+        row = (await connection.execute(select(tenants).where(tenants.c.slug == slug))).first()
+    if row is None:
+        raise TenantRefused("tenant_unknown", slug=slug)
+    return _county(row)
+
+
+async def register_county(
+    engine: AsyncEngine,
+    *,
+    slug: str,
+    name: str,
+    region: str,
+    bot_token: str,
+    now: datetime,
+    timezone: str | None = None,
+    locale: str | None = None,
+) -> County:
+    """Record a new county; its schema is made by the caller (storage.migrate, per schema)."""
+    if not supports_counties(engine):
+        raise TenantRefused("tenant_sqlite")
+    county = County(
+        slug=check_slug(slug),
+        name=check_county_name(name),
+        region=parse_region(region),
+        bot_token=bot_token,
+        timezone=timezone,
+        locale=locale,
+    )
+    values = {
+        "slug": county.slug,
+        "name": county.name,
+        "region": region_text(county.region),
+        "bot_token": bot_token,
+        "timezone": timezone,
+        "locale": locale,
+        "created_at": now,
+    }
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(insert(tenants).values(**values))
+    except IntegrityError:
+        raise TenantRefused("tenant_taken", slug=slug) from None
+    return county
+
+
+async def register_region_supervisor(
+    engine: AsyncEngine, *, telegram_id: int, name: str, region: str, now: datetime
+) -> RegionSupervisor:
+    """Add (or move) a supervisor who reads every county of `region`."""
+    if not supports_counties(engine):
+        raise TenantRefused("tenant_sqlite")
+    supervisor = RegionSupervisor(telegram_id, check_county_name(name), parse_region(region))
+    values = {"name": supervisor.name, "region": region_text(supervisor.region)}
+    async with engine.begin() as connection:
+        updated = await connection.execute(
+            region_supervisors.update()
+            .where(region_supervisors.c.telegram_id == telegram_id)
+            .values(**values)
+        )
+        if not updated.rowcount:
+            await connection.execute(
+                insert(region_supervisors).values(telegram_id=telegram_id, created_at=now, **values)
+            )
+    return supervisor
+
+
+async def find_region_supervisor(engine: AsyncEngine, telegram_id: int) -> RegionSupervisor | None:
+    if not supports_counties(engine):
+        return None
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                select(region_supervisors).where(region_supervisors.c.telegram_id == telegram_id)
+            )
+        ).first()
+    if row is None:
+        return None
+    return RegionSupervisor(row.telegram_id, row.name, parse_region(row.region))
+
+
+async def list_region_supervisors(engine: AsyncEngine) -> list[RegionSupervisor]:
+    if not await has_registry(engine):
+        return []
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            select(region_supervisors).order_by(region_supervisors.c.region)
+        )
+        return [RegionSupervisor(r.telegram_id, r.name, parse_region(r.region)) for r in rows]
+
+
+async def open_county_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+    """The deployment's schema brought to head (by a plain engine: migration 0007 makes the
+    registry), then the engine that sees the registry only."""
+    plain = make_engine(database_url)
+    try:
+        await upgrade_if_behind(plain)
+    finally:
+        await plain.dispose()
+    return make_county_engine(database_url, **kwargs)
+
+
+@asynccontextmanager
+async def open_county_database(
+    database_url: str, slug: str | None, *, time_statements: bool = False
+) -> AsyncIterator[tuple[async_sessionmaker[AsyncSession], County | None]]:
+    """What a command works on: one county's tables (`slug`), or the deployment's own when
+    it serves no counties. A deployment of counties refuses a command without one, so a
+    forgotten --tenant never writes rows that no county's bot reads."""
+    if slug is None:
+        engine = make_engine(database_url)
+        try:
+            if time_statements:
+                log_statement_durations(engine)
+            await upgrade_if_behind(engine)
+            if await count_counties(engine):
+                raise TenantRefused("tenant_required")
+            yield make_sessionmaker(engine), None
+        finally:
+            await engine.dispose()
+        return
+    check_slug(slug)
+    if database_url.startswith("sqlite"):
+        raise TenantRefused("tenant_sqlite")
+    engine = await open_county_engine(database_url)
+    try:
+        if time_statements:
+            log_statement_durations(engine)
+        county = await find_county(engine, slug)
+        await upgrade_if_behind(engine, county.schema)
+        yield county_sessionmaker(engine, county), county
+    finally:
+        await engine.dispose()
