@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from aiogram import Bot, Dispatcher
+from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -36,12 +36,22 @@ from ui.i18n import Catalogs
 logger = logging.getLogger(__name__)
 
 
-def build_fsm_storage(settings: Settings) -> BaseStorage:
-    """Guided flows survive a restart when Redis is configured; memory otherwise."""
+def build_fsm_storage(settings: Settings, *, with_bot_id: bool = False) -> BaseStorage:
+    """Guided flows survive a restart when Redis is configured; memory otherwise.
+
+    `with_bot_id`: several bots share the storage (a deployment of counties), so a key
+    names the bot too, and one person's flow in one county's bot is not seen by another's.
+    (Memory keys always hold the bot's id.)"""
     if settings.redis_url:
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisStorage
 
-        return RedisStorage.from_url(settings.redis_url, state_ttl=86400, data_ttl=86400)
+        return RedisStorage.from_url(
+            settings.redis_url,
+            key_builder=DefaultKeyBuilder(with_bot_id=with_bot_id),
+            state_ttl=86400,
+            data_ttl=86400,
+        )
     return MemoryStorage()
 
 
@@ -63,9 +73,25 @@ def build_dispatcher(
         plan_rules=settings.plan_rules(),
         quiet_hours=settings.quiet,
     )
+    wire_dispatcher(
+        dispatcher, DbSessionMiddleware(sessionmaker), ActorMiddleware(catalogs, accounts)
+    )
+    return dispatcher
+
+
+def wire_dispatcher(
+    dispatcher: Dispatcher,
+    sessions: DbSessionMiddleware,
+    actors: ActorMiddleware,
+    first: BaseMiddleware | None = None,
+) -> None:
+    """The middlewares and routers every dispatcher has; `first` runs before them all (a
+    deployment of counties: the one that says whose update it is, bot.county_app)."""
+    if first is not None:
+        dispatcher.update.outer_middleware(first)
     dispatcher.update.outer_middleware(ReplyingMiddleware())
-    dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
-    dispatcher.update.outer_middleware(ActorMiddleware(catalogs, accounts))
+    dispatcher.update.outer_middleware(sessions)
+    dispatcher.update.outer_middleware(actors)
     # Around filters and handlers: every callback answered; control characters reach neither.
     dispatcher.callback_query.outer_middleware(CallbackAnswerMiddleware())
     dispatcher.callback_query.outer_middleware(ControlCharacterMiddleware())
@@ -73,7 +99,6 @@ def build_dispatcher(
     dispatcher.message.middleware(RefusalMiddleware())
     dispatcher.callback_query.middleware(RefusalMiddleware())
     dispatcher.include_router(build_root_router())
-    return dispatcher
 
 
 @dataclass

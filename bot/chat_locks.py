@@ -5,12 +5,17 @@ it after `ttl`. PostgreSQL without Redis: a session advisory lock on a connectio
 pool of its own (the server frees it when the connection drops). SQLite: one process, an
 asyncio lock per chat. A lock not had within `wait` raises `LockBusy`: the webhook answers
 503 and Telegram asks again later.
+
+A deployment of counties (bot.county_app) serves several bots, and chat 42 of one bot is
+not chat 42 of another: each bot's processor holds its chats under its own `scope` (the
+bot's id, `ScopedChatLocks`). Without a scope the keys are those of one bot, as before.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Protocol
@@ -34,9 +39,27 @@ class LockBusy(Exception):
 
 
 class ChatLocks(Protocol):
-    def hold(self, chat_id: int) -> contextlib.AbstractAsyncContextManager[None]: ...
+    def hold(
+        self, chat_id: int, scope: int | None = None
+    ) -> contextlib.AbstractAsyncContextManager[None]: ...
 
     async def close(self) -> None: ...
+
+
+class ScopedChatLocks:
+    """One bot's view of locks shared by several bots (closed by their owner, not here)."""
+
+    def __init__(self, locks: ChatLocks, scope: int) -> None:
+        self.locks = locks
+        self.scope = scope
+
+    def hold(
+        self, chat_id: int, scope: int | None = None
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        return self.locks.hold(chat_id, self.scope if scope is None else scope)
+
+    async def close(self) -> None:
+        """Nothing: the shared locks outlive each bot's view of them."""
 
 
 class LocalChatLocks:
@@ -44,12 +67,13 @@ class LocalChatLocks:
 
     def __init__(self, wait: float = DEFAULT_WAIT) -> None:
         self._wait = wait
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._locks: dict[tuple[int | None, int], tuple[asyncio.Lock, int]] = {}
 
     @contextlib.asynccontextmanager
-    async def hold(self, chat_id: int) -> AsyncIterator[None]:
-        lock, users = self._locks.get(chat_id, (asyncio.Lock(), 0))
-        self._locks[chat_id] = (lock, users + 1)
+    async def hold(self, chat_id: int, scope: int | None = None) -> AsyncIterator[None]:
+        key = (scope, chat_id)
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
         try:
             try:
                 await asyncio.wait_for(lock.acquire(), self._wait)
@@ -60,11 +84,11 @@ class LocalChatLocks:
             finally:
                 lock.release()
         finally:
-            lock, users = self._locks[chat_id]
+            lock, users = self._locks[key]
             if users <= 1:
-                del self._locks[chat_id]
+                del self._locks[key]
             else:
-                self._locks[chat_id] = (lock, users - 1)
+                self._locks[key] = (lock, users - 1)
 
     async def close(self) -> None:
         self._locks.clear()
@@ -89,11 +113,12 @@ class RedisChatLocks:
         self._wait = wait
 
     @contextlib.asynccontextmanager
-    async def hold(self, chat_id: int) -> AsyncIterator[None]:
+    async def hold(self, chat_id: int, scope: int | None = None) -> AsyncIterator[None]:
         from redis.exceptions import LockError
 
+        chat = chat_id if scope is None else f"{scope}:{chat_id}"
         lock = self._redis.lock(
-            f"{self._prefix}:chat-lock:{chat_id}",
+            f"{self._prefix}:chat-lock:{chat}",
             timeout=self._ttl,
             blocking_timeout=self._wait,
             sleep=0.02,
@@ -120,8 +145,8 @@ class PostgresChatLocks:
         self._wait = wait
 
     @contextlib.asynccontextmanager
-    async def hold(self, chat_id: int) -> AsyncIterator[None]:
-        key = _PG_LOCK_CLASS ^ chat_id
+    async def hold(self, chat_id: int, scope: int | None = None) -> AsyncIterator[None]:
+        key = advisory_key(chat_id, scope)
         async with self._engine.connect() as connection:
             timeout_ms = int(self._wait * 1000)
             await connection.execute(text(f"SET lock_timeout = {timeout_ms}"))
@@ -144,6 +169,15 @@ class PostgresChatLocks:
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+
+def advisory_key(chat_id: int, scope: int | None = None) -> int:
+    """The bigint of a chat's advisory lock. A bot's chat in a deployment of counties: a
+    64-bit hash of (bot, chat); two chats sharing one only wait for each other."""
+    if scope is None:
+        return _PG_LOCK_CLASS ^ chat_id
+    digest = hashlib.blake2b(f"{scope}:{chat_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def chat_locks(

@@ -27,19 +27,29 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class DbSessionMiddleware(BaseMiddleware):
-    """Opens one AsyncSession per update; services own the transactions inside it."""
+    """Opens one AsyncSession per update; services own the transactions inside it.
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    In a deployment of counties the update's county put its own session factory in
+    `data["sessionmaker"]` (bot.county_app): that one wins, so no update reaches another
+    county's tables."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession] | None = None) -> None:
         self._sessionmaker = sessionmaker
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        async with self._sessionmaker() as session:
+        sessionmaker = data.get("sessionmaker", self._sessionmaker)
+        if sessionmaker is None:
+            raise RuntimeError("no session factory for this update (no county resolved it)")
+        async with sessionmaker() as session:
             data["session"] = session
             return await handler(event, data)
 
 
 class ActorMiddleware(BaseMiddleware):
-    """Looks the sender up on the roster (a read, never a write) and picks the language."""
+    """Looks the sender up on the roster (a read, never a write) and picks the language.
+
+    The update's county (bot.county_app), if any, brings its own account cache and
+    catalogues (its default language) in `data`; they win over the dispatcher's."""
 
     def __init__(self, catalogs: Catalogs, accounts: AccountCache) -> None:
         self._catalogs = catalogs
@@ -48,12 +58,14 @@ class ActorMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         session: AsyncSession = data["session"]
-        actor = await self._accounts.lookup(session, user.id) if user is not None else None
-        locale = self._catalogs.locale_for(
+        accounts: AccountCache = data.get("accounts", self._accounts)
+        catalogs: Catalogs = data.get("catalogs", self._catalogs)
+        actor = await accounts.lookup(session, user.id) if user is not None else None
+        locale = catalogs.locale_for(
             actor.locale if actor else None, user.language_code if user else None
         )
         data["actor"] = actor
-        data["t"] = self._catalogs.translator(locale)
+        data["t"] = catalogs.translator(locale)
         note_reply_locale(locale)  # a failure notice, if any, follows the /lang choice
         return await handler(event, data)
 

@@ -19,9 +19,9 @@ from domain.clock import Clock, local_today
 from services.files.fonts import FontMissing, cjk_font_path
 from services.transaction import unit_of_work
 from storage import readiness as queries
-from storage.db import open_database
 from storage.migrate import script_heads
 from storage.readiness import Backlog, LeaseRow, OpenInvite, RosterCounts
+from storage.tenancy import open_county_database
 
 # Due reminders may wait this long (a sender's batch, a retry) before the backlog is a problem.
 BACKLOG_GRACE = timedelta(minutes=15)
@@ -112,9 +112,16 @@ async def plan_loaded_for(session: AsyncSession, year: int) -> bool:
 
 
 async def check_deployment(
-    database_url: str, *, token_set: bool, clock: Clock, tz: ZoneInfo, pdf_font: Path | None
+    database_url: str,
+    *,
+    token_set: bool,
+    clock: Clock,
+    tz: ZoneInfo,
+    pdf_font: Path | None,
+    county: str | None = None,
 ) -> Readiness:
-    """Every check, reading only; the plan's year is today's in the plan's time zone."""
+    """Every check, reading only; the plan's year is today's in the plan's time zone. With
+    `county`, that county's schema (storage.tenancy); a deployment of counties needs one."""
     now = clock.now()
     year = local_today(clock, tz).year
     try:
@@ -136,7 +143,7 @@ async def check_deployment(
             found, database_error=f"{missing_file} does not exist yet", database_file_missing=True
         )
     try:
-        async with open_database(database_url, upgrade=False) as sessionmaker:
+        async with open_county_database(database_url, county, upgrade=False) as (sessionmaker, _):
             async with sessionmaker() as session, session.begin():
                 revisions = await queries.schema_revisions(session)
             found = replace(found, schema_revisions=revisions)

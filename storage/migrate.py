@@ -70,10 +70,10 @@ async def upgrade_if_behind(engine: AsyncEngine, schema: str | None = None) -> b
 async def stamped_revisions(engine: AsyncEngine, schema: str | None = None) -> frozenset[str]:
     """The revisions the database (or a county's schema) is stamped with; empty without."""
     async with engine.connect() as connection:
-        return await connection.run_sync(_stamped_revisions, schema)
+        return await connection.run_sync(stamped_in, schema)
 
 
-def _stamped_revisions(connection: Connection, schema: str | None = None) -> frozenset[str]:
+def stamped_in(connection: Connection, schema: str | None = None) -> frozenset[str]:
     if not inspect(connection).has_table(VERSION_TABLE, schema=schema):
         return frozenset()
     table = f'"{schema}".{VERSION_TABLE}' if schema else VERSION_TABLE

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Connection, exists, func, inspect, select, text
+from sqlalchemy import ColumnElement, Connection, exists, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.migrate import VERSION_TABLE
+from storage.migrate import stamped_in
 from storage.models import (
     Cadre,
     Campaign,
@@ -68,11 +68,9 @@ async def schema_revisions(session: AsyncSession) -> frozenset[str]:
     """The migration revisions the database is stamped with (none for an empty database)."""
 
     def stamped(connection: Connection) -> frozenset[str]:
-        if not inspect(connection).has_table(VERSION_TABLE):
-            return frozenset()
-        return frozenset(
-            connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()
-        )
+        # A county's session (storage.tenancy) names its schema in its translate map.
+        schema = connection.get_execution_options().get("schema_translate_map", {}).get(None)
+        return stamped_in(connection, schema)
 
     connection = await session.connection()
     return await connection.run_sync(stamped)

@@ -269,17 +269,19 @@ async def open_county_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
 
 @asynccontextmanager
 async def open_county_database(
-    database_url: str, slug: str | None, *, time_statements: bool = False
+    database_url: str, slug: str | None, *, time_statements: bool = False, upgrade: bool = True
 ) -> AsyncIterator[tuple[async_sessionmaker[AsyncSession], County | None]]:
     """What a command works on: one county's tables (`slug`), or the deployment's own when
     it serves no counties. A deployment of counties refuses a command without one, so a
-    forgotten --tenant never writes rows that no county's bot reads."""
+    forgotten --tenant never writes rows that no county's bot reads. `upgrade` False: the
+    schemas as found (`cadrebot doctor`)."""
     if slug is None:
         engine = make_engine(database_url)
         try:
             if time_statements:
                 log_statement_durations(engine)
-            await upgrade_if_behind(engine)
+            if upgrade:
+                await upgrade_if_behind(engine)
             if await count_counties(engine):
                 raise TenantRefused("tenant_required")
             yield make_sessionmaker(engine), None
@@ -289,12 +291,13 @@ async def open_county_database(
     check_slug(slug)
     if database_url.startswith("sqlite"):
         raise TenantRefused("tenant_sqlite")
-    engine = await open_county_engine(database_url)
+    engine = await open_county_engine(database_url) if upgrade else make_county_engine(database_url)
     try:
         if time_statements:
             log_statement_durations(engine)
         county = await find_county(engine, slug)
-        await upgrade_if_behind(engine, county.schema)
+        if upgrade:
+            await upgrade_if_behind(engine, county.schema)
         yield county_sessionmaker(engine, county), county
     finally:
         await engine.dispose()

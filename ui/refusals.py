@@ -70,6 +70,43 @@ REFUSALS: dict[str, str] = {
     "stale_button": N_(
         "This button is no longer valid. Send the command again. (Rule: forged or stale button.)"
     ),
+    # counties of one deployment (cadrebot tenant, --tenant): CLI refusals
+    "tenant_slug": N_(
+        "\u201c{slug}\u201d is not a county short name: use 2-30 characters a-z, 0-9 and _, "
+        "starting with a letter. (Rule: county short name.)"
+    ),
+    "tenant_region": N_(
+        "\u201c{region}\u201d is not a region: write it from the province down, separated by /, "
+        "for example 云南省/昭通市 (at most 4 levels of 40 characters). "
+        "(Rule: region path.)"
+    ),
+    "tenant_name": N_(
+        "\u201c{name}\u201d is not a county name: 1-60 characters, no control characters. "
+        "(Rule: county name.)"
+    ),
+    "tenant_unknown": N_(
+        "No county is called \u201c{slug}\u201d; cadrebot tenant list shows them. "
+        "(Rule: a registered county.)"
+    ),
+    "tenant_sqlite": N_(
+        "Counties need PostgreSQL: a SQLite database serves one county. "
+        "(Rule: counties on PostgreSQL.)"
+    ),
+    "tenant_required": N_(
+        "This deployment serves several counties: name one with --tenant COUNTY "
+        "(cadrebot tenant list shows them). (Rule: one county per command.)"
+    ),
+    "tenant_taken": N_(
+        "A county called \u201c{slug}\u201d, or one with this bot token, is already registered. "
+        "(Rule: one county per short name and per bot.)"
+    ),
+    "tenant_token": N_(
+        "The token file does not hold a bot token (digits, a colon, then letters, digits, _ "
+        "or -, as @BotFather gives it). (Rule: bot token.)"
+    ),
+    "tenant_token_file": N_(
+        "The token file {path} cannot be read. (Rule: a readable token file.)"
+    ),
     "bad_language": N_("Choose a language: /lang zh or /lang en."),
     # village
     "unit_not_paired": N_(

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     Execute = Callable[[argparse.Namespace, Invocation], Awaitable[int]]
     RunBot = Callable[[Settings, Clock], Awaitable[int]]
+    RunRegion = Callable[[argparse.Namespace, Settings, Clock], Awaitable[int]]
 
 # Command (or report kind) -> module under bot.cli that carries it out.
 MODULES = {
@@ -133,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     report = command("report", "machine-readable reports and the monthly notice's files")
     report.add_argument("kind", choices=list(REPORT_MODULES))
     report.add_argument("--period", help="YYYY-Qn (default: the current quarter)")
+    report.add_argument(
+        "--region",
+        help="compliance: every county of a region, e.g. 云南省/昭通市, and their sums",
+    )
     report.add_argument("--month", help="notice: YYYY-MM (default: this month so far)")
     report.add_argument(
         "--output-dir",
@@ -234,6 +239,8 @@ def configure_logging(verbose: bool, *, long_running: bool) -> None:
 def command_module(args: argparse.Namespace) -> str:
     """The module under bot.cli that carries out this command."""
     if args.command == "report":
+        if getattr(args, "region", None) is not None:  # every county of a region
+            return "regional"
         return REPORT_MODULES[args.kind]
     return MODULES[args.command]
 
@@ -251,20 +258,24 @@ async def _execute(
             upgrade_schema: Callable[[Settings, bool], Awaitable[int]] = module.upgrade_schema
             return await upgrade_schema(settings, verbose)
         if args.command == "doctor":  # it reports the schema as it finds it: no upgrade
-            examine: RunBot = module.run_doctor
-            return await examine(settings, clock)
+            examine: Callable[[Settings, Clock, str | None], Awaitable[int]] = module.run_doctor
+            return await examine(settings, clock, getattr(args, "tenant", None))
         if args.command in ("sandbox", "tenant"):  # their own files, or the registry
             tidy: Callable[[argparse.Namespace, Settings], Awaitable[int]] = module.execute
             return await tidy(args, settings)
+        if command_module(args) == "regional":  # many counties: the deployment's registry
+            regional: RunRegion = module.execute
+            return await regional(args, settings, clock)
         from bot.cli.invocation import Invocation
         from bot.counties import settings_for
         from storage.tenancy import open_county_database
 
         execute: Execute = module.execute
         slug = getattr(args, "tenant", None)
-        async with open_county_database(
-            settings.database_url, slug, time_statements=verbose
-        ) as (sessions, county):
+        async with open_county_database(settings.database_url, slug, time_statements=verbose) as (
+            sessions,
+            county,
+        ):
             return await execute(args, Invocation(settings_for(settings, county), clock, sessions))
     except DomainError as error:
         print(f"refused: {refusal_words(error)}", file=sys.stderr)

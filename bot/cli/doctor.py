@@ -6,6 +6,7 @@ found (not upgraded), and Telegram is not asked.
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import timedelta
 
@@ -29,20 +30,22 @@ TITLES = {
 }
 
 
-async def run_doctor(settings: Settings, clock: Clock) -> int:
-    """Check every step, print one line each (and the fix of each missing one)."""
+async def run_doctor(settings: Settings, clock: Clock, county: str | None = None) -> int:
+    """Check every step, print one line each (and the fix of each missing one); with
+    `county` (--tenant), that county's roster, plan, registrations and reminders."""
     found = await check_deployment(
         settings.database_url,
-        token_set=settings.bot_token is not None,
+        token_set=settings.bot_token is not None or county is not None,
         clock=clock,
         tz=settings.tz,
         pdf_font=settings.pdf_font,
+        county=county,
     )
-    sys.stdout.write(render(found, settings))
+    sys.stdout.write(render(found, settings, county))
     return 1 if found.missing else 0
 
 
-def render(found: Readiness, settings: Settings) -> str:
+def render(found: Readiness, settings: Settings, county: str | None = None) -> str:
     """One line per step, `ok`, `MISSING` or `—` (not checked: a step before it is missing),
     with what was found; then each fix."""
     url = make_url(settings.database_url).render_as_string(hide_password=True)
@@ -52,7 +55,10 @@ def render(found: Readiness, settings: Settings) -> str:
         state = "—" if not found.checked(step) else "ok" if found.done(step) else "MISSING"
         lines.append(f"{state:<8} {TITLES[step]:<15} {_finding(step, found, settings)}")
         if not found.done(step):
-            lines.append(f"{'':<8} {'':<15} fix: {_fix(step, found)}")
+            fix = _fix(step, found)
+            if county is not None:  # on this county's tables (run and scheduler serve all)
+                fix = re.sub(r"cadrebot (?!run|scheduler)", f"cadrebot --tenant {county} ", fix)
+            lines.append(f"{'':<8} {'':<15} fix: {fix}")
     missing = len([step for step in found.missing if found.checked(step)])
     unchecked = len([step for step in STEPS if not found.checked(step)])
     summary = f"{counted(missing, 'step')} missing" if missing else "nothing missing: ready"

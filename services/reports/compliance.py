@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -194,8 +194,13 @@ async def county_compliance(
     clock: Clock,
     tz: ZoneInfo,
     ledger_opens: tuple[int, int] = (9, 1),
+    today: date | None = None,
 ) -> CoverageReport:
-    """The whole county with every breakdown, for machine-readable reports."""
+    """The whole county with every breakdown, for machine-readable reports.
+
+    `today` pins the day the month of village visits and the ledger season follow (a
+    region's counties, read one after another, all on the same day); default: the clock's.
+    """
     async with unit_of_work(session):
         return await _report(
             session,
@@ -207,6 +212,7 @@ async def county_compliance(
             tz,
             ledger_opens,
             always_sections=True,
+            today=today,
         )
 
 
@@ -221,12 +227,13 @@ async def _report(
     ledger_opens: tuple[int, int],
     *,
     always_sections: bool,
+    today: date | None = None,
 ) -> CoverageReport:
     """Households, village visits, ledgers and far visits of one view, in the caller's transaction.
 
     `always_sections` keeps empty village and ledger sections (machine-readable reports).
     """
-    today = local_today(clock, tz)
+    today = today or local_today(clock, tz)
     quarter = quarter or Quarter.containing(today)
     if quarter.first_day > today:  # nothing is owed yet: not a row of zeros
         raise InputRefused("compliance_future_quarter", quarter=str(quarter))
