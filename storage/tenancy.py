@@ -26,6 +26,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Integer,
     MetaData,
     String,
     Table,
@@ -33,6 +34,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -48,6 +50,7 @@ from domain.tenancy import (
 )
 from storage.db import log_statement_durations, make_engine, make_sessionmaker
 from storage.migrate import upgrade_if_behind
+from storage.models import Base
 
 TENANCY_SCHEMA = "cadrebot_tenancy"
 registry = MetaData(schema=TENANCY_SCHEMA)
@@ -301,3 +304,36 @@ async def open_county_database(
         yield county_sessionmaker(engine, county), county
     finally:
         await engine.dispose()
+
+
+async def adopt_deployment_rows(engine: AsyncEngine, county: County) -> dict[str, int]:
+    """Copy every row of the deployment's own schema (`public`: a deployment that served one
+    county before it had counties) into `county`'s schema, at head and empty, then empty
+    `public`, in one transaction. The tables stay in `public`, empty, so that its
+    migrations still apply; each serial id goes on from the copied rows' highest."""
+    copied: dict[str, int] = {}
+    schema = county.schema
+    async with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            target = f'"{schema}"."{table.name}"'
+            if await connection.scalar(text(f"SELECT EXISTS (SELECT 1 FROM {target})")):
+                raise TenantRefused("tenant_adopt_not_empty", slug=county.slug)
+            columns = ", ".join(f'"{column.name}"' for column in table.columns)
+            result = await connection.execute(
+                text(
+                    f'INSERT INTO {target} ({columns}) SELECT {columns} FROM public."{table.name}"'
+                )
+            )
+            copied[table.name] = result.rowcount
+            serials = [c for c in table.primary_key.columns if isinstance(c.type, Integer)]
+            for column in serials:  # not a serial: pg_get_serial_sequence is NULL, no-op
+                await connection.execute(
+                    text(
+                        "SELECT setval(pg_get_serial_sequence(:table, :column), "
+                        f'COALESCE(MAX("{column.name}"), 0) + 1, false) FROM {target}'
+                    ),
+                    {"table": target, "column": column.name},
+                )
+        names = ", ".join(f'public."{table.name}"' for table in Base.metadata.sorted_tables)
+        await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
+    return copied

@@ -104,6 +104,14 @@ REFUSALS: dict[str, str] = {
         "The token file does not hold a bot token (digits, a colon, then letters, digits, _ "
         "or -, as @BotFather gives it). (Rule: bot token.)"
     ),
+    "tenant_timezone": N_(
+        "\u201c{timezone}\u201d is not a time zone; use an IANA name such as Asia/Shanghai. "
+        "(Rule: IANA time zone.)"
+    ),
+    "tenant_adopt_not_empty": N_(
+        "County {slug} already holds rows, so the deployment's rows were not moved into it. "
+        "(Rule: rows move only into an empty county.)"
+    ),
     "tenant_token_file": N_(
         "The token file {path} cannot be read. (Rule: a readable token file.)"
     ),

@@ -12,6 +12,7 @@ import asyncio
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,6 +20,7 @@ from bot.settings import Settings
 from domain.tenancy import TenantRefused, region_text
 from storage.migrate import upgrade_if_behind
 from storage.tenancy import (
+    adopt_deployment_rows,
     list_counties,
     list_region_supervisors,
     open_county_engine,
@@ -59,6 +61,11 @@ async def _add(args: argparse.Namespace, engine: AsyncEngine) -> int:
     token = (await asyncio.to_thread(_read_token, args.token_file)).strip()
     if not TOKEN.fullmatch(token):
         raise TenantRefused("tenant_token")
+    if args.timezone is not None:
+        try:
+            ZoneInfo(args.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise TenantRefused("tenant_timezone", timezone=args.timezone[:60]) from None
     county = await register_county(
         engine,
         slug=args.slug,
@@ -74,10 +81,14 @@ async def _add(args: argparse.Namespace, engine: AsyncEngine) -> int:
         f"county {county.slug} ({county.name}, {region_text(county.region)}) added: "
         f"schema {county.schema}, bot id {county.bot_id}"
     )
-    print(
-        f"next: cadrebot --tenant {county.slug} import ROSTER.xlsx; cadrebot --tenant "
-        f"{county.slug} plan load"
-    )
+    if args.adopt:
+        copied = await adopt_deployment_rows(engine, county)
+        print(f"moved into {county.schema}: " + counted_rows(copied))
+    else:
+        print(
+            f"next: cadrebot --tenant {county.slug} import ROSTER.xlsx; "
+            f"cadrebot --tenant {county.slug} plan load"
+        )
     return 0
 
 
@@ -106,3 +117,8 @@ async def _list(engine: AsyncEngine) -> int:
             f"reads {region_text(supervisor.region)}"
         )
     return 0
+
+
+def counted_rows(copied: dict[str, int]) -> str:
+    moved = [f"{rows} {table}" for table, rows in copied.items() if rows]
+    return ", ".join(moved) or "nothing (the deployment held no rows)"

@@ -123,6 +123,11 @@ def test_bad_counties_are_refused_naming_the_rule(
         "--token-file", str(token_file),
     )  # fmt: skip
     assert code == 1 and "Rule: bot token" in err
+    code, _, err = run(
+        capsys, "tenant", "add", "ok_slug", "--name", "甲县", "--region", "云南省",
+        "--token-file", str(tmp_path / "zhenxiong.token"), "--timezone", "Mars/Olympus",
+    )  # fmt: skip
+    assert code == 1 and "Rule: IANA time zone" in err
     code, _, err = run(capsys, "--tenant", "nosuch", "report", "compliance")
     assert code == 1 and "Rule: a registered county" in err
     code, out, _ = run(capsys, "tenant", "list")
@@ -186,3 +191,29 @@ def test_a_county_session_names_its_schema_and_nothing_else_is_reachable(
     assert run(capsys, "--tenant", "weixin", "demo")[0] == 0
     _, visits_a, visits_b = asyncio.run(_boundary(deployment))
     assert visits_a > 0 and visits_b == 0
+
+
+def test_a_one_county_deployment_moves_into_its_first_county(
+    deployment: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, "demo", "--activity")[0] == 0
+    code, before, _ = run(capsys, "report", "compliance")
+    assert code == 0
+    code, out, err = _add(capsys, tmp_path, "zhenxiong")  # without --adopt: a new, empty one
+    assert code == 0, err
+    assert _compliance(capsys, "zhenxiong")["total"] == {"assigned": 0, "covered": 0}
+    name, region, _token = COUNTIES["weixin"]
+    token_file = tmp_path / "weixin.token"
+    token_file.write_text(COUNTIES["weixin"][2], encoding="utf-8")
+    code, out, err = run(
+        capsys, "tenant", "add", "weixin", "--name", name, "--region", region,
+        "--token-file", str(token_file), "--adopt",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "60 households" in out and "household_visits" in out
+    assert json.loads(before) == _compliance(capsys, "weixin")
+    # The ids go on after the copied rows: a bigger roster adds households without clashes.
+    code, out, err = run(capsys, "--tenant", "weixin", "demo", "--size", "medium")
+    assert code == 0, err
+    assert _compliance(capsys, "weixin")["total"]["assigned"] > 60
+    assert _compliance(capsys, "zhenxiong")["total"]["assigned"] == 0
