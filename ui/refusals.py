@@ -112,6 +112,10 @@ REFUSALS: dict[str, str] = {
         "County {slug} already holds rows, so the deployment's rows were not moved into it. "
         "(Rule: rows move only into an empty county.)"
     ),
+    "tenant_no_county": N_(
+        "No county lies in the region \u201c{region}\u201d: write the region as cadrebot tenant "
+        "list shows it, from the province down. (Rule: a region with counties.)"
+    ),
     "tenant_token_file": N_(
         "The token file {path} cannot be read. (Rule: a readable token file.)"
     ),

@@ -20,6 +20,7 @@ from domain.regional import CountyFigures, RegionalCoverage
 from domain.spreadsheet import csv_row
 from domain.tenancy import TenantRefused, parse_region, region_text
 from services.reports.regional import counties_in_region, regional_compliance
+from storage.db import log_statement_durations
 from storage.migrate import upgrade_if_behind
 from storage.tenancy import open_county_engine
 
@@ -53,6 +54,8 @@ async def execute(args: argparse.Namespace, settings: Settings, clock: Clock) ->
         raise TenantRefused("tenant_sqlite")
     quarter = Quarter.parse(args.period) if args.period else None
     engine = await open_county_engine(settings.database_url)
+    if getattr(args, "verbose", False):
+        log_statement_durations(engine)
     try:
         counties = await counties_in_region(engine, region)
         for county in counties:  # as every command on a county: its schema at head first
