@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -270,27 +270,31 @@ class WebhookRequestHandler(SimpleRequestHandler):
         still need the bot's session (App.close closes it after them)."""
 
 
-def make_web_app(handler: WebhookRequestHandler) -> web.Application:
+def make_web_app(routes: Mapping[str, WebhookRequestHandler]) -> web.Application:
     app = web.Application()
-    handler.register(app, path=WEBHOOK_PATH)
+    for path, handler in routes.items():
+        handler.register(app, path=path)
     return app
 
 
 class WebhookServer:
-    """One replica's HTTP server: start, then stop gracefully (or abort, in tests)."""
+    """One replica's HTTP server: start, then stop gracefully (or abort, in tests).
+
+    One bot's handler at WEBHOOK_PATH, or (a deployment of counties) a handler per path."""
 
     def __init__(
         self,
-        handler: WebhookRequestHandler,
+        handler: WebhookRequestHandler | Mapping[str, WebhookRequestHandler],
         host: str,
         port: int,
         shutdown_timeout: float = SHUTDOWN_TIMEOUT,
     ) -> None:
-        self.handler = handler
+        self.routes = dict(handler) if isinstance(handler, Mapping) else {WEBHOOK_PATH: handler}
+        self.handler = next(iter(self.routes.values()))
         self.host = host
         self.port = port
         self.runner = web.AppRunner(
-            make_web_app(handler), access_log=None, shutdown_timeout=shutdown_timeout
+            make_web_app(self.routes), access_log=None, shutdown_timeout=shutdown_timeout
         )
         self.url: str | None = None
 
@@ -307,23 +311,29 @@ class WebhookServer:
         self.url = f"http://{self.host}:{port}"
         return self.url
 
+    def _stopping(self) -> None:
+        for handler in self.routes.values():
+            handler.stopping = True
+
     async def stop(self) -> None:
         """Stop accepting, let the in-flight updates finish (up to the shutdown timeout)."""
-        self.handler.stopping = True
+        self._stopping()
         await self.runner.cleanup()
 
     async def abort(self) -> None:
         """As if the process died: the in-flight updates are cancelled where they are."""
-        self.handler.stopping = True
+        self._stopping()
         self.runner._shutdown_timeout = 0.0  # noqa: SLF001 - aiohttp has no setter
         await self.runner.cleanup()
 
 
-async def set_webhook(bot: Bot, dispatcher: Dispatcher, settings: Settings) -> None:
+async def set_webhook(
+    bot: Bot, dispatcher: Dispatcher, settings: Settings, path: str = WEBHOOK_PATH
+) -> None:
     """Point Telegram at the load balancer; each replica does it, the same each time."""
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     await bot.set_webhook(
-        url=settings.webhook_url + WEBHOOK_PATH,
+        url=settings.webhook_url + path,
         secret_token=settings.webhook_secret.get_secret_value(),
         allowed_updates=dispatcher.resolve_used_update_types(),
         max_connections=settings.webhook_max_connections,

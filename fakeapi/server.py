@@ -155,6 +155,18 @@ class FakeBotAPI:
         self.base_url = f"http://{host}:{bound_port}"
         return self.base_url
 
+    def prepare(self) -> None:
+        """Ready to answer requests served by another server (fakeapi.front), not started."""
+        self._stopping = False
+
+    async def handle_method(self, request: web.Request) -> web.StreamResponse:
+        """A Bot API call `/bot{token}/{method}` (for a front serving several fakes)."""
+        return await self._handle_method(request)
+
+    async def handle_file(self, request: web.Request) -> web.StreamResponse:
+        """A file download `/file/bot{token}/{path}` (for a front serving several fakes)."""
+        return await self._handle_file(request)
+
     async def stop(self) -> None:
         """Wake long polls and shut the server down quickly."""
         self._stopping = True
@@ -416,10 +428,10 @@ class FakeBotAPI:
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
-            return _error_response(ApiError(401, "Unauthorized"))
+            return error_response(ApiError(401, "Unauthorized"))
         record = self.world.files_by_path.get(request.match_info["path"])
         if record is None:
-            return _error_response(ApiError(404, "Not Found"))
+            return error_response(ApiError(404, "Not Found"))
         return web.Response(
             body=record.data, content_type=record.mime_type or "application/octet-stream"
         )
@@ -439,7 +451,7 @@ class FakeBotAPI:
                 self.violations.append(note)
             elif 400 <= exc.status < 500 and exc.status not in (401, 403, 409, 429):
                 self.rejections.append(note)
-            return _error_response(exc)
+            return error_response(exc)
         finally:
             self._inflight -= 1
             record.duration = time.time() - started
@@ -555,7 +567,7 @@ class FakeBotAPI:
                 self._poll_token = None
 
 
-def _error_response(exc: ApiError) -> web.Response:
+def error_response(exc: ApiError) -> web.Response:
     body: JsonDict = {"ok": False, "error_code": exc.status, "description": exc.description}
     if exc.retry_after is not None:
         body["parameters"] = {"retry_after": exc.retry_after}

@@ -185,6 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--timezone", help="the county's own time zone (default: the deployment's)")
     add.add_argument("--locale", choices=["zh", "en"], help="the county's default language")
+    add.add_argument(
+        "--adopt",
+        action="store_true",
+        help="move the rows this deployment held before it had counties into this county",
+    )
     tenant_actions.add_parser("list", help="the counties and region supervisors")
     supervisor = tenant_actions.add_parser(
         "supervisor", help="a supervisor who reads every county of a region (or moves one)"
@@ -260,6 +265,10 @@ async def _execute(
         if args.command == "doctor":  # it reports the schema as it finds it: no upgrade
             examine: Callable[[Settings, Clock, str | None], Awaitable[int]] = module.run_doctor
             return await examine(settings, clock, getattr(args, "tenant", None))
+        if args.command == "scheduler" and getattr(args, "tenant", None) is None:
+            # Every county's reminders in a deployment of counties: it opens each county.
+            run_reminders: RunBot = module.run_deployment
+            return await run_reminders(settings, clock)
         if args.command in ("sandbox", "tenant"):  # their own files, or the registry
             tidy: Callable[[argparse.Namespace, Settings], Awaitable[int]] = module.execute
             return await tidy(args, settings)

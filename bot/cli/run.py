@@ -1,4 +1,5 @@
-"""`cadrebot run`: the bot on Telegram, or the local sandbox when no BOT_TOKEN is set."""
+"""`cadrebot run`: the bot on Telegram, or the local sandbox when no BOT_TOKEN is set; every
+county's bot when the deployment serves counties (PostgreSQL with counties registered)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from domain.clock import Clock
 
 async def run_bot(settings: Settings, clock: Clock) -> int:
     """Poll (or serve the webhook) until stopped; the app opens (and upgrades) its own database."""
+    from bot.county_app import serves_counties
+
+    if await serves_counties(settings):
+        return await run_counties(settings, clock)
     if settings.bot_token is None:
         from bot.sandbox import run_sandbox
 
@@ -21,6 +26,23 @@ async def run_bot(settings: Settings, clock: Clock) -> int:
             await run_webhook(app)
         else:
             await run_polling(app)
+    finally:
+        await app.close()
+    return 0
+
+
+async def run_counties(settings: Settings, clock: Clock) -> int:
+    """Every county's bot of the registry, in one process (bot.county_app)."""
+    from bot.county_app import build_counties_app, run_counties_polling
+
+    app = await build_counties_app(settings, clock=clock)
+    try:
+        if settings.mode == "webhook":
+            from bot.county_webhook import run_counties_webhook
+
+            await run_counties_webhook(app)
+        else:
+            await run_counties_polling(app)
     finally:
         await app.close()
     return 0

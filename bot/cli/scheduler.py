@@ -1,4 +1,5 @@
-"""`cadrebot scheduler`: the reminder scheduler and sender without the bot's polling."""
+"""`cadrebot scheduler`: the reminder scheduler and sender without the bot's polling; in a
+deployment of counties, every county's (each its own lease, bot and outbox)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,29 @@ import sys
 
 from bot.app import build_reminders
 from bot.cli.invocation import Invocation
+from bot.settings import Settings
 from bot.telegram import build_bot
+from domain.clock import Clock
+from reminders.scheduler import ReminderService
 from ui.i18n import Catalogs
 
 
 async def execute(args: argparse.Namespace, cli: Invocation) -> int:
     return await run_scheduler(cli)
+
+
+async def run_deployment(
+    settings: Settings, clock: Clock, stop: asyncio.Event | None = None
+) -> int:
+    """Without --tenant: every county's reminders when the deployment serves counties, the
+    deployment's own otherwise."""
+    from bot.county_app import serves_counties
+    from storage.tenancy import open_county_database
+
+    if await serves_counties(settings):
+        return await run_county_schedulers(settings, clock, stop)
+    async with open_county_database(settings.database_url, None) as (sessions, _):
+        return await run_scheduler(Invocation(settings, clock, sessions), stop)
 
 
 async def run_scheduler(cli: Invocation, stop: asyncio.Event | None = None) -> int:
@@ -29,17 +47,55 @@ async def run_scheduler(cli: Invocation, stop: asyncio.Event | None = None) -> i
     bot = build_bot(settings)
     catalogs = Catalogs.load(settings.locale)
     service = build_reminders(settings, bot, cli.sessionmaker, catalogs, cli.clock)
+    try:
+        await _serve([service], stop)
+    finally:
+        await bot.session.close()
+    return 0
+
+
+async def run_county_schedulers(
+    settings: Settings, clock: Clock, stop: asyncio.Event | None = None
+) -> int:
+    """Each county's scheduler and sender in this one process."""
+    from bot.counties import settings_for
+    from storage.migrate import upgrade_if_behind
+    from storage.tenancy import county_sessionmaker, list_counties, open_county_engine
+
+    engine = await open_county_engine(settings.database_url)
+    bots = []
+    try:
+        services = []
+        for county in await list_counties(engine):
+            await upgrade_if_behind(engine, county.schema)
+            own = settings_for(settings, county)
+            bot = build_bot(own)
+            bots.append(bot)
+            sessions = county_sessionmaker(engine, county)
+            services.append(build_reminders(own, bot, sessions, Catalogs.load(own.locale), clock))
+        print(f"reminders of {len(services)} counties", file=sys.stderr)
+        await _serve(services, stop)
+    finally:
+        for bot in bots:
+            await bot.session.close()
+        await engine.dispose()
+    return 0
+
+
+async def _serve(services: list[ReminderService], stop: asyncio.Event | None) -> None:
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(signum, stop.set)
+    started: list[ReminderService] = []
     try:
-        await service.start()
+        for service in services:
+            await service.start()
+            started.append(service)
         print("scheduler running; Ctrl+C to stop", file=sys.stderr)
         await stop.wait()
     finally:
-        await service.stop()
-        await bot.session.close()
-    return 0
+        for service in started:
+            await service.stop()

@@ -1,0 +1,267 @@
+"""A deployment of counties: every county's bot served by one process.
+
+Each county (storage.tenancy) has its own bot, schema and settings. What its updates need
+is built once at start, a `CountyBot`: the county's settings (bot.counties), its session
+factory on the one shared engine (its pool shared too), its Bot, account cache, catalogues
+and reminders. ONE Dispatcher serves every bot: its first middleware (`CountyMiddleware`)
+finds the update's county by the id of the bot it came to and puts that county's session
+factory, settings, rules, account cache and catalogues in the update's data, where
+DbSessionMiddleware, ActorMiddleware and the handlers take them. An update of a bot that
+serves no county here is dropped: it never reaches a session at all.
+
+Polling: one BatchPoller per bot, all at once (bot.county_app.run_counties_polling);
+webhook: one path per county (bot.county_webhook).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.types import TelegramObject
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.app import build_fsm_storage, build_reminders, wire_dispatcher
+from bot.commands import publish_commands
+from bot.counties import settings_for
+from bot.middlewares import ActorMiddleware, DbSessionMiddleware, Handler
+from bot.polling import BatchPoller
+from bot.settings import Settings
+from bot.telegram import build_bot
+from domain.clock import Clock, SystemClock
+from reminders.scheduler import ReminderService
+from services.actors import AccountCache
+from storage.db import make_engine
+from storage.migrate import upgrade_if_behind
+from storage.tenancy import (
+    County,
+    count_counties,
+    county_sessionmaker,
+    list_counties,
+    open_county_engine,
+)
+from ui.i18n import Catalogs
+
+logger = logging.getLogger(__name__)
+
+# Chats of one bot handled at once; each bot has its own poller (the pool is shared).
+PARALLEL_CHATS = 8
+
+
+@dataclass
+class CountyBot:
+    """One county as the running deployment serves it."""
+
+    county: County
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    catalogs: Catalogs
+    bot: Bot
+    accounts: AccountCache = field(default_factory=AccountCache)
+    reminders: ReminderService | None = None
+    # What the county puts in each of its updates' data (see CountyMiddleware).
+    update_data: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.update_data = {
+            "county": self.county,
+            "settings": self.settings,
+            "sessionmaker": self.sessionmaker,
+            "catalogs": self.catalogs,
+            "accounts": self.accounts,
+            "plan_rules": self.settings.plan_rules(),
+            "quiet_hours": self.settings.quiet,
+        }
+
+    @property
+    def slug(self) -> str:
+        return self.county.slug
+
+
+class CountyMiddleware(BaseMiddleware):
+    """The first middleware: whose update this is, by the bot it came to."""
+
+    def __init__(self, counties: Iterable[CountyBot]) -> None:
+        self._by_bot: dict[int, CountyBot] = {}
+        for county in counties:
+            if county.bot.id in self._by_bot:
+                raise ValueError(f"counties {county.slug} and another share bot {county.bot.id}")
+            self._by_bot[county.bot.id] = county
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        bot: Bot | None = data.get("bot")
+        county = self._by_bot.get(bot.id) if bot is not None else None
+        if county is None:
+            logger.warning(
+                "an update to bot %s, which serves no county here: dropped",
+                bot.id if bot is not None else None,
+            )
+            return UNHANDLED
+        data.update(county.update_data)
+        return await handler(event, data)
+
+
+@dataclass
+class CountiesApp:
+    """Every county's bot, one Dispatcher and one engine; closed together."""
+
+    settings: Settings  # the deployment's (each county has its own in `counties`)
+    engine: AsyncEngine
+    catalogs: Catalogs
+    dispatcher: Dispatcher
+    counties: list[CountyBot]
+    pollers: dict[str, BatchPoller] = field(default_factory=dict)
+
+    def county(self, slug: str) -> CountyBot:
+        return next(county for county in self.counties if county.slug == slug)
+
+    def stop_polling(self) -> None:
+        for poller in self.pollers.values():
+            poller.stop()
+
+    async def close(self) -> None:
+        await self.dispatcher.storage.close()
+        for county in self.counties:
+            await county.bot.session.close()
+        await self.engine.dispose()
+
+
+async def serves_counties(settings: Settings) -> bool:
+    """True when this deployment runs counties: PostgreSQL with counties in its registry."""
+    if not settings.database_url.startswith("postgresql"):
+        return False
+    engine = make_engine(settings.database_url)
+    try:
+        return await count_counties(engine) > 0
+    finally:
+        await engine.dispose()
+
+
+def build_counties_dispatcher(
+    settings: Settings,
+    counties: list[CountyBot],
+    catalogs: Catalogs,
+    clock: Clock,
+    storage: BaseStorage | None = None,
+) -> Dispatcher:
+    """The one Dispatcher of every county's bot. Its own data is the deployment's, for
+    what runs outside an update's county (a failure notice's fallback language)."""
+    dispatcher = Dispatcher(
+        storage=storage or build_fsm_storage(settings, with_bot_id=True),
+        clock=clock,
+        catalogs=catalogs,
+        settings=settings,
+    )
+    # A fallback account cache no county's update uses: each brings its own.
+    actors = ActorMiddleware(catalogs, AccountCache(max_entries=1))
+    wire_dispatcher(dispatcher, DbSessionMiddleware(), actors, first=CountyMiddleware(counties))
+    return dispatcher
+
+
+def build_county_bot(
+    settings: Settings, engine: AsyncEngine, county: County, clock: Clock
+) -> CountyBot:
+    own = settings_for(settings, county)
+    sessionmaker = county_sessionmaker(engine, county)
+    catalogs = Catalogs.load(own.locale)
+    bot = build_bot(own, county.bot_token)
+    reminders = (
+        build_reminders(own, bot, sessionmaker, catalogs, clock)
+        if settings.scheduler == "inline"
+        else None
+    )
+    return CountyBot(county, own, sessionmaker, catalogs, bot, reminders=reminders)
+
+
+async def build_counties_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    fsm_storage: BaseStorage | None = None,
+) -> CountiesApp:
+    """Upgrade the registry and every county's schema, then wire every county's bot."""
+    clock = clock or SystemClock()
+    if settings.bot_token is not None:
+        logger.info("serving the counties of the registry: BOT_TOKEN is not used")
+    engine = await open_county_engine(settings.database_url)
+    counties: list[CountyBot] = []
+    try:
+        registered = await list_counties(engine)
+        if not registered:
+            raise ValueError("the registry holds no county: `cadrebot tenant add` adds one")
+        for county in registered:
+            await upgrade_if_behind(engine, county.schema)
+        for county in registered:
+            counties.append(build_county_bot(settings, engine, county, clock))
+        catalogs = Catalogs.load(settings.locale)
+        dispatcher = build_counties_dispatcher(settings, counties, catalogs, clock, fsm_storage)
+    except BaseException:
+        for built in counties:
+            await built.bot.session.close()
+        await engine.dispose()
+        raise
+    pollers = {
+        county.slug: BatchPoller(county.bot, dispatcher, parallel_chats=PARALLEL_CHATS)
+        for county in counties
+    }
+    logger.info("serving %d counties: %s", len(counties), ", ".join(c.slug for c in counties))
+    return CountiesApp(settings, engine, catalogs, dispatcher, counties, pollers)
+
+
+async def start_reminders(app: CountiesApp) -> list[ReminderService]:
+    """Each county's scheduler and sender (its own lease row, bot and outbox)."""
+    started = []
+    try:
+        for county in app.counties:
+            if county.reminders is not None:
+                await county.reminders.start()
+                started.append(county.reminders)
+    except BaseException:
+        await stop_reminders(started)
+        raise
+    return started
+
+
+async def stop_reminders(services: list[ReminderService]) -> None:
+    for service in services:
+        try:
+            await service.stop()
+        except Exception:  # noqa: BLE001 - the others still stop
+            logger.exception("a county's reminders did not stop cleanly")
+
+
+async def run_counties_polling(app: CountiesApp, *, handle_signals: bool = True) -> None:
+    """Poll every county's bot until stopped (a signal, or `app.stop_polling()`); one
+    poller failing stops the others, and its error is raised."""
+    for county in app.counties:
+        await county.bot.delete_webhook(drop_pending_updates=False)
+        await publish_commands(county.bot, county.catalogs)
+        me = await county.bot.get_me()
+        logger.info("county %s: polling as @%s", county.slug, me.username)
+    if handle_signals:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, app.stop_polling)
+    started = await start_reminders(app)
+    tasks = [
+        asyncio.create_task(poller.run(), name=f"poller:{slug}")
+        for slug, poller in app.pollers.items()
+    ]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        app.stop_polling()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_reminders(started)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result

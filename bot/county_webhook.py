@@ -1,0 +1,103 @@
+"""Webhook mode for a deployment of counties: one path per county, one server per replica.
+
+Telegram posts each county's updates to `/telegram/webhook/<slug>` (no token in the path:
+proxies log paths). Each path has its own UpdateProcessor: the county's bot, the shared
+Dispatcher and the county's session factory, so the update's claim (processed_updates)
+lives in the county's schema; chat locks are held per (bot, chat) (bot.chat_locks scopes),
+so the same person writing to two counties' bots is two chats. Everything else (claims,
+order, failure policy, graceful stop) is bot.webhook's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.chat_locks import ChatLocks, ScopedChatLocks, chat_locks
+from bot.commands import publish_commands
+from bot.county_app import CountiesApp, start_reminders, stop_reminders
+from bot.settings import Settings
+from bot.webhook import (
+    WEBHOOK_PATH,
+    UpdateProcessor,
+    WebhookPolicy,
+    WebhookRequestHandler,
+    WebhookServer,
+    purge_old_updates,
+    set_webhook,
+    stop_on_signals,
+    warn_about_replicas,
+)
+from storage.tenancy import County
+
+logger = logging.getLogger(__name__)
+
+
+def county_path(county: County) -> str:
+    return f"{WEBHOOK_PATH}/{county.slug}"
+
+
+def county_routes(
+    app: CountiesApp, settings: Settings, locks: ChatLocks, policy: WebhookPolicy
+) -> dict[str, WebhookRequestHandler]:
+    """A handler per county's path, each with its county's processor."""
+    assert settings.webhook_secret is not None
+    secret = settings.webhook_secret.get_secret_value()
+    routes = {}
+    for county in app.counties:
+        scoped = ScopedChatLocks(locks, county.bot.id)
+        processor = UpdateProcessor(county.bot, app.dispatcher, county.sessionmaker, scoped, policy)
+        routes[county_path(county.county)] = WebhookRequestHandler(processor, secret)
+    return routes
+
+
+async def set_county_webhooks(app: CountiesApp) -> None:
+    """Each county's bot pointed at its own path (the same on every replica)."""
+    for county in app.counties:
+        await publish_commands(county.bot, county.catalogs)
+        await set_webhook(county.bot, app.dispatcher, app.settings, county_path(county.county))
+
+
+async def run_counties_webhook(
+    app: CountiesApp,
+    *,
+    stop: asyncio.Event | None = None,
+    policy: WebhookPolicy | None = None,
+    locks: ChatLocks | None = None,
+) -> None:
+    """Serve every county on this replica until `stop` (None: SIGINT or SIGTERM); then
+    stop as bot.webhook.run_webhook does, the webhooks left set for the other replicas."""
+    settings = app.settings
+    warn_about_replicas(settings)
+    policy = policy or WebhookPolicy()
+    if stop is None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+    for county in app.counties:
+        await purge_old_updates(county.sessionmaker, policy)
+    locks = locks or chat_locks(settings.database_url, settings.redis_url)
+    server = WebhookServer(
+        county_routes(app, settings, locks, policy), settings.webhook_host, settings.webhook_port
+    )
+    dispatcher = app.dispatcher
+    bots = [county.bot for county in app.counties]
+    workflow = {"dispatcher": dispatcher, "bots": bots, **dispatcher.workflow_data}
+    await dispatcher.emit_startup(bot=bots[-1], **workflow)
+    try:
+        await server.start()  # listening first: Telegram posts as soon as a webhook is set
+        await set_county_webhooks(app)
+        logger.info(
+            "webhook replica listening on %s%s/<county> for %d counties",
+            server.url,
+            WEBHOOK_PATH,
+            len(app.counties),
+        )
+        started = await start_reminders(app)
+        try:
+            await stop.wait()
+        finally:
+            await stop_reminders(started)
+    finally:
+        await server.stop()  # stop accepting, finish the in-flight updates
+        await dispatcher.emit_shutdown(bot=bots[-1], **workflow)
+        await locks.close()
