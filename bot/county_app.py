@@ -26,7 +26,7 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.types import TelegramObject
+from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import build_fsm_storage, build_reminders, wire_dispatcher
@@ -45,6 +45,7 @@ from storage.tenancy import (
     County,
     count_counties,
     county_sessionmaker,
+    find_region_supervisor,
     list_counties,
     open_county_engine,
 )
@@ -109,6 +110,25 @@ class CountyMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
+class RegionSupervisorMiddleware(BaseMiddleware):
+    """A sender on no roster of this county may be a supervisor of a region that holds it
+    (storage.tenancy): then handlers.regional answers them. One registry read, only for
+    senders without an account here."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        county: County | None = data.get("county")
+        if data.get("actor") is None and user is not None and county is not None:
+            supervisor = await find_region_supervisor(self._engine, user.id)
+            if supervisor is not None and supervisor.reads(county):
+                data["region_supervisor"] = supervisor
+                data["deployment_engine"] = self._engine
+        return await handler(event, data)
+
+
 @dataclass
 class CountiesApp:
     """Every county's bot, one Dispatcher and one engine; closed together."""
@@ -147,6 +167,7 @@ async def serves_counties(settings: Settings) -> bool:
 
 def build_counties_dispatcher(
     settings: Settings,
+    engine: AsyncEngine,
     counties: list[CountyBot],
     catalogs: Catalogs,
     clock: Clock,
@@ -163,6 +184,7 @@ def build_counties_dispatcher(
     # A fallback account cache no county's update uses: each brings its own.
     actors = ActorMiddleware(catalogs, AccountCache(max_entries=1))
     wire_dispatcher(dispatcher, DbSessionMiddleware(), actors, first=CountyMiddleware(counties))
+    dispatcher.update.outer_middleware(RegionSupervisorMiddleware(engine))
     return dispatcher
 
 
@@ -202,7 +224,9 @@ async def build_counties_app(
         for county in registered:
             counties.append(build_county_bot(settings, engine, county, clock))
         catalogs = Catalogs.load(settings.locale)
-        dispatcher = build_counties_dispatcher(settings, counties, catalogs, clock, fsm_storage)
+        dispatcher = build_counties_dispatcher(
+            settings, engine, counties, catalogs, clock, fsm_storage
+        )
     except BaseException:
         for built in counties:
             await built.bot.session.close()

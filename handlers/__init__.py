@@ -15,6 +15,7 @@ from handlers import (
     ledger,
     notice,
     progress,
+    regional,
     reminders,
     schooling,
     start,
@@ -50,5 +51,7 @@ def build_root_router() -> Router:
         reminders.build_router(),
         language.build_router(),
     )
-    root.include_routers(start.build_router(), registered, fallback.build_router())
+    root.include_routers(
+        regional.build_router(), start.build_router(), registered, fallback.build_router()
+    )
     return root
