@@ -116,9 +116,7 @@ REFUSALS: dict[str, str] = {
         "No county lies in the region \u201c{region}\u201d: write the region as cadrebot tenant "
         "list shows it, from the province down. (Rule: a region with counties.)"
     ),
-    "tenant_token_file": N_(
-        "The token file {path} cannot be read. (Rule: a readable token file.)"
-    ),
+    "tenant_token_file": N_("The token file {path} cannot be read. (Rule: a readable token file.)"),
     "bad_language": N_("Choose a language: /lang zh or /lang en."),
     # village
     "unit_not_paired": N_(
