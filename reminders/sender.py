@@ -34,7 +34,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.methods import SendMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import Clock
@@ -99,17 +99,35 @@ class SenderSettings:
     heartbeat: float = HEARTBEAT.total_seconds()  # seconds between renewals of a batch's claims
 
 
-def markup(buttons_json: str) -> InlineKeyboardMarkup | None:
-    """Each item is a row: a [label, data] pair alone, or a list of such pairs."""
+def keyboard_json(buttons_json: str) -> str | None:
+    """The outbox's buttons as the Bot API's `reply_markup` JSON, written once here.
+
+    Each item is a row: a [label, data] pair alone, or a list of such pairs. The text goes
+    to Telegram as is: building aiogram's keyboard models only for aiogram to dump them to
+    this same JSON again was a fifth of the sender's time per message."""
     items = json.loads(buttons_json or "[]")
     if not items:
         return None
     rows = [[item] if isinstance(item[0], str) else item for item in items]
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=label, callback_data=data) for label, data in row]
-            for row in rows
-        ]
+    keyboard = [[{"text": label, "callback_data": data} for label, data in row] for row in rows]
+    return json.dumps({"inline_keyboard": keyboard}, ensure_ascii=False, separators=(",", ":"))
+
+
+# Copied with the fields of each message: a copy is ~3 us, building the model ~16 us (and
+# model_construct, which fills every default anew, ~54 us).
+_SEND_MESSAGE = SendMessage(chat_id=0, text="-")
+
+
+def send_request(chat_id: int, text: str, buttons_json: str, silent: bool) -> SendMessage:
+    """sendMessage with the keyboard already JSON (see keyboard_json); chat, text and labels
+    were checked when the reminder was queued, so aiogram's model is not validated again."""
+    return _SEND_MESSAGE.model_copy(
+        update={
+            "chat_id": chat_id,
+            "text": text,
+            "reply_markup": keyboard_json(buttons_json),
+            "disable_notification": True if silent else None,
+        }
     )
 
 
@@ -316,12 +334,7 @@ class Sender:
         while True:
             await self._wait_turn(row.chat_id)
             try:
-                await self.bot.send_message(
-                    row.chat_id,
-                    row.text,
-                    reply_markup=markup(row.buttons),
-                    disable_notification=True if silent else None,
-                )
+                await self.bot(send_request(row.chat_id, row.text, row.buttons, silent))
             except TelegramRetryAfter as error:
                 # Telegram's own number: everyone waits, then this message is tried again.
                 self._paused_until = time.monotonic() + error.retry_after
