@@ -27,7 +27,7 @@ from domain.roles import ComplianceScope, FocusKind, compliance_scope, may_focus
 from domain.status import ledger_season
 from services.actors import Actor
 from services.transaction import unit_of_work
-from storage.coverage import CoverageCell, coverage_cells, focus_target
+from storage.coverage import CoverageCell, coverage_cells, coverage_levels, focus_target
 from storage.evidence import far_visit_count
 from storage.ledgers import LedgerYear
 from storage.village_visits import VillageCoverageRow, village_coverage_rows
@@ -72,7 +72,20 @@ def _fold(cells: Iterable[CoverageCell]) -> tuple[_Sums, _Sums, _Sums]:
     return by_cadre, by_unit, by_township
 
 
-def _rows(sums: _Sums) -> tuple[tuple[Coverage, ...], tuple[Coverage, ...]]:
+# A level's rows: households visited, and complete ledgers, both sorted by (code, name).
+LevelRows = tuple[tuple[Coverage, ...], tuple[Coverage, ...]]
+
+
+@dataclass(frozen=True)
+class Levels:
+    """The rows of every level a report may show."""
+
+    by_cadre: LevelRows
+    by_unit: LevelRows
+    by_township: LevelRows
+
+
+def _rows(sums: _Sums) -> LevelRows:
     """Coverage rows sorted by (code, name): households visited, and complete ledgers."""
     keys = sorted(sums)  # the keys alone: sorting the items is ~4x slower
     figures = [sums[key] for key in keys]
@@ -82,10 +95,27 @@ def _rows(sums: _Sums) -> tuple[tuple[Coverage, ...], tuple[Coverage, ...]]:
     )
 
 
+def levels_of_cells(cells: Iterable[CoverageCell]) -> Levels:
+    """The levels folded in Python, from cells already filtered (a township's view)."""
+    by_cadre, by_unit, by_township = (_rows(sums) for sums in _fold(cells))
+    return Levels(by_cadre, by_unit, by_township)
+
+
+def levels_of_rows(rows: Iterable[tuple[int, str, str, int, int, int]]) -> Levels:
+    """The levels summed and sorted by the database (storage.coverage.coverage_levels)."""
+    built: tuple[tuple[list[Coverage], list[Coverage]], ...] = (([], []), ([], []), ([], []))
+    for level, code, name, assigned, covered, complete in rows:
+        households, ledgers = built[level]
+        households.append(Coverage(code, name, assigned, covered))
+        ledgers.append(Coverage(code, name, assigned, complete))
+    cadre, unit, township = ((tuple(h), tuple(led)) for h, led in built)
+    return Levels(cadre, unit, township)
+
+
 def build_report(
     quarter: Quarter,
     scope: ComplianceScope,
-    cells: list[CoverageCell],
+    levels: Levels,
     villages: VillageCoverage | None = None,
     ledger_year: int | None = None,
     far_visits: int = 0,
@@ -93,10 +123,10 @@ def build_report(
     focus_name: str = "",
     focus_code: str = "",
 ) -> CoverageReport:
-    """Fold the (cadre, township) cells into the rows the scope shows; with `ledger_year`,
-    the ledger section of the same held households too."""
+    """The rows the scope shows; with `ledger_year`, the ledger section of the same held
+    households too."""
     county = scope is ComplianceScope.COUNTY
-    by_cadre, by_unit, by_township = (_rows(sums) for sums in _fold(cells))
+    by_cadre, by_unit, by_township = levels.by_cadre, levels.by_unit, levels.by_township
     ledgers = None
     if ledger_year is not None:
         ledgers = LedgerCoverage(
@@ -241,15 +271,19 @@ async def _report(
     held_at = period_end_instant(quarter, tz)
     season = ledger_season(min(today, quarter.last_day), ledger_opens)
     # Ledgers count the households held at the period's end, as coverage does: one pass.
-    cells = await coverage_cells(
-        session,
-        quarter.first_day,
-        quarter.last_day,
-        held_at,
-        unit_id=view.unit_id,
-        cadre_id=view.cadre_id,
-        ledgers=LedgerYear(season.year, season_start(season.opens, tz)),
-    )
+    ledger_year = LedgerYear(season.year, season_start(season.opens, tz))
+    dates = (quarter.first_day, quarter.last_day, held_at)
+    if view.township_code is None:  # summed per level in the database
+        levels = levels_of_rows(
+            await coverage_levels(
+                session, *dates, ledger_year, unit_id=view.unit_id, cadre_id=view.cadre_id
+            )
+        )
+    else:  # a township's cells, folded here
+        cells = await coverage_cells(
+            session, *dates, unit_id=view.unit_id, cadre_id=view.cadre_id, ledgers=ledger_year
+        )
+        levels = levels_of_cells(c for c in cells if c.township_code == view.township_code)
     pairs = (
         await village_coverage_rows(session, month.first_day, month.last_day, unit_id=village_unit)
         if with_villages
@@ -261,14 +295,13 @@ async def _report(
         else 0
     )
     if view.township_code is not None:
-        cells = [c for c in cells if c.township_code == view.township_code]
         pairs = [p for p in pairs if p.township_code == view.township_code]
     return build_report(
         quarter,
         view.scope,
-        cells,
+        levels,
         village_section(month, pairs) if pairs or always_sections else None,
-        season.year if cells or always_sections else None,
+        season.year if levels.by_cadre[0] or always_sections else None,
         far,
         focus_name=view.focus_name,
         focus_code=view.focus_code,
