@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -648,11 +648,12 @@ SCHOOLING_SQL = """
     WHERE m.birth_date > $school_after AND m.birth_date <= $school_until
     GROUP BY t.id, 3"""
 
-# The dropout lists: children 6-14 of poor villages out of school or suspected, with their
+# The dropout lists: every child of school age in poor villages (the first list; the other two,
+# suspected dropouts and dropouts, are those of its rows with that status), with their
 # household and latest case, by township.
 DROPOUTS_SQL = """
     SELECT t.code, v.code, h.code, h.head_name, m.name, m.sex, m.birth_date, m.status,
-           dc.reason, dc.since
+           m.stage, m.school, m.grade, dc.reason, dc.since
     FROM members m
     JOIN households h ON h.id = m.household_id
     JOIN villages v ON v.id = h.village_id AND v.poor
@@ -660,8 +661,38 @@ DROPOUTS_SQL = """
     LEFT JOIN LATERAL (SELECT reason, since FROM dropout_cases d WHERE d.member_id = m.id
                        ORDER BY d.id DESC LIMIT 1) dc ON true
     WHERE m.birth_date > $school_after AND m.birth_date <= $school_until
-      AND m.status IN ('suspected_dropout', 'dropout')
     ORDER BY t.code, v.code, h.code, m.birth_date"""
+
+
+def bare_dropout_workbooks(rows: Sequence[Any], folder: Path) -> None:
+    """The hand-written minimum of the dropout lists' files: the baseline's rows written by
+    openpyxl in write-only mode, one workbook per township with the three sheets, values as
+    they come (no headers' styles, no escaping, no age or stage worked out)."""
+    from openpyxl import Workbook
+
+    def save(code: str, children: list[Any]) -> None:
+        book = Workbook(write_only=True)
+        for title, wanted in (("all", None), ("suspected", "suspected_dropout"),
+                              ("dropouts", "dropout")):  # fmt: skip
+            sheet = book.create_sheet(title)
+            sheet.append(["township", "village", "household", "head", "name", "sex", "born",
+                          "status", "stage", "school", "grade", "reason", "since"])  # fmt: skip
+            for row in children:
+                if wanted is None or row[7] == wanted:
+                    sheet.append(list(row))
+        book.save(folder / f"bare-{code}.xlsx")
+
+    township: str | None = None
+    children: list[Any] = []
+    for row in rows:
+        if row[0] != township and children:
+            save(str(township), children)
+            children = []
+        township = row[0]
+        children.append(row)
+    if children:
+        save(str(township), children)
+
 
 # The ledger-deadline reminder: each reachable holder's households with an incomplete ledger.
 PREVIEW_SQL = f"""
@@ -681,6 +712,8 @@ class Report:
     name: str
     argv: tuple[str, ...]
     baseline: str
+    # A report that writes files: the baseline's rows written by hand, in the same format.
+    files: Callable[[Sequence[Any], Path], None] | None = None
 
 
 def reports(dates: Dates, output_dir: Path) -> list[Report]:
@@ -693,6 +726,7 @@ def reports(dates: Dates, output_dir: Path) -> list[Report]:
             "report dropouts",
             ("report", "dropouts", "--format", "xlsx", "--output-dir", str(output_dir)),
             DROPOUTS_SQL,
+            bare_dropout_workbooks,
         ),
         Report(f"reminders preview --at '{at}'", ("reminders", "preview", "--at", at),
                PREVIEW_SQL),
@@ -722,17 +756,28 @@ async def baseline_rows(url: str, sql: str, dates: Dates) -> list[Any]:
         await connection.close()
 
 
-async def time_baseline(url: str, sql: str, dates: Dates, repeat: int) -> float:
-    """Median seconds of the statement, rows fetched, on an open connection."""
+async def time_baseline(
+    url: str,
+    sql: str,
+    dates: Dates,
+    repeat: int,
+    files: Callable[[Sequence[Any], Path], None] | None = None,
+) -> tuple[float, float | None]:
+    """Median seconds of the statement, rows fetched, on an open connection; with `files`,
+    also of the statement and those rows written to files by hand."""
     connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         text, values = bind(sql, dates)
-        times = []
+        times, with_files = [], []
         for _ in range(repeat):
             started = time.perf_counter()
-            await connection.fetch(text, *values)
+            rows = await connection.fetch(text, *values)
             times.append(time.perf_counter() - started)
-        return statistics.median(times)
+            if files is not None:
+                with tempfile.TemporaryDirectory(prefix="cadrebot-bare-") as folder:
+                    files(rows, Path(folder))
+                    with_files.append(time.perf_counter() - started)
+        return statistics.median(times), statistics.median(with_files) if with_files else None
     finally:
         await connection.close()
 
@@ -778,6 +823,8 @@ class Measured:
     baseline: float
     rss_mb: float
     returncode: int
+    # For a report that writes files: the baseline with its rows written by hand.
+    baseline_files: float | None = None
 
 
 # A province this small costs nothing to report on: what a command takes there is its fixed
@@ -803,9 +850,17 @@ async def measure(
             fixed = median_run(report.argv, startup_url, repeat)
             run_child(report.argv, url)
             run = median_run(report.argv, url, repeat)
-            base = await time_baseline(url, report.baseline, dates, repeat)
+            base, base_files = await time_baseline(
+                url, report.baseline, dates, repeat, report.files
+            )
             measured = Measured(
-                report.name, run.seconds, fixed.seconds, base, run.max_rss_mb, run.returncode
+                report.name,
+                run.seconds,
+                fixed.seconds,
+                base,
+                run.max_rss_mb,
+                run.returncode,
+                base_files,
             )
             results.append(measured)
             print(f"  {report.name}: {run.seconds:.2f}s (start-up {fixed.seconds:.2f}s, "
@@ -823,12 +878,26 @@ def print_measures(households: int, bare: float, results: list[Measured]) -> Non
         "| peak RSS MB |"
     )
     print("|---|---:|---:|---:|---:|---:|")
+    files = []
     for r in results:
         failed = "" if r.returncode == 0 else f" (exit {r.returncode})"
         print(
             f"| {r.name}{failed} | {r.seconds:.2f} | {r.startup:.2f} | {r.baseline:.3f} | "
             f"{max(r.seconds - r.startup, 0) / r.baseline:.2f} | {r.rss_mb:.0f} |"
         )
+        if r.baseline_files is not None:
+            files.append(r)
+    if files:
+        print("\nReports that write files, against the baseline's rows written by hand:")
+        print("| report | seconds - start-up | baseline SQL + files s | ratio |")
+        print("|---|---:|---:|---:|")
+        for r in files:
+            assert r.baseline_files is not None
+            past = max(r.seconds - r.startup, 0)
+            print(
+                f"| {r.name} | {past:.2f} | {r.baseline_files:.2f} | "
+                f"{past / r.baseline_files:.2f} |"
+            )
 
 
 def size_url(url: str, households: int, default: int) -> str:
