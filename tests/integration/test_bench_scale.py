@@ -155,3 +155,40 @@ async def test_notice_baseline_equals_the_notice(bench_url: str) -> None:
     }
     assert got == expected
     assert sum(a for a, _, _ in got.values()) == HOUSEHOLDS
+
+
+async def test_dropouts_baseline_lists_the_reports_children(bench_url: str) -> None:
+    """The dropout lists' baseline reads the children the report lists, township by
+    township, and its hand-written workbooks hold them: the ratio compares like with like."""
+    from services.reports.schooling import township_lists
+
+    await scale.build(bench_url, HOUSEHOLDS, reuse=False)
+    dates = scale.Dates.of(datetime.now(scale.TZ).date())
+    rows = await scale.baseline_rows(bench_url, scale.DROPOUTS_SQL, dates)
+    expected: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in rows:
+        counts = expected[row[0]]
+        counts[0] += 1
+        counts[1] += row[7] == "suspected_dropout"
+        counts[2] += row[7] == "dropout"
+    engine = make_engine(bench_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            lists = await township_lists(session, scale.school_year_of(dates.today))
+    finally:
+        await engine.dispose()
+    got = {t.code: [len(t.children), len(t.suspected), len(t.dropouts)] for t in lists}
+    assert got == dict(expected) and sum(c[0] for c in got.values()) > 0
+
+
+def test_bare_workbooks_hold_the_rows(tmp_path: Any) -> None:
+    from openpyxl import load_workbook
+
+    rows = [("T1", "V1", "H1", "户主", "小明", "男", None, "dropout", None, None, None, "r", None)]
+    rows += [
+        ("T2", "V2", "H2", "户主", "小红", "女", None, "enrolled", "primary", "S", "3", None, None)
+    ]
+    scale.bare_dropout_workbooks(rows, tmp_path)
+    book = load_workbook(tmp_path / "bare-T1.xlsx", read_only=True)
+    assert [len(list(book[name].rows)) for name in ("all", "suspected", "dropouts")] == [2, 1, 2]
+    assert (tmp_path / "bare-T2.xlsx").exists()
