@@ -631,9 +631,10 @@ NOTICE_SQL = (
     WHERE closed_at IS NULL GROUP BY state"""
 )  # fmt: skip
 
-# Schooling rates: children 6-14 of poor villages by township, age stage and status.
+# Schooling rates: children 6-14 of poor villages by village (the report shows each village;
+# townships and the county are their sums), age stage and status.
 SCHOOLING_SQL = """
-    SELECT t.code, t.name,
+    SELECT t.code, t.name, v.code, v.name,
            CASE WHEN m.birth_date > $school_after::date + interval '3 years' THEN 'primary'
                 ELSE 'junior' END AS stage,
            count(*) AS children,
@@ -646,7 +647,7 @@ SCHOOLING_SQL = """
     JOIN villages v ON v.id = h.village_id AND v.poor
     JOIN townships t ON t.id = v.township_id
     WHERE m.birth_date > $school_after AND m.birth_date <= $school_until
-    GROUP BY t.id, 3"""
+    GROUP BY t.id, v.id, 5"""
 
 # The dropout lists: every child of school age in poor villages (the first list; the other two,
 # suspected dropouts and dropouts, are those of its rows with that status), with their
@@ -789,21 +790,46 @@ class ChildRun:
     returncode: int
 
 
+# Runs `cadrebot ARGS` as its console script does, and at exit writes the process's own peak
+# RSS (VmHWM, of its own address space) to $CADREBOT_BENCH_HWM. The child's ru_maxrss would
+# count the bench's own memory too: Linux keeps the high-water mark of the address space
+# the child had before exec, a copy of this process's.
+LAUNCHER = """
+import atexit, os, sys
+def _peak():
+    with open("/proc/self/status") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["CADREBOT_BENCH_HWM"], "w") as out:
+        out.write(peak)
+atexit.register(_peak)
+from bot.cli import main
+sys.argv = ["cadrebot", *sys.argv[1:]]
+sys.exit(main())
+"""
+
+
 def run_child(argv: Sequence[str], database_url: str) -> ChildRun:
     """One CLI run in its own process: wall time and that process's own peak RSS."""
-    env = {**os.environ, "DATABASE_URL": database_url}
-    with tempfile.TemporaryFile() as errors:
-        started = time.perf_counter()
-        child = subprocess.Popen(
-            [str(CLI), *argv], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors
-        )
-        _pid, status, usage = os.wait4(child.pid, 0)
-        elapsed = time.perf_counter() - started
-        child.returncode = code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            errors.seek(0)
-            sys.stderr.write(errors.read().decode(errors="replace")[-2000:])
-    return ChildRun(elapsed, usage.ru_maxrss / 1024, code)
+    with tempfile.TemporaryDirectory(prefix="cadrebot-run-") as folder:
+        peak_file = Path(folder) / "peak"
+        env = {**os.environ, "DATABASE_URL": database_url, "CADREBOT_BENCH_HWM": str(peak_file)}
+        with tempfile.TemporaryFile() as errors:
+            started = time.perf_counter()
+            child = subprocess.Popen(
+                [sys.executable, "-c", LAUNCHER, *argv],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+            )
+            _pid, status, usage = os.wait4(child.pid, 0)
+            elapsed = time.perf_counter() - started
+            child.returncode = code = os.waitstatus_to_exitcode(status)
+            if code != 0:
+                errors.seek(0)
+                sys.stderr.write(errors.read().decode(errors="replace")[-2000:])
+        peak_kb = int(peak_file.read_text()) if peak_file.exists() else usage.ru_maxrss
+    return ChildRun(elapsed, peak_kb / 1024, code)
 
 
 def median_run(argv: Sequence[str], database_url: str, repeat: int) -> ChildRun:

@@ -22,7 +22,6 @@ Pure rules, no framework: the bot, the CLI reports and the tests share them.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -243,10 +242,6 @@ class SchoolingRates:
     shortfalls: tuple[Shortfall, ...] = field(default=())
 
 
-def _empty() -> dict[str, StageFigures]:
-    return {stage: StageFigures(stage) for stage in STAGES}
-
-
 @dataclass(frozen=True)
 class ChildCount:
     """How many children of one village, of one stage's age, have one status (a database
@@ -282,30 +277,49 @@ def schooling_rates(
 def rates_of_counts(
     counts: Iterable[ChildCount], school_year: int, total: Place | None = None
 ) -> SchoolingRates:
-    """`schooling_rates` from children already counted per village, stage and status."""
+    """`schooling_rates` from children already counted per village, stage and status.
+
+    Summed into plain integer lists per (place, stage) and made into figures once per place:
+    a province's 100,000 counts made ten frozen figures each when added one by one."""
     whole = total or Place("county", "", "")
-    sums: dict[Place, dict[str, StageFigures]] = defaultdict(_empty)
-    sums[whole] = _empty()
+    # What one child of a (stage, status) adds to each of _COUNTS: count_child, once each.
+    one: dict[tuple[str, str | None], tuple[int, ...]] = {}
+    # Per place key (level, code, name, township code, township name), per stage: _COUNTS.
+    sums: dict[tuple[str, str, str, str, str], dict[str, list[int]]] = {}
+    whole_key = (whole.level, whole.code, whole.name, whole.township_code, whole.township_name)
+    sums[whole_key] = {stage: [0] * len(_COUNTS) for stage in STAGES}
     for child in counts:
-        stage = child.stage
-        township = Place("township", child.township_code, child.township_name)
-        village = Place(
-            "village",
-            child.village_code,
-            child.village_name,
-            child.township_code,
-            child.township_name,
-        )
-        for place in dict.fromkeys((whole, township, village)):
-            sums[place][stage] = count_children(sums[place][stage], child.status, child.count)
+        stage, status, count = child.stage, child.status, child.count
+        added = one.get((stage, status))
+        if added is None:
+            first = count_child(StageFigures(stage), status)
+            added = one[(stage, status)] = tuple(getattr(first, name) for name in _COUNTS)
+        township_code, township_name = child.township_code, child.township_name
+        for key in dict.fromkeys(  # the whole may be this township (a central school's)
+            (
+                whole_key,
+                ("township", township_code, township_name, "", ""),
+                ("village", child.village_code, child.village_name, township_code, township_name),
+            )
+        ):
+            stages = sums.get(key)
+            if stages is None:
+                stages = sums[key] = {name: [0] * len(_COUNTS) for name in STAGES}
+            bucket = stages[stage]
+            for index, value in enumerate(added):
+                bucket[index] += count * value
+
+    def place_figures(key: tuple[str, str, str, str, str]) -> PlaceFigures:
+        stages = {stage: StageFigures(stage, *values) for stage, values in sums[key].items()}
+        return PlaceFigures(Place(*key), stages)
 
     def figures(level: str) -> tuple[PlaceFigures, ...]:
-        places = sorted((p for p in sums if p.level == level and p != whole), key=_order)
-        return tuple(PlaceFigures(p, sums[p]) for p in places)
+        keys = [key for key in sums if key[0] == level and key != whole_key]
+        return tuple(place_figures(key) for key in sorted(keys, key=_key_order))
 
     townships = figures("township")
     villages = figures("village")
-    overall = PlaceFigures(whole, sums[whole])
+    overall = PlaceFigures(whole, place_figures(whole_key).stages)
     shortfalls = tuple(
         Shortfall(item.place, stage, indicator, item.stages[stage])
         for item in (overall, *townships, *villages)
@@ -315,8 +329,9 @@ def rates_of_counts(
     return SchoolingRates(school_year, overall, townships, villages, shortfalls)
 
 
-def _order(place: Place) -> tuple[str, str]:
-    return (place.township_code or place.code, place.code)
+def _key_order(key: tuple[str, str, str, str, str]) -> tuple[str, str]:
+    """As `_order` on the place the key makes: (township code or own code, own code)."""
+    return (key[3] or key[1], key[1])
 
 
 COUNTY = "county"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 from datetime import datetime
 
 from bot.cli.invocation import Invocation
@@ -15,6 +17,8 @@ from storage.readiness import roster_counts
 from storage.reminders import outbox_counts, rules
 from ui.i18n import Catalogs
 
+# Preview lines held in memory up to this much, then in a temporary file.
+SPOOL_BYTES = 8 * 1024 * 1024
 OUTBOX_STATES = ("pending", "sending", "sent", "dropped", "unreachable", "failed")
 
 
@@ -38,17 +42,21 @@ async def preview_at(cli: Invocation, at_text: str) -> int:
     catalogs = Catalogs.load(settings.locale)
     context = RuleContext(settings.tz, catalogs, settings.ledger_season_opens_month_day)
     await warn_without_plan(cli, at.year)
-    # The count comes first: the lines are kept (as text, not as reminders) until it is known.
-    lines: list[str] = []
-    async for reminder in preview(cli.sessionmaker, at, context):
-        first_line = reminder.text.splitlines()[0]
-        lines.append(
-            f"{reminder.rule}\t{reminder.period}\t{reminder.occurrence}\t"
-            f"{reminder.recipient.name}\t{first_line}\n"
-        )
-    print(f"{counted(len(lines), 'reminder')} at {at:%Y-%m-%d %H:%M %Z}")
-    sys.stdout.writelines(lines)
-    if not lines:
+    # The count comes first: the lines wait in a spooled file until it is known (a province's
+    # preview can be a million lines: held in memory they were most of the command's peak).
+    count = 0
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+", encoding="utf-8") as held:
+        async for reminder in preview(cli.sessionmaker, at, context):
+            first_line = reminder.text.splitlines()[0]
+            held.write(
+                f"{reminder.rule}\t{reminder.period}\t{reminder.occurrence}\t"
+                f"{reminder.recipient.name}\t{first_line}\n"
+            )
+            count += 1
+        print(f"{counted(count, 'reminder')} at {at:%Y-%m-%d %H:%M %Z}")
+        held.seek(0)
+        shutil.copyfileobj(held, sys.stdout)
+    if not count:
         async with cli.sessionmaker() as session:
             if (await roster_counts(session)).registered_cadres == 0:
                 print("nobody is registered yet: reminders go to registered cadres only")

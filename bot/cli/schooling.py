@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from dataclasses import asdict
+from dataclasses import fields
 from decimal import Decimal
 from pathlib import Path
 
@@ -71,11 +71,16 @@ async def write_schooling(cli: Invocation, fmt: str, output: Path | None, year: 
     return 0
 
 
+# RateRecord's fields, in order: its values are flat (dataclasses.asdict deep-copied each,
+# two thirds of a province's report).
+_FIELDS = tuple(field.name for field in fields(RateRecord))
+
+
 def _plain(record: RateRecord) -> dict[str, object]:
-    values = asdict(record)
-    for key, value in values.items():
-        if isinstance(value, Decimal):
-            values[key] = str(value)
+    values: dict[str, object] = {}
+    for name in _FIELDS:
+        value = getattr(record, name)
+        values[name] = str(value) if isinstance(value, Decimal) else value
     values["below"] = list(record.below)
     return values
 
