@@ -17,6 +17,7 @@ from reminders.rules.base import Batch, Firing, Reminder, fire_instant
 from storage.dropouts import CaseRow, cases_for
 from storage.plan_settings import dropout_due_rules
 from storage.reminders import Recipient, reachable_cadres
+from ui.view import View
 from ui.views.reminders import dropout_overdue_reminder
 
 
@@ -56,10 +57,17 @@ class DropoutOverdue:
             audiences = [("school", school)]
             if days >= spec.escalate_after_days or case.school_unit_id is None:
                 audiences.append(("supervisors", supervisors))
+            # One text per language: a school's people (hundreds, at province scale) read
+            # the same words.
+            views: dict[str | None, View] = {}
             for audience, recipients in audiences:
                 key = (case_period(case.id, case.state), audience)
                 for person in recipients:
-                    view = dropout_overdue_reminder(case, days, firing.t(person))
+                    view = views.get(person.locale)
+                    if view is None:
+                        view = views[person.locale] = dropout_overdue_reminder(
+                            case, days, firing.t(person)
+                        )
                     yield firing.reminder(person, view, key)
 
     async def still_owed(self, batch: Batch) -> set[int]:
