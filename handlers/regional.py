@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandObject, CommandStart, Filter
 from aiogram.types import Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -58,6 +59,16 @@ async def region_compliance(
     await show(message, regional_view(report, t))
 
 
+async def region_start(
+    message: Message, command: CommandObject, region_supervisor: RegionSupervisor, t: Translator
+) -> None:
+    """/start says what a region supervisor can do; /start CODE is an invite: the start
+    router registers it (a region supervisor may also join a county's roster)."""
+    if command.args:
+        raise SkipHandler
+    await region_help(message, region_supervisor, t)
+
+
 async def region_help(message: Message, region_supervisor: RegionSupervisor, t: Translator) -> None:
     text = t(
         "You read the counties of {region}. /compliance [YYYY-Qn] shows their visit coverage, "
@@ -71,6 +82,6 @@ def build_router() -> Router:
     router = Router(name="regional")
     router.message.filter(ReadsRegion())
     router.message.register(region_compliance, Command("compliance"))
-    router.message.register(region_help, CommandStart())
+    router.message.register(region_start, CommandStart())
     router.message.register(region_help, Command("help"))
     return router

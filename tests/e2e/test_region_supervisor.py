@@ -69,12 +69,21 @@ async def test_a_region_supervisor_sees_the_sum_of_the_counties(counties: Counti
     assert again["text"] == text
 
     [hello] = await counties.say(A, REGION_TG, "/start")
-    assert "云南省/楚雄州" in hello["text"] and "/compliance" in hello["text"]
+    assert "You read the counties of 云南省/楚雄州" in hello["text"]
+    assert "/compliance" in hello["text"]
 
     # A supervisor of another region is nobody here; so is a plain stranger.
     not_on_roster = counties.county(A).catalogs.translator("en")(NOT_ON_ROSTER)
     [refused] = await counties.say(A, ELSEWHERE_TG, "/compliance 2026-Q4")
     assert refused["text"] == not_on_roster
+    # An invite still works for a region supervisor: in that county they are then its cadre
+    # (their own figures), elsewhere in the region still its supervisor.
+    welcome = await counties.register(A, REGION_TG, "C3")
+    assert "You read the counties" not in welcome["text"]  # registered, not the region's help
+    [own_view] = await counties.say(A, REGION_TG, "/compliance 2026-Q4")
+    assert "云南省/楚雄州" not in own_view["text"]
+    [region_view] = await counties.say(B, REGION_TG, "/compliance 2026-Q4")
+    assert region_view["text"] == text
     # Nothing a region supervisor sent was written to a county's roster or visits.
     assert await counties.visits(A) == [
         ("H001", NOW.date().replace(day=20), "C1"),
