@@ -37,7 +37,7 @@ from bot.polling import BatchPoller
 from bot.settings import Settings
 from bot.telegram import build_bot
 from domain.clock import Clock, SystemClock
-from reminders.scheduler import ReminderService
+from reminders.scheduler import ReminderService, start_all, stop_all
 from services.actors import AccountCache
 from storage.db import make_engine
 from storage.migrate import upgrade_if_behind
@@ -240,26 +240,9 @@ async def build_counties_app(
     return CountiesApp(settings, engine, catalogs, dispatcher, counties, pollers)
 
 
-async def start_reminders(app: CountiesApp) -> list[ReminderService]:
+def county_reminders(app: CountiesApp) -> list[ReminderService]:
     """Each county's scheduler and sender (its own lease row, bot and outbox)."""
-    started = []
-    try:
-        for county in app.counties:
-            if county.reminders is not None:
-                await county.reminders.start()
-                started.append(county.reminders)
-    except BaseException:
-        await stop_reminders(started)
-        raise
-    return started
-
-
-async def stop_reminders(services: list[ReminderService]) -> None:
-    for service in services:
-        try:
-            await service.stop()
-        except Exception:  # noqa: BLE001 - the others still stop
-            logger.exception("a county's reminders did not stop cleanly")
+    return [county.reminders for county in app.counties if county.reminders is not None]
 
 
 async def run_counties_polling(app: CountiesApp, *, handle_signals: bool = True) -> None:
@@ -275,7 +258,7 @@ async def run_counties_polling(app: CountiesApp, *, handle_signals: bool = True)
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(signum, app.stop_polling)
-    started = await start_reminders(app)
+    started = await start_all(county_reminders(app))
     tasks = [
         asyncio.create_task(poller.run(), name=f"poller:{slug}")
         for slug, poller in app.pollers.items()
@@ -285,7 +268,7 @@ async def run_counties_polling(app: CountiesApp, *, handle_signals: bool = True)
     finally:
         app.stop_polling()
         results = await asyncio.gather(*tasks, return_exceptions=True)
-        await stop_reminders(started)
+        await stop_all(started)
     for result in results:
         if isinstance(result, BaseException):
             raise result

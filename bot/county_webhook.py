@@ -15,7 +15,7 @@ import logging
 
 from bot.chat_locks import ChatLocks, ScopedChatLocks, chat_locks
 from bot.commands import publish_commands
-from bot.county_app import CountiesApp, start_reminders, stop_reminders
+from bot.county_app import CountiesApp, county_reminders
 from bot.settings import Settings
 from bot.webhook import (
     WEBHOOK_PATH,
@@ -24,9 +24,9 @@ from bot.webhook import (
     WebhookRequestHandler,
     WebhookServer,
     purge_old_updates,
+    replica_stop,
+    serve_replica,
     set_webhook,
-    stop_on_signals,
-    warn_about_replicas,
 )
 from storage.tenancy import County
 
@@ -68,23 +68,16 @@ async def run_counties_webhook(
     """Serve every county on this replica until `stop` (None: SIGINT or SIGTERM); then
     stop as bot.webhook.run_webhook does, the webhooks left set for the other replicas."""
     settings = app.settings
-    warn_about_replicas(settings)
+    stop = replica_stop(settings, stop)
     policy = policy or WebhookPolicy()
-    if stop is None:
-        stop = asyncio.Event()
-        stop_on_signals(stop)
     for county in app.counties:
         await purge_old_updates(county.sessionmaker, policy)
     locks = locks or chat_locks(settings.database_url, settings.redis_url)
     server = WebhookServer(
         county_routes(app, settings, locks, policy), settings.webhook_host, settings.webhook_port
     )
-    dispatcher = app.dispatcher
-    bots = [county.bot for county in app.counties]
-    workflow = {"dispatcher": dispatcher, "bots": bots, **dispatcher.workflow_data}
-    await dispatcher.emit_startup(bot=bots[-1], **workflow)
-    try:
-        await server.start()  # listening first: Telegram posts as soon as a webhook is set
+
+    async def point_webhooks() -> None:
         await set_county_webhooks(app)
         logger.info(
             "webhook replica listening on %s%s/<county> for %d counties",
@@ -92,12 +85,8 @@ async def run_counties_webhook(
             WEBHOOK_PATH,
             len(app.counties),
         )
-        started = await start_reminders(app)
-        try:
-            await stop.wait()
-        finally:
-            await stop_reminders(started)
-    finally:
-        await server.stop()  # stop accepting, finish the in-flight updates
-        await dispatcher.emit_shutdown(bot=bots[-1], **workflow)
-        await locks.close()
+
+    bots = [county.bot for county in app.counties]
+    await serve_replica(
+        server, app.dispatcher, bots, stop, point_webhooks, county_reminders(app), locks
+    )

@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -47,6 +47,7 @@ from bot.chat_locks import ChatLocks, LockBusy, chat_locks
 from bot.commands import publish_commands
 from bot.polling import UpdateHandling, chat_key, handling_update, is_transient, tell_failed
 from bot.settings import Settings
+from reminders.scheduler import ReminderService, start_all, stop_all
 from storage.processed_updates import (
     claim_update,
     earlier_unfinished,
@@ -380,6 +381,44 @@ async def purge_old_updates(
         logger.info("purged %d processed updates older than %s", purged, policy.keep)
 
 
+def replica_stop(settings: Settings, stop: asyncio.Event | None) -> asyncio.Event:
+    """What stops this replica: `stop`, or (None) SIGINT and SIGTERM; and the warning when
+    its settings allow only one replica."""
+    warn_about_replicas(settings)
+    if stop is None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+    return stop
+
+
+async def serve_replica(
+    server: WebhookServer,
+    dispatcher: Dispatcher,
+    bots: Sequence[Bot],
+    stop: asyncio.Event,
+    point_webhooks: Callable[[], Awaitable[None]],
+    reminders: Sequence[ReminderService],
+    locks: ChatLocks,
+) -> None:
+    """Listen, point Telegram here (`point_webhooks`), run the reminders until `stop`; then
+    stop gracefully: no new updates, the in-flight ones finished. The webhooks stay set:
+    the other replicas still serve them."""
+    workflow = {"dispatcher": dispatcher, "bots": list(bots), **dispatcher.workflow_data}
+    await dispatcher.emit_startup(bot=bots[-1], **workflow)
+    try:
+        await server.start()  # listening first: Telegram posts as soon as a webhook is set
+        await point_webhooks()
+        started = await start_all(reminders)
+        try:
+            await stop.wait()
+        finally:
+            await stop_all(started)
+    finally:
+        await server.stop()  # stop accepting, finish the in-flight updates
+        await dispatcher.emit_shutdown(bot=bots[-1], **workflow)
+        await locks.close()
+
+
 async def run_webhook(
     app: App,
     *,
@@ -388,38 +427,31 @@ async def run_webhook(
     locks: ChatLocks | None = None,
 ) -> None:
     """Serve this replica until `stop` is set (None: until SIGINT or SIGTERM), then stop
-    gracefully: no new updates, the in-flight ones finished. The webhook stays set: the
-    other replicas still serve it."""
+    gracefully (serve_replica)."""
     settings = app.settings
-    warn_about_replicas(settings)
+    stop = replica_stop(settings, stop)
     policy = policy or WebhookPolicy()
-    if stop is None:
-        stop = asyncio.Event()
-        stop_on_signals(stop)
     await purge_old_updates(app.sessionmaker, policy)
     handler = build_handler(
         app.bot, app.dispatcher, app.sessionmaker, settings, locks=locks, policy=policy
     )
     server = WebhookServer(handler, settings.webhook_host, settings.webhook_port)
-    bot, dispatcher = app.bot, app.dispatcher
-    workflow = {"dispatcher": dispatcher, "bots": [bot], **dispatcher.workflow_data}
-    await dispatcher.emit_startup(bot=bot, **workflow)
-    try:
-        await server.start()  # listening first: Telegram posts as soon as the webhook is set
-        await publish_commands(bot, app.catalogs)
-        await set_webhook(bot, dispatcher, settings)
+
+    async def point_webhook() -> None:
+        await publish_commands(app.bot, app.catalogs)
+        await set_webhook(app.bot, app.dispatcher, settings)
         logger.info("webhook replica listening on %s%s", server.url, WEBHOOK_PATH)
-        if app.reminders is not None:
-            await app.reminders.start()
-        try:
-            await stop.wait()
-        finally:
-            if app.reminders is not None:
-                await app.reminders.stop()
-    finally:
-        await server.stop()  # stop accepting, finish the in-flight updates
-        await dispatcher.emit_shutdown(bot=bot, **workflow)
-        await handler.processor.locks.close()
+
+    reminders = [app.reminders] if app.reminders is not None else []
+    await serve_replica(
+        server,
+        app.dispatcher,
+        [app.bot],
+        stop,
+        point_webhook,
+        reminders,
+        handler.processor.locks,
+    )
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from aiohttp import web
 
 from fakeapi.errors import ApiError
-from fakeapi.server import MAX_UPLOAD, FakeBotAPI, error_response
+from fakeapi.server import MAX_UPLOAD, FakeBotAPI, error_response, serve
 
 
 class FakeBotFront:
@@ -44,19 +44,7 @@ class FakeBotFront:
         """Serve on host:port (0 = any free port); returns the base URL for every bot."""
         for api in self.apis.values():
             api.prepare()
-        runner = web.AppRunner(
-            self.app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        try:
-            await site.start()
-        except OSError:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        bound = int(runner.addresses[0][1]) if runner.addresses else port
-        self.base_url = f"http://{host}:{bound}"
+        self._runner, self.base_url = await serve(self.app, host, port)
         for api in self.apis.values():
             api.base_url = self.base_url
         return self.base_url

@@ -69,6 +69,20 @@ class Fault:
     description: str | None
 
 
+async def serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:
+    """Serve `app` on host:port (0 = any free port): its runner and base URL."""
+    runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError:  # the port is taken (or not ours to open): leave nothing behind
+        await runner.cleanup()
+        raise
+    bound_port = int(runner.addresses[0][1]) if runner.addresses else port
+    return runner, f"http://{host}:{bound_port}"
+
+
 class FakeBotAPI:
     """One fake Telegram server for one bot token; all state lives on the instance."""
 
@@ -139,20 +153,7 @@ class FakeBotAPI:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve on host:port (0 = any free port); returns the base URL for aiogram."""
         self._stopping = False
-        runner = web.AppRunner(
-            self.app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        try:
-            await site.start()
-        except OSError:  # the port is taken (or not ours to open): leave nothing behind
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        addresses = runner.addresses
-        bound_port = int(addresses[0][1]) if addresses else port
-        self.base_url = f"http://{host}:{bound_port}"
+        self._runner, self.base_url = await serve(self.app, host, port)
         return self.base_url
 
     def prepare(self) -> None:

@@ -15,6 +15,7 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -174,3 +175,26 @@ class ReminderService:
         if self._task is not None:
             await self._task
         await self.scheduler.stop()
+
+
+async def start_all(services: Iterable[ReminderService]) -> list[ReminderService]:
+    """Start each service (a county's, in a deployment of counties); when one fails, those
+    already started are stopped before the error goes on."""
+    started: list[ReminderService] = []
+    try:
+        for service in services:
+            await service.start()
+            started.append(service)
+    except BaseException:
+        await stop_all(started)
+        raise
+    return started
+
+
+async def stop_all(services: Iterable[ReminderService]) -> None:
+    """Stop each service; one that fails to stop is logged and the others still stop."""
+    for service in services:
+        try:
+            await service.stop()
+        except Exception:  # noqa: BLE001 - the others still stop
+            logger.exception("reminders did not stop cleanly")

@@ -46,19 +46,7 @@ async def coverage_cells(
     same statement also counts the held households whose ledger is complete (the ledger
     section of a report holds the same households: no second pass over them).
     """
-    # Counted per (cadre id, township id) first, names joined to the counted cells after:
-    # the grouping sorts or hashes ids only.
-    counted = _held_counts(
-        (Pairing.cadre_id, Village.township_id), first_day, last_day, held_at_instant
-    )
-    if unit_id is not None:
-        counted = counted.join(Cadre, Cadre.id == Pairing.cadre_id).where(Cadre.unit_id == unit_id)
-    if cadre_id is not None:
-        counted = counted.where(Pairing.cadre_id == cadre_id)
-    if ledgers is not None:
-        few = unit_id is not None or cadre_id is not None
-        counted = count_complete_ledgers(counted, Household.id, ledgers, few=few)
-    cells = counted.subquery()
+    cells = _cells(first_day, last_day, held_at_instant, unit_id, cadre_id, ledgers).subquery()
     figures = [cells.c.assigned, cells.c.covered]
     if ledgers is not None:
         figures.append(cells.c.ledgers_complete)
@@ -95,15 +83,7 @@ async def coverage_levels(
     A province's 200,000 cells were read into Python and folded there; now only the rows a
     report shows leave the database, already summed and sorted. The cells are one CTE,
     counted once and read by the three sums."""
-    counted = _held_counts(
-        (Pairing.cadre_id, Village.township_id), first_day, last_day, held_at_instant
-    )
-    if unit_id is not None:
-        counted = counted.join(Cadre, Cadre.id == Pairing.cadre_id).where(Cadre.unit_id == unit_id)
-    if cadre_id is not None:
-        counted = counted.where(Pairing.cadre_id == cadre_id)
-    few = unit_id is not None or cadre_id is not None
-    cells = count_complete_ledgers(counted, Household.id, ledgers, few=few).cte("cells")
+    cells = _cells(first_day, last_day, held_at_instant, unit_id, cadre_id, ledgers).cte("cells")
     sums = [
         func.sum(column).cast(BigInteger)
         for column in (cells.c.assigned, cells.c.covered, cells.c.ledgers_complete)
@@ -134,6 +114,30 @@ async def coverage_levels(
     )
     result = await (await session.connection()).execute(statement)
     return result.all()
+
+
+def _cells(
+    first_day: date,
+    last_day: date,
+    held_at_instant: datetime,
+    unit_id: int | None,
+    cadre_id: int | None,
+    ledgers: LedgerYear | None,
+) -> Select[Any]:
+    """The (cadre id, township id) cells: held households, visited ones and, with `ledgers`,
+    complete ledgers. Counted per ids, the names joined to the counted cells after: the
+    grouping sorts or hashes ids only."""
+    counted = _held_counts(
+        (Pairing.cadre_id, Village.township_id), first_day, last_day, held_at_instant
+    )
+    if unit_id is not None:
+        counted = counted.join(Cadre, Cadre.id == Pairing.cadre_id).where(Cadre.unit_id == unit_id)
+    if cadre_id is not None:
+        counted = counted.where(Pairing.cadre_id == cadre_id)
+    if ledgers is None:
+        return counted
+    few = unit_id is not None or cadre_id is not None
+    return count_complete_ledgers(counted, Household.id, ledgers, few=few)
 
 
 def _code_points(column: ColumnElement[Any], postgres: bool) -> ColumnElement[Any]:
