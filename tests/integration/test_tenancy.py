@@ -16,8 +16,14 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import ProgrammingError
 
+from domain.tenancy import TenantRefused
 from storage.models import Household, HouseholdVisit
-from storage.tenancy import county_sessionmaker, find_county, make_county_engine
+from storage.tenancy import (
+    adopt_deployment_rows,
+    county_sessionmaker,
+    find_county,
+    make_county_engine,
+)
 from tests.integration.test_cli import run
 from tests.postgres import database_url, pg_admin
 
@@ -217,3 +223,15 @@ def test_a_one_county_deployment_moves_into_its_first_county(
     assert code == 0, err
     assert _compliance(capsys, "weixin")["total"]["assigned"] > 60
     assert _compliance(capsys, "zhenxiong")["total"]["assigned"] == 0
+    # Rows move only into an empty county: a second move is refused and changes nothing.
+    with pytest.raises(TenantRefused, match="tenant_adopt_not_empty"):
+        asyncio.run(_adopt_again(deployment, "weixin"))
+    assert _compliance(capsys, "weixin")["total"]["assigned"] > 60
+
+
+async def _adopt_again(url: str, slug: str) -> None:
+    engine = make_county_engine(url)
+    try:
+        await adopt_deployment_rows(engine, await find_county(engine, slug))
+    finally:
+        await engine.dispose()
