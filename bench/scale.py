@@ -13,9 +13,10 @@ year.
 
 Each report runs as the real CLI (`cadrebot report ...`, `cadrebot reminders preview`) in its
 own child process with DATABASE_URL set; wall time and the child's own peak RSS (os.wait4)
-are taken. Its baseline is one hand-written SQL statement computing the same figures, run
-here through asyncpg. Both are the median of --repeat runs. `cadrebot --help` gives the
-start-up every command pays before its first query.
+are taken. Its baseline is hand-written SQL computing the same figures (one statement; the
+preview's, one per rule that fires), run here through asyncpg. Both are the median of
+--repeat runs. `cadrebot --help` gives the start-up every command pays before its first
+query.
 """
 
 from __future__ import annotations
@@ -695,24 +696,81 @@ def bare_dropout_workbooks(rows: Sequence[Any], folder: Path) -> None:
         save(str(township), children)
 
 
-# The ledger-deadline reminder: each reachable holder's households with an incomplete ledger.
-PREVIEW_SQL = f"""
-    SELECT c.id, c.telegram_user_id, h.code, h.head_name
+_REACHABLE = "c.telegram_user_id IS NOT NULL AND c.active AND c.unreachable_at IS NULL"
+# What the reminder rules send on a ledger-reminder day at 09:00, one statement a rule: the
+# ledger-deadline reminder (each reachable holder's households with an incomplete ledger), and
+# the overdue dropout cases' (each open case past its step's due day, in the plan's zone and
+# with the plan's due days: to its school's reachable people, and to the supervisors once it
+# is late for the rule's escalate_after_days, or at once when it has no school).
+PREVIEW_SQL = (
+    f"""
+    SELECT 'ledger_deadline', c.id, c.telegram_user_id, c.name, h.code, h.head_name
     FROM pairings p
     JOIN cadres c ON c.id = p.cadre_id
     JOIN households h ON h.id = p.household_id
-    WHERE p.until IS NULL AND c.telegram_user_id IS NOT NULL AND c.active
-      AND c.unreachable_at IS NULL
+    WHERE p.until IS NULL AND {_REACHABLE}
       AND (EXISTS (SELECT 1 FROM members m WHERE m.household_id = h.id AND ({_MEMBER_SHORT}))
            OR NOT EXISTS (SELECT 1 FROM ({_CONFIRMED}) cf WHERE cf.household_id = h.id))
-    ORDER BY c.id, h.code"""
+    ORDER BY c.id, h.code""",
+    f"""
+    WITH due AS (
+      SELECT (value::json->>'acknowledge_days')::int AS acknowledge,
+             (value::json->>'verify_days')::int AS verify,
+             (value::json->>'resolve_days')::int AS resolve
+      FROM plan_settings WHERE name = 'dropout_cases'),
+    escalate AS (
+      SELECT (spec::json->>'escalate_after_days')::int AS days
+      FROM reminder_rules WHERE name = 'dropout_overdue'),
+    late AS (
+      SELECT d.id, d.school_unit_id, $ledger_reminder_day - CASE d.state
+          WHEN 'reported' THEN (d.reported_at AT TIME ZONE '{TZ.key}')::date + due.acknowledge
+          WHEN 'acknowledged' THEN (d.acknowledged_at AT TIME ZONE '{TZ.key}')::date + due.verify
+          WHEN 'confirmed' THEN (d.confirmed_at AT TIME ZONE '{TZ.key}')::date + due.resolve
+        END AS days
+      FROM dropout_cases d CROSS JOIN due
+      WHERE d.closed_at IS NULL)
+    SELECT 'dropout_overdue', c.id, c.telegram_user_id, c.name, late.id::text, 'school'
+    FROM late JOIN cadres c ON c.unit_id = late.school_unit_id
+    WHERE late.days > 0 AND {_REACHABLE}
+    UNION ALL
+    SELECT 'dropout_overdue', c.id, c.telegram_user_id, c.name, late.id::text, 'supervisors'
+    FROM late CROSS JOIN escalate JOIN cadres c ON c.role IN ('supervisor', 'admin')
+    WHERE late.days > 0 AND (late.days >= escalate.days OR late.school_unit_id IS NULL)
+      AND {_REACHABLE}""",
+)
+
+
+def bare_preview_lines(rows: Sequence[Any], folder: Path) -> None:
+    """The hand-written minimum of the preview's output: the baseline's rows as its lines,
+    one per reminder (a holder's owed households in one line, the first ten named; an
+    overdue case's line per recipient), written to a file, the count first."""
+    lines: list[str] = []
+    held: list[Any] = []
+
+    def ledger_line() -> None:
+        named = "、".join(f"{row[4]} {row[5]}" for row in held[:10])
+        lines.append(f"ledger_deadline\t\t\t{held[0][3]}\t{len(held)}: {named}\n")
+
+    for row in rows:
+        if row[0] == "ledger_deadline":
+            if held and held[0][1] != row[1]:
+                ledger_line()
+                held.clear()
+            held.append(row)
+        else:
+            lines.append(f"dropout_overdue\t{row[4]}\t{row[5]}\t{row[3]}\tcase {row[4]}\n")
+    if held:
+        ledger_line()
+    with (folder / "preview.txt").open("w", encoding="utf-8") as out:
+        out.write(f"{len(lines)} reminders\n")
+        out.writelines(lines)
 
 
 @dataclass(frozen=True)
 class Report:
     name: str
     argv: tuple[str, ...]
-    baseline: str
+    baseline: Baseline
     # A report that writes files: the baseline's rows written by hand, in the same format.
     files: Callable[[Sequence[Any], Path], None] | None = None
 
@@ -730,7 +788,7 @@ def reports(dates: Dates, output_dir: Path) -> list[Report]:
             bare_dropout_workbooks,
         ),
         Report(f"reminders preview --at '{at}'", ("reminders", "preview", "--at", at),
-               PREVIEW_SQL),
+               PREVIEW_SQL, bare_preview_lines),
     ]  # fmt: skip
 
 
@@ -748,31 +806,41 @@ def bind(sql: str, dates: Dates) -> tuple[str, list[object]]:
     return text, [getattr(dates, name) for name in names]
 
 
-async def baseline_rows(url: str, sql: str, dates: Dates) -> list[Any]:
+# A baseline: one statement, or several run one after the other (their rows together).
+Baseline = str | tuple[str, ...]
+
+
+async def _fetch_all(connection: Any, baseline: Baseline, dates: Dates) -> list[Any]:
+    rows: list[Any] = []
+    for sql in (baseline,) if isinstance(baseline, str) else baseline:
+        text, values = bind(sql, dates)
+        rows += await connection.fetch(text, *values)
+    return rows
+
+
+async def baseline_rows(url: str, baseline: Baseline, dates: Dates) -> list[Any]:
     connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        text, values = bind(sql, dates)
-        return list(await connection.fetch(text, *values))
+        return await _fetch_all(connection, baseline, dates)
     finally:
         await connection.close()
 
 
 async def time_baseline(
     url: str,
-    sql: str,
+    baseline: Baseline,
     dates: Dates,
     repeat: int,
     files: Callable[[Sequence[Any], Path], None] | None = None,
 ) -> tuple[float, float | None]:
-    """Median seconds of the statement, rows fetched, on an open connection; with `files`,
-    also of the statement and those rows written to files by hand."""
+    """Median seconds of the statements, rows fetched, on an open connection; with `files`,
+    also of the statements and those rows written to files by hand."""
     connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        text, values = bind(sql, dates)
         times, with_files = [], []
         for _ in range(repeat):
             started = time.perf_counter()
-            rows = await connection.fetch(text, *values)
+            rows = await _fetch_all(connection, baseline, dates)
             times.append(time.perf_counter() - started)
             if files is not None:
                 with tempfile.TemporaryDirectory(prefix="cadrebot-bare-") as folder:
@@ -914,7 +982,9 @@ def print_measures(households: int, bare: float, results: list[Measured]) -> Non
         if r.baseline_files is not None:
             files.append(r)
     if files:
-        print("\nReports that write files, against the baseline's rows written by hand:")
+        print(
+            "\nReports with bulky output (files; a line per reminder), against the baseline's rows written out by hand:"
+        )
         print("| report | seconds - start-up | baseline SQL + files s | ratio |")
         print("|---|---:|---:|---:|")
         for r in files:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 from domain.ledgers import age_on
@@ -102,13 +102,6 @@ def stage_births(school_year: int) -> dict[str, tuple[date, date]]:
     }
 
 
-def percent(rate: Fraction, rounding: str) -> Decimal:
-    """A rate as a percent with two decimals, rounded the way that never flatters it."""
-    return (Decimal(rate.numerator) * 100 / Decimal(rate.denominator)).quantize(
-        Decimal("0.01"), rounding=rounding
-    )
-
-
 @dataclass(frozen=True)
 class StageFigures:
     """One stage's counts in one place."""
@@ -133,27 +126,34 @@ class StageFigures:
     def dropout_rate(self) -> Fraction | None:
         return Fraction(self.dropouts, self.dropout_base) if self.dropout_base else None
 
+    # Percents and comparisons in integers, exact as Fractions would be (a province's report
+    # makes tens of thousands of them).
     @property
     def enrolment_percent(self) -> Decimal | None:
-        rate = self.enrolment_rate
-        return None if rate is None else percent(rate, ROUND_FLOOR)
+        """The enrolment rate as a percent with two decimals, rounded down (never flatters)."""
+        if not self.children:
+            return None
+        return Decimal(self.in_school * 10000 // self.children).scaleb(-2)
 
     @property
     def dropout_percent(self) -> Decimal | None:
-        rate = self.dropout_rate
-        return None if rate is None else percent(rate, ROUND_CEILING)
+        """The dropout rate as a percent with two decimals, rounded up (never flatters)."""
+        base = self.dropout_base
+        if not base:
+            return None
+        return Decimal(-(-self.dropouts * 10000 // base)).scaleb(-2)
 
     def failing(self) -> tuple[str, ...]:
         """The indicators below threshold (exact comparison, not the rounded percent)."""
         limits = THRESHOLDS[self.stage]
-        failed: list[str] = []
-        enrolment = self.enrolment_rate
-        if enrolment is not None and enrolment * 100 < Fraction(limits.enrolment_min):
-            failed.append(ENROLMENT)
-        dropout = self.dropout_rate
-        if dropout is not None and dropout * 100 > Fraction(limits.dropout_max):
-            failed.append(DROPOUT)
-        return tuple(failed)
+        enrolment_low = bool(self.children) and (
+            self.in_school * 100 < limits.enrolment_min * self.children
+        )
+        base = self.dropout_base
+        dropout_high = bool(base) and self.dropouts * 100 > limits.dropout_max * base
+        if enrolment_low:
+            return (ENROLMENT, DROPOUT) if dropout_high else (ENROLMENT,)
+        return (DROPOUT,) if dropout_high else ()
 
 
 def count_child(figures: StageFigures, status: str | None) -> StageFigures:
@@ -279,54 +279,64 @@ def rates_of_counts(
 ) -> SchoolingRates:
     """`schooling_rates` from children already counted per village, stage and status.
 
-    Summed into plain integer lists per (place, stage) and made into figures once per place:
-    a province's 100,000 counts made ten frozen figures each when added one by one."""
+    Summed into plain integer lists per village and stage, then villages into townships and
+    the whole, and made into figures once per place: a province has 100,000 counts."""
     whole = total or Place("county", "", "")
-    # What one child of a (stage, status) adds to each of _COUNTS: count_child, once each.
-    one: dict[tuple[str, str | None], tuple[int, ...]] = {}
-    # Per place key (level, code, name, township code, township name), per stage: _COUNTS.
-    sums: dict[tuple[str, str, str, str, str], dict[str, list[int]]] = {}
-    whole_key = (whole.level, whole.code, whole.name, whole.township_code, whole.township_name)
-    sums[whole_key] = {stage: [0] * len(_COUNTS) for stage in STAGES}
+    # What one child of a (stage, status) adds to _COUNTS (count_child, once each): the
+    # (index, amount) pairs that are not zero.
+    one: dict[tuple[str, str | None], tuple[tuple[int, int], ...]] = {}
+    # Per village key (level, code, name, township code, township name), per stage: _COUNTS.
+    villages: dict[tuple[str, str, str, str, str], dict[str, list[int]]] = {}
     for child in counts:
         stage, status, count = child.stage, child.status, child.count
         added = one.get((stage, status))
         if added is None:
             first = count_child(StageFigures(stage), status)
-            added = one[(stage, status)] = tuple(getattr(first, name) for name in _COUNTS)
-        township_code, township_name = child.township_code, child.township_name
-        for key in dict.fromkeys(  # the whole may be this township (a central school's)
-            (
-                whole_key,
-                ("township", township_code, township_name, "", ""),
-                ("village", child.village_code, child.village_name, township_code, township_name),
-            )
-        ):
-            stages = sums.get(key)
-            if stages is None:
-                stages = sums[key] = {name: [0] * len(_COUNTS) for name in STAGES}
-            bucket = stages[stage]
-            for index, value in enumerate(added):
-                bucket[index] += count * value
+            amounts = (getattr(first, name) for name in _COUNTS)
+            added = one[(stage, status)] = tuple((i, n) for i, n in enumerate(amounts) if n)
+        key = ("village", child.village_code, child.village_name, child.township_code,
+               child.township_name)  # fmt: skip
+        stages = villages.get(key)
+        if stages is None:
+            stages = villages[key] = {name: [0] * len(_COUNTS) for name in STAGES}
+        bucket = stages[stage]
+        for index, amount in added:
+            bucket[index] += count * amount
 
-    def place_figures(key: tuple[str, str, str, str, str]) -> PlaceFigures:
-        stages = {stage: StageFigures(stage, *values) for stage, values in sums[key].items()}
-        return PlaceFigures(Place(*key), stages)
+    whole_key = (whole.level, whole.code, whole.name, whole.township_code, whole.township_name)
+    townships: dict[tuple[str, str, str, str, str], dict[str, list[int]]] = {}
+    overall = {stage: [0] * len(_COUNTS) for stage in STAGES}
+    for key, stages in villages.items():
+        township_key = ("township", key[3], key[4], "", "")
+        sums = townships.get(township_key)
+        if sums is None:
+            sums = townships[township_key] = {name: [0] * len(_COUNTS) for name in STAGES}
+        for stage, values in stages.items():
+            sums[stage] = [a + b for a, b in zip(sums[stage], values, strict=True)]
+            overall[stage] = [a + b for a, b in zip(overall[stage], values, strict=True)]
+    townships.pop(whole_key, None)  # the whole may be this township (a central school's)
 
-    def figures(level: str) -> tuple[PlaceFigures, ...]:
-        keys = [key for key in sums if key[0] == level and key != whole_key]
-        return tuple(place_figures(key) for key in sorted(keys, key=_key_order))
+    def figures(
+        sums: dict[tuple[str, str, str, str, str], dict[str, list[int]]],
+    ) -> tuple[PlaceFigures, ...]:
+        return tuple(
+            PlaceFigures(Place(*key), _stage_figures(sums[key]))
+            for key in sorted(sums, key=_key_order)
+        )
 
-    townships = figures("township")
-    villages = figures("village")
-    overall = PlaceFigures(whole, place_figures(whole_key).stages)
+    whole_figures = PlaceFigures(whole, _stage_figures(overall))
+    by_township, by_village = figures(townships), figures(villages)
     shortfalls = tuple(
         Shortfall(item.place, stage, indicator, item.stages[stage])
-        for item in (overall, *townships, *villages)
+        for item in (whole_figures, *by_township, *by_village)
         for stage in STAGES
         for indicator in item.stages[stage].failing()
     )
-    return SchoolingRates(school_year, overall, townships, villages, shortfalls)
+    return SchoolingRates(school_year, whole_figures, by_township, by_village, shortfalls)
+
+
+def _stage_figures(sums: dict[str, list[int]]) -> dict[str, StageFigures]:
+    return {stage: StageFigures(stage, *values) for stage, values in sums.items()}
 
 
 def _key_order(key: tuple[str, str, str, str, str]) -> tuple[str, str]:

@@ -106,8 +106,9 @@ async def stream_children_born_between(
         yield_per=STREAM_BATCH
     )
     result = await session.stream(statement)
-    async for row in result:
-        yield ChildRow(*row)
+    async for rows in result.partitions():  # a batch per trip into SQLAlchemy's greenlet
+        for row in rows:
+            yield ChildRow(*row)
 
 
 async def children_counted(

@@ -49,6 +49,8 @@ class Catalogs:
     def __init__(self, translations: dict[str, Translations], default_locale: str) -> None:
         self._translations = translations
         self.default_locale = default_locale
+        # One Translator per locale, made on first use (a rule run asks once per reminder).
+        self._translators: dict[str | None, Translator] = {}
 
     @classmethod
     def load(cls, default_locale: str, locales_dir: Path = LOCALES_DIR) -> Catalogs:
@@ -68,8 +70,12 @@ class Catalogs:
         return tuple(sorted(self._translations))
 
     def translator(self, locale: str | None) -> Translator:
-        chosen = locale if locale in self._translations else self.default_locale
-        return Translator(chosen, self._translations.get(chosen) or Translations())
+        made = self._translators.get(locale)
+        if made is None:
+            chosen = locale if locale in self._translations else self.default_locale
+            made = Translator(chosen, self._translations.get(chosen) or Translations())
+            self._translators[locale] = made
+        return made
 
     def locale_for(self, saved: str | None, telegram_language: str | None) -> str:
         """A saved choice wins; else English speakers get English, everyone else the default."""

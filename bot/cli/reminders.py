@@ -19,6 +19,8 @@ from ui.i18n import Catalogs
 
 # Preview lines held in memory up to this much, then in a temporary file.
 SPOOL_BYTES = 8 * 1024 * 1024
+# Lines written to it at a time (one write a line was a tenth of a province's preview).
+WRITE_LINES = 1000
 OUTBOX_STATES = ("pending", "sending", "sent", "dropped", "unreachable", "failed")
 
 
@@ -46,13 +48,21 @@ async def preview_at(cli: Invocation, at_text: str) -> int:
     # preview can be a million lines: held in memory they were most of the command's peak).
     count = 0
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+", encoding="utf-8") as held:
+        lines: list[str] = []
+        text, first_line = "", ""  # reminders in a row often share a text (one view, many)
         async for reminder in preview(cli.sessionmaker, at, context):
-            first_line = reminder.text.splitlines()[0]
-            held.write(
+            if reminder.text is not text:
+                text, first_line = reminder.text, reminder.text.splitlines()[0]
+            lines.append(
                 f"{reminder.rule}\t{reminder.period}\t{reminder.occurrence}\t"
                 f"{reminder.recipient.name}\t{first_line}\n"
             )
-            count += 1
+            if len(lines) == WRITE_LINES:
+                held.write("".join(lines))
+                count += len(lines)
+                lines.clear()
+        held.write("".join(lines))
+        count += len(lines)
         print(f"{counted(count, 'reminder')} at {at:%Y-%m-%d %H:%M %Z}")
         held.seek(0)
         shutil.copyfileobj(held, sys.stdout)

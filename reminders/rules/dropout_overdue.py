@@ -13,11 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.dropouts import CaseTimes, days_overdue
 from domain.reminders import DROPOUT_OVERDUE, case_period
 from domain.roles import Role
-from reminders.rules.base import Batch, Firing, Reminder, fire_instant
+from reminders.rules.base import Batch, Firing, Packed, Reminder, fire_instant
 from storage.dropouts import CaseRow, cases_for
 from storage.plan_settings import dropout_due_rules
 from storage.reminders import Recipient, reachable_cadres
-from ui.view import View
 from ui.views.reminders import dropout_overdue_reminder
 
 
@@ -40,7 +39,8 @@ class DropoutOverdue:
     name = DROPOUT_OVERDUE
 
     async def due(self, firing: Firing) -> AsyncIterator[Reminder]:
-        """Each overdue step once to each audience: the occurrence names the audience."""
+        """Each overdue step once to each audience: the period names the case and its state,
+        the occurrence the audience."""
         spec, tz = firing.spec, firing.context.tz
         now = max(firing.clock.now(), fire_instant(spec, firing.occurrence.day, tz))
         overdue = await overdue_cases(firing.session, now, tz)
@@ -57,18 +57,18 @@ class DropoutOverdue:
             audiences = [("school", school)]
             if days >= spec.escalate_after_days or case.school_unit_id is None:
                 audiences.append(("supervisors", supervisors))
-            # One text per language: a school's people (hundreds, at province scale) read
-            # the same words.
-            views: dict[str | None, View] = {}
+            # One text per language, packed once: a school's people (hundreds, at province
+            # scale) read the same words.
+            views: dict[str | None, Packed] = {}
+            period = case_period(case.id, case.state)
             for audience, recipients in audiences:
-                key = (case_period(case.id, case.state), audience)
                 for person in recipients:
                     view = views.get(person.locale)
                     if view is None:
-                        view = views[person.locale] = dropout_overdue_reminder(
-                            case, days, firing.t(person)
+                        view = views[person.locale] = Packed.of(
+                            dropout_overdue_reminder(case, days, firing.t(person))
                         )
-                    yield firing.reminder(person, view, key)
+                    yield Reminder(person, self.name, period, audience, view.text, view.buttons)
 
     async def still_owed(self, batch: Batch) -> set[int]:
         """Still open, still in the state it was reminded of, still overdue."""

@@ -6,8 +6,10 @@ import json
 from enum import IntEnum, StrEnum
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.cli.output import json_text
+from bot.cli.output import flat_records, json_text, write_json
 
 
 class Kind(StrEnum):
@@ -82,3 +84,63 @@ def test_the_compliance_report_is_streamed_as_the_standard_librarys_text() -> No
         },
     }
     assert compliance_json(report) == json.dumps(expected, ensure_ascii=False, indent=2) + "\n"
+
+
+_values = st.one_of(
+    st.text(max_size=8),
+    st.integers(-(10**12), 10**12),
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=False),
+    st.lists(st.text(max_size=4), max_size=3),
+    st.tuples(st.text(max_size=4)),
+    st.tuples(st.one_of(st.integers(0, 1), st.booleans(), st.floats(-0.0, 0.0))),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.lists(_values, min_size=3, max_size=3), max_size=2100))
+def test_flat_records_are_the_standard_librarys_text(rows: list[list[object]]) -> None:
+    """Rows of values in field order, written with the keys' text made once: the same text
+    as the dicts given to json.dumps, also across the thousand-row pieces."""
+    fields = ("code", "名称", 'a "key"')
+    written: list[str] = []
+    write_json({"rows": flat_records(fields, rows), "after": 1}, written.append)
+    dicts = [dict(zip(fields, row, strict=True)) for row in rows]
+    expected = json.dumps({"rows": dicts, "after": 1}, ensure_ascii=False, indent=2) + "\n"
+    assert "".join(written) == expected
+
+
+def test_the_schooling_report_is_the_standard_librarys_text() -> None:
+    """The rates and the places below threshold, as json.dumps writes the records' fields."""
+    from dataclasses import asdict
+
+    from bot.cli.schooling import schooling_json
+    from domain.schooling import ChildCount, Place, rates_of_counts
+    from services.reports.schooling import rate_records
+
+    counts = [
+        ChildCount("T1", "光禄镇", f"V{v}", f'村"{v}"', stage, status, count)
+        for v in range(1200)
+        for stage, status, count in (
+            ("primary", "enrolled", 150 + v % 7),
+            ("primary", "dropout", v % 3),
+            ("junior", "enrolled", 90),
+            ("junior", None, v % 2),
+        )
+    ]
+    records = rate_records(rates_of_counts(counts, 2026, Place("county", "", "")))
+    assert any(r.below for r in records) and any(not r.below for r in records)
+
+    def plain(record: object) -> dict[str, object]:
+        values = asdict(record)  # type: ignore[call-overload]
+        return {
+            k: str(v) if v is not None and k.endswith(("percent", "_min", "_max")) else v
+            for k, v in values.items()
+        } | {"below": list(values["below"])}
+
+    text = schooling_json(records, 2026)
+    parsed = json.loads(text)
+    assert parsed["rates"] == [plain(r) for r in records]
+    assert parsed["below_threshold"] == [plain(r) for r in records if r.below]
+    assert text == json.dumps(parsed, ensure_ascii=False, indent=2) + "\n"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.roles import Role
 from domain.schooling import (
@@ -15,6 +18,7 @@ from domain.schooling import (
     ENROLMENT,
     JUNIOR,
     PRIMARY,
+    THRESHOLDS,
     TOWNSHIP,
     Child,
     Place,
@@ -104,6 +108,35 @@ def test_thresholds_are_inclusive_and_compared_exactly() -> None:
     assert DROPOUT in high.failing()
     junior = StageFigures(JUNIOR, children=100, in_school=99, dropouts=1)
     assert junior.failing() == ()  # 99% enrolment and 1% dropout meet 99% and 1.8%
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    stage=st.sampled_from([PRIMARY, JUNIOR]),
+    in_school=st.integers(0, 10**7),
+    out_of_school=st.integers(0, 10**5),
+    dropouts=st.integers(0, 10**5),
+)
+def test_integer_percents_and_thresholds_agree_with_exact_fractions(
+    stage: str, in_school: int, out_of_school: int, dropouts: int
+) -> None:
+    """The percents and the threshold tests, written in integers, are the exact rational
+    ones: floor/ceiling of the rate at two decimals, comparisons with no rounding."""
+    children = in_school + out_of_school + dropouts
+    figures = StageFigures(stage, children=children, in_school=in_school, dropouts=dropouts)
+    limits = THRESHOLDS[stage]
+    if children:
+        enrolment = Fraction(in_school * 100, children)
+        assert figures.enrolment_percent == Decimal(math.floor(enrolment * 100)) / 100
+        assert (ENROLMENT in figures.failing()) == (enrolment < Fraction(limits.enrolment_min))
+    else:
+        assert figures.enrolment_percent is None
+    if in_school + dropouts:
+        dropout = Fraction(dropouts * 100, in_school + dropouts)
+        assert figures.dropout_percent == Decimal(math.ceil(dropout * 100)) / 100
+        assert (DROPOUT in figures.failing()) == (dropout > Fraction(limits.dropout_max))
+    else:
+        assert figures.dropout_percent is None
 
 
 def test_rounding_never_flatters() -> None:
