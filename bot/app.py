@@ -12,6 +12,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import publish_commands
+from bot.metrics import Metrics
 from bot.middlewares import (
     ActorMiddleware,
     CallbackAnswerMiddleware,
@@ -19,6 +20,7 @@ from bot.middlewares import (
     DbSessionMiddleware,
     ReplyingMiddleware,
 )
+from bot.observing import UpdateMonitor, instrument_bot, watch_handlers
 from bot.polling import BatchPoller
 from bot.settings import Settings
 from bot.telegram import build_bot
@@ -98,6 +100,7 @@ def wire_dispatcher(
     dispatcher.message.outer_middleware(ControlCharacterMiddleware())
     dispatcher.message.middleware(RefusalMiddleware())
     dispatcher.callback_query.middleware(RefusalMiddleware())
+    watch_handlers(dispatcher)  # inside RefusalMiddleware: it sees the refusals pass
     dispatcher.include_router(build_root_router())
 
 
@@ -114,6 +117,8 @@ class App:
     poller: BatchPoller
     # Scheduler and sender of reminders, when they run inside the bot process.
     reminders: ReminderService | None = None
+    # With CADREBOT_METRICS_PORT: what the monitoring server shows (bot.monitoring).
+    metrics: Metrics | None = None
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -127,8 +132,10 @@ async def build_app(
     token: str | None = None,
     clock: Clock | None = None,
     fsm_storage: BaseStorage | None = None,
+    metrics: Metrics | None = None,
 ) -> App:
-    """Upgrade the schema, then wire the bot; nothing here runs at import time."""
+    """Upgrade the schema, then wire the bot; nothing here runs at import time. With
+    `metrics`, its updates, Bot API calls, reminders and pool are counted there."""
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
     try:
@@ -139,16 +146,22 @@ async def build_app(
     sessionmaker = make_sessionmaker(engine)
     catalogs = Catalogs.load(settings.locale)
     bot = build_bot(settings, token)
+    instrument_bot(bot, metrics)
+    if metrics is not None:
+        metrics.watch_pool(engine)
     dispatcher = build_dispatcher(settings, sessionmaker, catalogs, clock, storage=fsm_storage)
     # SQLite serialises every transaction anyway: chats in parallel only add contention.
     parallel_chats = 1 if engine.dialect.name == "sqlite" else 8
-    poller = BatchPoller(bot, dispatcher, parallel_chats=parallel_chats)
+    monitor = UpdateMonitor(metrics=metrics)
+    poller = BatchPoller(bot, dispatcher, parallel_chats=parallel_chats, monitor=monitor)
     reminders = (
-        build_reminders(settings, bot, sessionmaker, catalogs, clock)
+        build_reminders(settings, bot, sessionmaker, catalogs, clock, metrics=metrics)
         if settings.scheduler == "inline"
         else None
     )
-    return App(settings, engine, sessionmaker, catalogs, bot, dispatcher, poller, reminders)
+    return App(
+        settings, engine, sessionmaker, catalogs, bot, dispatcher, poller, reminders, metrics
+    )
 
 
 def build_reminders(
@@ -157,12 +170,22 @@ def build_reminders(
     sessionmaker: async_sessionmaker[AsyncSession],
     catalogs: Catalogs,
     clock: Clock,
+    *,
+    metrics: Metrics | None = None,
+    county: str = "",
 ) -> ReminderService:
-    """Scheduler + outbox sender with the configured rate and quiet hours."""
+    """Scheduler + outbox sender with the configured rate and quiet hours; with `metrics`,
+    its rule runs counted and its lease shown (under `county`'s label)."""
     context = RuleContext(settings.tz, catalogs, settings.ledger_season_opens_month_day)
     sender_settings = SenderSettings(rate=settings.reminder_rate, quiet=settings.quiet)
     lease = timedelta(seconds=settings.lease_seconds)
-    return ReminderService.build(bot, sessionmaker, clock, context, sender_settings, lease=lease)
+    counted = metrics.rule_run_counter(county) if metrics is not None else None
+    service = ReminderService.build(
+        bot, sessionmaker, clock, context, sender_settings, lease=lease, on_rule_run=counted
+    )
+    if metrics is not None:
+        metrics.watch_lease(county, service.scheduler.holds_lease)
+    return service
 
 
 async def run_polling(app: App, *, handle_signals: bool = True) -> None:

@@ -18,16 +18,20 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import make_engine
 
+if TYPE_CHECKING:
+    from redis.asyncio.lock import Lock
+
 logger = logging.getLogger(__name__)
 
-# Longer than any handler should take (Telegram stops waiting after about a minute).
+# Longer than any handler should take (Telegram stops waiting after about a minute); renewed
+# every third of it while held, so it only bounds how long a dead replica's lock stays.
 DEFAULT_TTL = 90.0
 DEFAULT_WAIT = 30.0
 # pg_advisory_lock takes one bigint: the chat id, in a key space of our own (class 0x4342).
@@ -95,7 +99,8 @@ class LocalChatLocks:
 
 
 class RedisChatLocks:
-    """redis-py's lock (a token under a key with a TTL; released only by its holder)."""
+    """redis-py's lock (a token under a key with a TTL; released only by its holder), its
+    TTL renewed while held, so a handler longer than the TTL keeps its chat."""
 
     def __init__(
         self,
@@ -125,13 +130,34 @@ class RedisChatLocks:
         )
         if not await lock.acquire():
             raise LockBusy(chat_id)
+        renewing = asyncio.create_task(self._renew(lock, chat_id))
         try:
             yield
         finally:
+            renewing.cancel()
             try:
-                await lock.release()
-            except LockError:  # held longer than its TTL: another replica may have it now
-                logger.warning("the lock of chat %s ran out while held", chat_id)
+                await asyncio.wait([renewing])  # an outer cancellation still propagates
+            finally:
+                try:
+                    await lock.release()
+                except LockError:  # lost while held (Redis lost it): another may have it now
+                    logger.warning("the lock of chat %s ran out while held", chat_id)
+
+    async def _renew(self, lock: Lock, chat_id: int) -> None:
+        """While the handler runs: every third of the TTL, back to a whole TTL, only while
+        the token is still ours (redis-py's `reacquire`, a compare-and-expire Lua script).
+        A replica that dies stops renewing, so its chats are free within the TTL."""
+        from redis.exceptions import LockNotOwnedError, RedisError
+
+        while True:
+            await asyncio.sleep(self._ttl / 3)
+            try:
+                await lock.reacquire()
+            except LockNotOwnedError:
+                logger.warning("the lock of chat %s was lost while held; not renewed", chat_id)
+                return
+            except RedisError as error:  # Redis away for a moment: the next third tries again
+                logger.warning("the lock of chat %s was not renewed: %r", chat_id, error)
 
     async def close(self) -> None:
         await self._redis.aclose()

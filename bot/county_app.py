@@ -32,7 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.app import build_fsm_storage, build_reminders, wire_dispatcher
 from bot.commands import publish_commands
 from bot.counties import settings_for
+from bot.metrics import Metrics
 from bot.middlewares import ActorMiddleware, DbSessionMiddleware, Handler
+from bot.observing import UpdateMonitor, instrument_bot
 from bot.polling import BatchPoller
 from bot.settings import Settings
 from bot.telegram import build_bot
@@ -139,6 +141,8 @@ class CountiesApp:
     dispatcher: Dispatcher
     counties: list[CountyBot]
     pollers: dict[str, BatchPoller] = field(default_factory=dict)
+    # With CADREBOT_METRICS_PORT: what the monitoring server shows, `county` labelled.
+    metrics: Metrics | None = None
 
     def county(self, slug: str) -> CountyBot:
         return next(county for county in self.counties if county.slug == slug)
@@ -189,14 +193,21 @@ def build_counties_dispatcher(
 
 
 def build_county_bot(
-    settings: Settings, engine: AsyncEngine, county: County, clock: Clock
+    settings: Settings,
+    engine: AsyncEngine,
+    county: County,
+    clock: Clock,
+    metrics: Metrics | None = None,
 ) -> CountyBot:
     own = settings_for(settings, county)
     sessionmaker = county_sessionmaker(engine, county)
     catalogs = Catalogs.load(own.locale)
     bot = build_bot(own, county.bot_token)
+    instrument_bot(bot, metrics, county.slug)
     reminders = (
-        build_reminders(own, bot, sessionmaker, catalogs, clock)
+        build_reminders(
+            own, bot, sessionmaker, catalogs, clock, metrics=metrics, county=county.slug
+        )
         if settings.scheduler == "inline"
         else None
     )
@@ -208,8 +219,10 @@ async def build_counties_app(
     *,
     clock: Clock | None = None,
     fsm_storage: BaseStorage | None = None,
+    metrics: Metrics | None = None,
 ) -> CountiesApp:
-    """Upgrade the registry and every county's schema, then wire every county's bot."""
+    """Upgrade the registry and every county's schema, then wire every county's bot (with
+    `metrics`, each county's series labelled with its slug)."""
     clock = clock or SystemClock()
     if settings.bot_token is not None:
         logger.info("serving the counties of the registry: BOT_TOKEN is not used")
@@ -222,7 +235,7 @@ async def build_counties_app(
         for county in registered:
             await upgrade_if_behind(engine, county.schema)
         for county in registered:
-            counties.append(build_county_bot(settings, engine, county, clock))
+            counties.append(build_county_bot(settings, engine, county, clock, metrics))
         catalogs = Catalogs.load(settings.locale)
         dispatcher = build_counties_dispatcher(
             settings, engine, counties, catalogs, clock, fsm_storage
@@ -232,12 +245,19 @@ async def build_counties_app(
             await built.bot.session.close()
         await engine.dispose()
         raise
+    if metrics is not None:
+        metrics.watch_pool(engine)
     pollers = {
-        county.slug: BatchPoller(county.bot, dispatcher, parallel_chats=PARALLEL_CHATS)
+        county.slug: BatchPoller(
+            county.bot,
+            dispatcher,
+            parallel_chats=PARALLEL_CHATS,
+            monitor=UpdateMonitor(county.slug, metrics),
+        )
         for county in counties
     }
     logger.info("serving %d counties: %s", len(counties), ", ".join(c.slug for c in counties))
-    return CountiesApp(settings, engine, catalogs, dispatcher, counties, pollers)
+    return CountiesApp(settings, engine, catalogs, dispatcher, counties, pollers, metrics)
 
 
 def county_reminders(app: CountiesApp) -> list[ReminderService]:

@@ -17,13 +17,13 @@ from bot.chat_locks import ChatLocks, ScopedChatLocks, chat_locks
 from bot.commands import publish_commands
 from bot.county_app import CountiesApp, county_reminders
 from bot.settings import Settings
+from bot.update_log import UpdateLogPurge
 from bot.webhook import (
     WEBHOOK_PATH,
     UpdateProcessor,
     WebhookPolicy,
     WebhookRequestHandler,
     WebhookServer,
-    purge_old_updates,
     replica_stop,
     serve_replica,
     set_webhook,
@@ -46,7 +46,10 @@ def county_routes(
     routes = {}
     for county in app.counties:
         scoped = ScopedChatLocks(locks, county.bot.id)
-        processor = UpdateProcessor(county.bot, app.dispatcher, county.sessionmaker, scoped, policy)
+        monitor = app.pollers[county.slug].monitor  # the county's log lines and metrics
+        processor = UpdateProcessor(
+            county.bot, app.dispatcher, county.sessionmaker, scoped, policy, monitor=monitor
+        )
         routes[county_path(county.county)] = WebhookRequestHandler(processor, secret)
     return routes
 
@@ -70,8 +73,9 @@ async def run_counties_webhook(
     settings = app.settings
     stop = replica_stop(settings, stop)
     policy = policy or WebhookPolicy()
-    for county in app.counties:
-        await purge_old_updates(county.sessionmaker, policy)
+    update_log = UpdateLogPurge(
+        [county.sessionmaker for county in app.counties], settings.retention, policy.purge_every
+    )
     locks = locks or chat_locks(settings.database_url, settings.redis_url)
     server = WebhookServer(
         county_routes(app, settings, locks, policy), settings.webhook_host, settings.webhook_port
@@ -88,5 +92,12 @@ async def run_counties_webhook(
 
     bots = [county.bot for county in app.counties]
     await serve_replica(
-        server, app.dispatcher, bots, stop, point_webhooks, county_reminders(app), locks
+        server,
+        app.dispatcher,
+        bots,
+        stop,
+        point_webhooks,
+        county_reminders(app),
+        locks,
+        update_log,
     )

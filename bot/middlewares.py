@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.polling import note_reply_locale
 from bot.telegram import guard_of, replying
+from bot.update_context import REFUSED, note_outcome
 from domain.errors import InputRefused
 from domain.text import first_control_character
 from services.actors import AccountCache
@@ -91,6 +92,7 @@ class ControlCharacterMiddleware(BaseMiddleware):
         if found is None:
             return await handler(event, data)
         logger.info("refused a %s with control character %s", type(event).__name__, found)
+        note_outcome(REFUSED)
         text = refusal_text(InputRefused("control_characters", char=found), data["t"])
         if isinstance(event, CallbackQuery):
             await event.answer(text[:200], show_alert=True)

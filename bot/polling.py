@@ -37,6 +37,8 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
+from bot.observing import UpdateMonitor, settle_handled
+from bot.update_context import ERROR, RETRY, UpdateContext
 from ui.i18n import Catalogs
 from ui.views.failure import failure_text
 
@@ -156,8 +158,11 @@ class BatchPoller:
         parallel_chats: int = 8,
         retry_delays: Sequence[float] = RETRY_DELAYS,
         give_up_after: float = GIVE_UP_AFTER_SECONDS,
+        monitor: UpdateMonitor | None = None,
     ) -> None:
         self._bot = bot
+        # Each update's summary log line and, with metrics on, its count and time.
+        self.monitor = monitor or UpdateMonitor()
         self._dispatcher = dispatcher
         self._timeout = timeout
         self._limit = limit
@@ -260,8 +265,9 @@ class BatchPoller:
     async def _feed_each(self, updates: list[Update]) -> int | None:
         """One chat's updates in order; the first that must wait stops the chat's lane."""
         for update in updates:
-            if update.update_id in self._done:
-                continue  # handled in an earlier batch, not yet confirmed
+            if update.update_id in self._done:  # handled in an earlier batch, not confirmed
+                self.monitor.duplicate(update, chat_key(update))
+                continue
             if not await self._feed_one(update):
                 return update.update_id
             self._done.add(update.update_id)
@@ -269,14 +275,19 @@ class BatchPoller:
 
     async def _feed_one(self, update: Update) -> bool:
         """True when handled or failed for good; False: try again in the next batch."""
+        with self.monitor.delivery(update, chat_key(update)) as delivery:
+            return await self._feed_tries(update, delivery)
+
+    async def _feed_tries(self, update: Update, delivery: UpdateContext) -> bool:
         since = self._failing_since.get(update.update_id, time.monotonic())
         handling = _Handling(give_up_at=since + self._give_up_after)
         for attempt in range(len(self._retry_delays) + 1):
             token = _handling.set(handling)
             try:
-                await self._dispatcher.feed_update(self._bot, update)
+                result = await self._dispatcher.feed_update(self._bot, update)
             except Exception as error:  # noqa: BLE001 - sorted into transient and bug below
                 if not is_transient(error):
+                    delivery.outcome = ERROR
                     logger.exception(
                         "update %r (%s) failed for good; confirmed",
                         update.update_id,
@@ -286,12 +297,15 @@ class BatchPoller:
                     return True
                 outcome = await self._after_transient(update, error, attempt, handling)
                 if outcome != "retry":
+                    delivery.outcome = ERROR if outcome == "given up" else RETRY
                     return outcome == "given up"
             else:
+                settle_handled(delivery, result)
                 self._failing_since.pop(update.update_id, None)
                 return True
             finally:
                 _handling.reset(token)
+        delivery.outcome = RETRY
         return False
 
     async def _after_transient(

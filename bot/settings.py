@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from domain.ledgers import parse_month_day
 from domain.plan_rules import PlanRules
 from domain.reminders import QuietHours
+from domain.retention import UPDATE_LOG_MIN_DAYS, Retention
 
 DEFAULT_DATA_DIR = Path("data")
 SUPPORTED_LOCALES = ("zh", "en")
@@ -45,6 +46,16 @@ class Settings(BaseSettings):
     invite_days: int = Field(default=7, ge=1, le=90, alias="CADREBOT_INVITE_DAYS")
     far_meters: float = Field(default=1500.0, gt=0, alias="CADREBOT_FAR_METERS")
     evidence_dir: Path | None = Field(default=None, alias="CADREBOT_EVIDENCE_DIR")
+    # Photo copies of visits dated more than this many days ago are purged (`cadrebot purge`);
+    # 0 or "off": kept for good. Two years: the visit's year and the next, when it is assessed.
+    evidence_retention_days: int = Field(
+        default=730, ge=0, le=36500, alias="CADREBOT_EVIDENCE_RETENTION_DAYS"
+    )
+    # Webhook update records (processed_updates) older than this are purged; never less than
+    # Telegram's redelivery window (a day) allows.
+    update_log_retention_days: int = Field(
+        default=7, ge=UPDATE_LOG_MIN_DAYS, le=3650, alias="CADREBOT_UPDATE_LOG_RETENTION_DAYS"
+    )
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     sandbox_port: int = Field(default=8081, ge=1, le=65535, alias="CADREBOT_SANDBOX_PORT")
     # The ledger season opens on this day (MM-DD) each year, in the plan's time zone.
@@ -77,6 +88,11 @@ class Settings(BaseSettings):
     webhook_max_connections: int = Field(
         default=40, ge=1, le=100, alias="CADREBOT_WEBHOOK_MAX_CONNECTIONS"
     )
+    # The monitoring server (/metrics, /healthz, /readyz) of `run` and `scheduler`; unset: off.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="CADREBOT_METRICS_PORT")
+    metrics_host: str = Field(default="0.0.0.0", alias="CADREBOT_METRICS_HOST")  # noqa: S104
+    # "text" lines, or one JSON object a line for a log collector (bot.logs).
+    log_format: Literal["text", "json"] = Field(default="text", alias="CADREBOT_LOG_FORMAT")
 
     @field_validator("timezone")
     @classmethod
@@ -92,6 +108,14 @@ class Settings(BaseSettings):
     def _month_day(cls, value: str) -> str:
         month, day = parse_month_day(value)
         return f"{month:02d}-{day:02d}"
+
+    @field_validator("evidence_retention_days", mode="before")
+    @classmethod
+    def _retention_off(cls, value: object) -> object:
+        """ "off" (any case) keeps evidence for good, as 0 does."""
+        if isinstance(value, str) and value.strip().lower() in ("off", "none", "keep"):
+            return 0
+        return value
 
     @field_validator("quiet_hours")
     @classmethod
@@ -133,17 +157,19 @@ class Settings(BaseSettings):
             raise ValueError("use 1-256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
 
+    @field_validator("metrics_port")
+    @classmethod
+    def _metrics_port(cls, value: int | None, info: ValidationInfo) -> int | None:
+        webhook = info.data.get("mode") == "webhook"
+        if value is not None and webhook and value == info.data.get("webhook_port"):
+            raise ValueError("must differ from CADREBOT_WEBHOOK_PORT")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
         """Accept plain postgresql:// and sqlite:// URLs and pick the async driver."""
-        if value.startswith(("postgresql://", "postgres://")):
-            return "postgresql+asyncpg://" + value.split("://", 1)[1]
-        if value.startswith("sqlite:///"):
-            return "sqlite+aiosqlite:///" + value.split(":///", 1)[1]
-        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
-            raise ValueError("use a postgresql:// or sqlite:/// URL")
-        return value
+        return async_database_url(value)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -164,9 +190,29 @@ class Settings(BaseSettings):
         )
 
     @property
+    def retention(self) -> Retention:
+        """What is kept how long (domain.retention); 0 days of evidence: kept for good."""
+        return Retention(
+            evidence_days=self.evidence_retention_days or None,
+            update_log_days=self.update_log_retention_days,
+        )
+
+    @property
     def ledger_season_opens_month_day(self) -> tuple[int, int]:
         """(month, day) of the ledger season's opening, already validated."""
         return parse_month_day(self.ledger_season_opens)
+
+
+def async_database_url(value: str) -> str:
+    """A postgresql:// or sqlite:/// URL with the async driver the bot uses (also for
+    `cadrebot db copy`'s URLs); anything else refused."""
+    if value.startswith(("postgresql://", "postgres://")):
+        return "postgresql+asyncpg://" + value.split("://", 1)[1]
+    if value.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + value.split(":///", 1)[1]
+    if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        raise ValueError("use a postgresql:// or sqlite:/// URL")
+    return value
 
 
 def parse_quiet_hours(value: str) -> QuietHours | None:

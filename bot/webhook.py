@@ -33,7 +33,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from aiogram import Bot, Dispatcher
@@ -45,14 +45,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat_locks import ChatLocks, LockBusy, chat_locks
 from bot.commands import publish_commands
+from bot.listening import listen
+from bot.observing import UpdateMonitor, settle_handled
 from bot.polling import UpdateHandling, chat_key, handling_update, is_transient, tell_failed
 from bot.settings import Settings
+from bot.update_context import DUPLICATE, ERROR, OK, RETRY, current_update
+from bot.update_log import PURGE_EVERY, UpdateLogPurge, wall_clock
 from reminders.scheduler import ReminderService, start_all, stop_all
 from storage.processed_updates import (
     claim_update,
     earlier_unfinished,
     finish_update,
-    purge_processed,
     release_update,
 )
 
@@ -68,11 +71,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SHUTDOWN_TIMEOUT = 60.0
 
 Outcome = Literal["done", "failed", "finished", "later"]
-
-
-def wall_clock() -> datetime:
-    """Claims age in real time, whatever clock the plan's dates use (tests fix that one)."""
-    return datetime.now(UTC)
+# What each outcome is in the update's log line and metrics ("done": the handling said).
+DELIVERY_OUTCOMES = {"failed": ERROR, "finished": DUPLICATE, "later": RETRY}
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,8 @@ class WebhookPolicy:
     retry_delays: Sequence[float] = (0.5, 1.0)
     # Failing (and passing for a transient failure) in this many deliveries: failed for good.
     max_deliveries: int = 5
-    # processed_updates rows older than this are purged (Telegram redelivers for a day).
-    keep: timedelta = timedelta(days=7)
+    # Between two purges of processed_updates past CADREBOT_UPDATE_LOG_RETENTION_DAYS.
+    purge_every: float = PURGE_EVERY
     # Between two looks at whether the earlier update of the chat finished.
     order_poll: float = 0.05
 
@@ -104,6 +104,7 @@ class UpdateProcessor:
         locks: ChatLocks,
         policy: WebhookPolicy | None = None,
         now: Callable[[], datetime] = wall_clock,
+        monitor: UpdateMonitor | None = None,
     ) -> None:
         self.bot = bot
         self.dispatcher = dispatcher
@@ -111,14 +112,18 @@ class UpdateProcessor:
         self.locks = locks
         self.policy = policy or WebhookPolicy()
         self.now = now
+        self.monitor = monitor or UpdateMonitor()
 
     async def process(self, update: Update) -> int:
         """200: handled, failed for good, or handled before; 503: ask again later."""
-        try:
-            outcome = await self._process(update)
-        except Exception as error:  # noqa: BLE001 - the claim or the mark failed: later
-            logger.warning("update %r could not be taken (%r); 503", update.update_id, error)
-            return 503
+        with self.monitor.delivery(update, chat_key(update)) as delivery:
+            try:
+                outcome = await self._process(update)
+            except Exception as error:  # noqa: BLE001 - the claim or the mark failed: later
+                logger.warning("update %r could not be taken (%r); 503", update.update_id, error)
+                delivery.outcome = RETRY
+                return 503
+            delivery.outcome = DELIVERY_OUTCOMES.get(outcome, delivery.outcome or OK)
         return 503 if outcome == "later" else 200
 
     async def _process(self, update: Update) -> Outcome:
@@ -201,6 +206,9 @@ class UpdateProcessor:
                 await self.bot(result)  # a reply returned, not sent: sent and checked
         except Exception as error:  # noqa: BLE001 - sorted into transient and bug by the caller
             return error
+        delivery = current_update()
+        if delivery is not None:
+            settle_handled(delivery, result)
         return None
 
     async def _after_transient(
@@ -301,15 +309,7 @@ class WebhookServer:
 
     async def start(self) -> str:
         """Listen; returns the base URL it listens on (port 0: any free port)."""
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, self.host, self.port)
-        try:
-            await site.start()
-        except OSError:
-            await self.runner.cleanup()
-            raise
-        port = int(self.runner.addresses[0][1]) if self.runner.addresses else self.port
-        self.url = f"http://{self.host}:{port}"
+        self.url = await listen(self.runner, self.host, self.port)
         return self.url
 
     def _stopping(self) -> None:
@@ -363,22 +363,13 @@ def build_handler(
     *,
     locks: ChatLocks | None = None,
     policy: WebhookPolicy | None = None,
+    monitor: UpdateMonitor | None = None,
 ) -> WebhookRequestHandler:
     policy = policy or WebhookPolicy()
     locks = locks or chat_locks(settings.database_url, settings.redis_url)
-    processor = UpdateProcessor(bot, dispatcher, sessionmaker, locks, policy)
+    processor = UpdateProcessor(bot, dispatcher, sessionmaker, locks, policy, monitor=monitor)
     assert settings.webhook_secret is not None
     return WebhookRequestHandler(processor, settings.webhook_secret.get_secret_value())
-
-
-async def purge_old_updates(
-    sessionmaker: async_sessionmaker[AsyncSession], policy: WebhookPolicy
-) -> None:
-    """Cheap, once at start: one DELETE on an indexed column."""
-    async with sessionmaker() as session:
-        purged = await purge_processed(session, wall_clock() - policy.keep)
-    if purged:
-        logger.info("purged %d processed updates older than %s", purged, policy.keep)
 
 
 def replica_stop(settings: Settings, stop: asyncio.Event | None) -> asyncio.Event:
@@ -399,12 +390,15 @@ async def serve_replica(
     point_webhooks: Callable[[], Awaitable[None]],
     reminders: Sequence[ReminderService],
     locks: ChatLocks,
+    update_log: UpdateLogPurge,
 ) -> None:
-    """Listen, point Telegram here (`point_webhooks`), run the reminders until `stop`; then
-    stop gracefully: no new updates, the in-flight ones finished. The webhooks stay set:
-    the other replicas still serve them."""
+    """Purge the update log, listen, point Telegram here (`point_webhooks`), run the
+    reminders and the hourly purge until `stop`; then stop gracefully: no new updates, the
+    in-flight ones finished. The webhooks stay set: the other replicas still serve them."""
     workflow = {"dispatcher": dispatcher, "bots": list(bots), **dispatcher.workflow_data}
+    await update_log.once()  # cheap: one DELETE on an indexed column per database
     await dispatcher.emit_startup(bot=bots[-1], **workflow)
+    purging = asyncio.create_task(update_log.run_until(stop))
     try:
         await server.start()  # listening first: Telegram posts as soon as a webhook is set
         await point_webhooks()
@@ -414,6 +408,8 @@ async def serve_replica(
         finally:
             await stop_all(started)
     finally:
+        purging.cancel()
+        await asyncio.wait([purging])
         await server.stop()  # stop accepting, finish the in-flight updates
         await dispatcher.emit_shutdown(bot=bots[-1], **workflow)
         await locks.close()
@@ -431,9 +427,15 @@ async def run_webhook(
     settings = app.settings
     stop = replica_stop(settings, stop)
     policy = policy or WebhookPolicy()
-    await purge_old_updates(app.sessionmaker, policy)
+    update_log = UpdateLogPurge([app.sessionmaker], settings.retention, policy.purge_every)
     handler = build_handler(
-        app.bot, app.dispatcher, app.sessionmaker, settings, locks=locks, policy=policy
+        app.bot,
+        app.dispatcher,
+        app.sessionmaker,
+        settings,
+        locks=locks,
+        policy=policy,
+        monitor=app.poller.monitor,
     )
     server = WebhookServer(handler, settings.webhook_host, settings.webhook_port)
 
@@ -451,6 +453,7 @@ async def run_webhook(
         point_webhook,
         reminders,
         handler.processor.locks,
+        update_log,
     )
 
 

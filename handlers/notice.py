@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
@@ -12,24 +10,19 @@ from domain.periods import Month
 from handlers.callbacks import on
 from handlers.context import Context
 from handlers.replies import show
-from services.files.notice import notice_chart, notice_workbook
+from services.chat_exports import notice_files as notice_export
 from services.reports.notice import MonthlyNotice, notice_for
 from ui.actions import NoticeFiles
-from ui.i18n import Translator
 from ui.view import View
 from ui.views.notice import period_labels, render_notice
 
 
-async def send_notice_files(message: Message, notice: MonthlyNotice, t: Translator) -> None:
-    """The workbook and the chart, built in threads (CPU work off the event loop)."""
-    workbook, chart = await asyncio.gather(
-        asyncio.to_thread(notice_workbook, notice, t, period_labels(notice, t)),
-        asyncio.to_thread(notice_chart, notice, t, period_labels(notice, t)),
-    )
-    await message.answer_document(
-        BufferedInputFile(workbook, filename=f"notice-{notice.month}.xlsx")
-    )
-    await message.answer_photo(BufferedInputFile(chart, filename=f"notice-{notice.month}.png"))
+async def send_notice_files(message: Message, notice: MonthlyNotice, ctx: Context) -> None:
+    """The workbook and the chart (built, and recorded in the export audit, by the service)."""
+    labels = period_labels(notice, ctx.t)
+    files = await notice_export(ctx.session, ctx.actor, notice, ctx.t, labels, ctx.clock)
+    await message.answer_document(BufferedInputFile(files.workbook, filename=files.workbook_name))
+    await message.answer_photo(BufferedInputFile(files.chart, filename=files.chart_name))
 
 
 async def _notice(month: Month | None, ctx: Context) -> MonthlyNotice:
@@ -42,14 +35,14 @@ async def notice_files(query: CallbackQuery, callback_data: NoticeFiles, ctx: Co
     notice = await _notice(Month.parse(callback_data.month), ctx)
     await query.answer()
     if isinstance(query.message, Message):
-        await send_notice_files(query.message, notice, ctx.t)
+        await send_notice_files(query.message, notice, ctx)
 
 
 async def show_notice(message: Message, command: CommandObject, ctx: Context) -> None:
     """Text first (it arrives even on a poor signal), then the workbook and the chart."""
     notice = await _notice(Month.parse(command.args) if command.args else None, ctx)
     await show(message, View(render_notice(notice, ctx.t)))
-    await send_notice_files(message, notice, ctx.t)
+    await send_notice_files(message, notice, ctx)
 
 
 def build_router() -> Router:

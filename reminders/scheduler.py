@@ -15,7 +15,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -36,6 +36,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_LEASE = timedelta(seconds=30)
 # A bot suspended or busy for hours still fires a missed job once when it wakes.
 MISFIRE_GRACE = timedelta(hours=12)
+# What became of a rule's firing, told to `on_rule_run` (bot/ counts them as metrics);
+# standby: another process holds the lease, so this one did not run it.
+RUN_OK, RUN_ERROR, RUN_STANDBY = "ok", "error", "standby"
+RuleRunReport = Callable[[str, str], None]  # (rule, outcome)
 
 
 def default_holder() -> str:
@@ -51,6 +55,7 @@ class ReminderScheduler:
     context: RuleContext
     holder: str = field(default_factory=default_holder)
     lease: timedelta = DEFAULT_LEASE
+    on_rule_run: RuleRunReport | None = None
     _held_until: datetime | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -84,10 +89,21 @@ class ReminderScheduler:
 
     async def fire(self, name: str) -> RunResult | None:
         """A job firing: only under the lease; the run itself is one transaction."""
-        if not await self.hold_lease():
-            logger.info("rule %s: another process holds the scheduler lease", name)
-            return None
-        return await run_rule(self.sessionmaker, name, self.clock, self.context)
+        try:
+            if not await self.hold_lease():
+                logger.info("rule %s: another process holds the scheduler lease", name)
+                self._report(name, RUN_STANDBY)
+                return None
+            result = await run_rule(self.sessionmaker, name, self.clock, self.context)
+        except Exception:
+            self._report(name, RUN_ERROR)
+            raise
+        self._report(name, RUN_OK)
+        return result
+
+    def _report(self, name: str, outcome: str) -> None:
+        if self.on_rule_run is not None:
+            self.on_rule_run(name, outcome)
 
     async def catch_up(self) -> list[RunResult]:
         """Run every rule once now: days missed while down are computed, today if due."""
@@ -161,8 +177,11 @@ class ReminderService:
         context: RuleContext,
         settings: SenderSettings | None = None,
         lease: timedelta = DEFAULT_LEASE,
+        on_rule_run: RuleRunReport | None = None,
     ) -> ReminderService:
-        scheduler = ReminderScheduler(sessionmaker, clock, context, lease=lease)
+        scheduler = ReminderScheduler(
+            sessionmaker, clock, context, lease=lease, on_rule_run=on_rule_run
+        )
         sender = Sender(bot, sessionmaker, clock, context, settings, gate=scheduler.holds_lease)
         return cls(scheduler, sender)
 

@@ -1,8 +1,9 @@
 """The /ledger use cases: one household's ledger, and its edits with who and when.
 
 Only the household's current holder (its open pairing) may edit its ledger; supervisors may
-view it. Every edit writes the current value (members, ledger_reviews, aid_records) and
-appends a ledger_changes row with the old and new value, who and when.
+view it, each view recorded in the export audit (services.audit). Every edit writes the
+current value (members, ledger_reviews, aid_records) and appends a ledger_changes row with the
+old and new value, who and when.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from domain.roles import Role
 from domain.status import LedgerSeason
 from domain.visits import parse_visit_date
 from services.actors import Actor
+from services.audit import note_ledger_view
 from services.reports.ledgers import current_season, ledger_facts
 from services.transaction import unit_of_work
 from storage import households as household_repo
@@ -164,7 +166,17 @@ async def ledger_view(
             if household_id is not None:
                 raise PermissionRefused("household_not_yours")
             raise PermissionRefused("not_your_household", code=(code or "").strip()[:32])
-        return await _view(session, actor, rules.tz, household, current_season(clock, rules))
+        view = await _view(session, actor, rules.tz, household, current_season(clock, rules))
+        await note_ledger_view(
+            session,
+            actor,
+            clock.now(),
+            holder_cadre_id=household.holder_cadre_id,
+            household_code=view.code,
+            members=len(view.members),
+            year=view.year,
+        )
+        return view
 
 
 async def _view(

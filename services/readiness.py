@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import Clock, local_today
+from domain.webhook_state import WebhookCheck
 from services.files.fonts import FontMissing, cjk_font_path
 from services.transaction import unit_of_work
 from storage import readiness as queries
@@ -37,6 +38,7 @@ STEPS = (
     "registrations",
     "scheduler",
     "outbox",
+    "webhook",
     "pdf_font",
 )
 
@@ -62,6 +64,10 @@ class Readiness:
     backlog: Backlog | None = None
     font: Path | None = None
     font_problem: str | None = None
+    # Webhook mode (CADREBOT_MODE=webhook): Telegram's view of the webhook, asked by the
+    # caller (`cadrebot doctor`, which may talk to Telegram); None: not asked (no token).
+    webhook_mode: bool = False
+    webhook: WebhookCheck | None = None
 
     @property
     def schema_current(self) -> bool:
@@ -83,6 +89,8 @@ class Readiness:
             return self.database_error is None
         if step in ("roster", "plan", "registrations", "scheduler", "outbox"):
             return self.contents_read
+        if step == "webhook":
+            return not self.webhook_mode or self.webhook is not None
         return True
 
     def done(self, step: str) -> bool:
@@ -97,6 +105,8 @@ class Readiness:
             "registrations": roster is not None and roster.registered_cadres > 0,
             "scheduler": self.lease_fresh,
             "outbox": not self.backlog_stuck,  # unread (no schema yet): nothing is stuck
+            "webhook": not self.webhook_mode
+            or (self.webhook is not None and not self.webhook.problems(self.checked_at)),
             "pdf_font": self.font is not None,
         }[step]
 

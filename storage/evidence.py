@@ -88,6 +88,41 @@ async def set_photo_path(session: AsyncSession, photo_id: int, path: str) -> Non
 
 
 @dataclass(frozen=True)
+class SavedCopy:
+    """A photo whose copy the evidence folder holds (as far as the database knows)."""
+
+    photo_id: int
+    saved_path: str
+    visit_date: date
+
+
+async def copies_of_visits_before(session: AsyncSession, before: date) -> list[SavedCopy]:
+    """Photos with a saved copy whose visit (of either kind) is dated before `before`."""
+    copies: list[SavedCopy] = []
+    for visit, column in (
+        (HouseholdVisit, VisitPhoto.household_visit_id),
+        (VillageVisit, VisitPhoto.village_visit_id),
+    ):
+        rows = await session.execute(
+            select(VisitPhoto.id, VisitPhoto.saved_path, visit.visit_date)
+            .join(visit, visit.id == column)
+            .where(VisitPhoto.saved_path.is_not(None), visit.visit_date < before)
+            .order_by(visit.visit_date, VisitPhoto.id)
+        )
+        copies += [SavedCopy(photo_id, str(path), day) for photo_id, path, day in rows]
+    return copies
+
+
+async def forget_copies(session: AsyncSession, photo_ids: Sequence[int]) -> None:
+    """The copies are gone (purged): the rows keep Telegram's file id, no path."""
+    for start in range(0, len(photo_ids), 500):
+        chunk = photo_ids[start : start + 500]
+        await session.execute(
+            update(VisitPhoto).where(VisitPhoto.id.in_(chunk)).values(saved_path=None)
+        )
+
+
+@dataclass(frozen=True)
 class _Visits:
     """Where one kind of visit keeps its place and its reporting unit."""
 

@@ -476,3 +476,23 @@ class ProcessedUpdate(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     claimed_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ExportAudit(Base):
+    """One export of roster, household or child data (domain.audit.Export): who, what,
+    scope, when, how many rows. Insert only: migration 0008's triggers refuse UPDATE and
+    DELETE, and no repository changes a row."""
+
+    __tablename__ = "export_audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exported_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    channel: Mapped[str] = mapped_column(String(8))  # cli | chat
+    # A cadre's code (chat) or the machine's user (cli); the account, in chat.
+    actor: Mapped[str] = mapped_column(String(100))
+    actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    what: Mapped[str] = mapped_column(String(40))
+    scope: Mapped[str] = mapped_column(String(200))
+    period: Mapped[str | None] = mapped_column(String(40))
+    format: Mapped[str] = mapped_column(String(20))
+    rows: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str | None] = mapped_column(Text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,9 +111,19 @@ async def release_update(session: AsyncSession, update_id: int, *, attempted: bo
 
 
 async def purge_processed(session: AsyncSession, before: datetime) -> int:
-    """Forget updates claimed before `before` (Telegram redelivers for a day at most)."""
+    """Forget updates claimed before `before` (Telegram redelivers for a day at most);
+    returns how many."""
     async with session.begin():
         result = await session.execute(
             delete(ProcessedUpdate).where(ProcessedUpdate.claimed_at < before)
         )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def count_processed_before(session: AsyncSession, before: datetime) -> int:
+    """How many updates were claimed before `before` (what `purge_processed` would forget)."""
+    async with session.begin():
+        found = await session.execute(
+            select(func.count()).where(ProcessedUpdate.claimed_at < before)
+        )
+        return int(found.scalar_one())

@@ -1,5 +1,5 @@
-"""`cadrebot` command line: run, db upgrade, import, reassign, plan load, demo, invite, qr,
-report, reminders, scheduler, doctor, tenant, sandbox reset.
+"""`cadrebot` command line: run, db upgrade and copy, import, reassign, plan load, demo, invite, qr,
+report, reminders, scheduler, doctor, purge, tenant, sandbox reset.
 
 Each command lives in its own module, imported only when it runs: a report never loads
 aiogram, matplotlib or reportlab, and a schema already at head costs one query.
@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from importlib import import_module
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from bot.logs import configure_logging
 from bot.settings import Settings, load_settings
 from domain.clock import Clock, SystemClock
 from domain.errors import DomainError
@@ -46,7 +46,10 @@ MODULES = {
     "doctor": "doctor",
     "sandbox": "sandbox",
     "tenant": "tenant",
+    "purge": "purge",
 }
+# `db upgrade` uses DATABASE_URL; `db copy` the two URLs on its command line.
+DB_MODULES = {"upgrade": "db", "copy": "db_copy"}
 REPORT_MODULES = {
     "compliance": "reports",
     "far-visits": "reports",
@@ -54,10 +57,10 @@ REPORT_MODULES = {
     "notice": "notice",
     "schooling": "schooling",
     "dropouts": "dropouts",
+    "audit": "audit",
 }
 # Services that keep running: their own INFO lines (polling as @..., lease taken) are wanted.
 LONG_RUNNING = ("run", "scheduler")
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 BOT_NAME_DEFAULT = "asked from the Bot API; without BOT_TOKEN, the sandbox bot's"
 
 
@@ -89,8 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("run", "run the bot (no BOT_TOKEN: the local sandbox with demo data)")
 
-    db = command("db", "database schema: create or upgrade it to the latest version")
-    db.add_argument("action", choices=["upgrade"])
+    db = command("db", "database schema: create or upgrade it; copy a deployment to another")
+    db_actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    db_actions.add_parser(
+        "upgrade", help="create or upgrade the schema to the latest version", parents=[common]
+    )
+    copy = db_actions.add_parser(
+        "copy",
+        help="copy every table into a new, empty database (e.g. SQLite to PostgreSQL)",
+        parents=[common],
+    )
+    copy.add_argument(
+        "--from", dest="source", required=True, metavar="URL", help="e.g. sqlite:///data/x.sqlite3"
+    )
+    copy.add_argument(
+        "--to", dest="target", required=True, metavar="URL", help="e.g. postgresql://u@host/db"
+    )
 
     importer = command("import", "import the roster from .xlsx or a CSV folder")
     importer.add_argument("path", type=Path)
@@ -148,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=["json", "csv", "text", "xlsx"],
         default="json",
-        help="text: orphans only; far-visits: json or csv; xlsx: schooling and dropouts",
+        help="text: orphans and audit; far-visits: json or csv; xlsx: schooling and dropouts",
     )
     report.add_argument(
         "--output",
@@ -157,6 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--year", type=int, help="schooling, dropouts: school year YYYY (starts Sept 1)"
+    )
+    report.add_argument(
+        "--since",
+        metavar="YYYY-MM-DD",
+        help="audit: exports from this local day (default: 30 days ago)",
     )
 
     reminders = command("reminders", "reminder outbox: preview what would be sent, or status")
@@ -168,6 +190,19 @@ def build_parser() -> argparse.ArgumentParser:
     command("scheduler", "run the reminder scheduler and sender without the bot's polling")
 
     command("doctor", "what this deployment still lacks, each with the command that fixes it")
+
+    purge = command(
+        "purge", "remove evidence photo copies and webhook update records past retention"
+    )
+    purge.add_argument(
+        "--before",
+        metavar="YYYY-MM-DD",
+        help="photo copies of visits dated before this day (default: today in the plan's "
+        "time zone minus CADREBOT_EVIDENCE_RETENTION_DAYS)",
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="say what would be removed; remove nothing"
+    )
 
     tenant = command("tenant", "counties of one deployment (PostgreSQL): add, list, supervisors")
     tenant_actions = tenant.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -213,12 +248,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         verbose = bool(getattr(args, "verbose", False))
-        configure_logging(verbose, long_running=args.command in LONG_RUNNING)
         try:
             settings = load_settings()
         except ValidationError as error:
             print(_settings_problem(error), file=sys.stderr)
             return 2
+        configure_logging(
+            verbose, long_running=args.command in LONG_RUNNING, log_format=settings.log_format
+        )
         module = import_module(f"{__name__}.{command_module(args)}")
         if one_shot:  # leave the modules out of every later collection, then collect as usual
             gc.freeze()
@@ -231,22 +268,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             gc.freeze()
 
 
-def configure_logging(verbose: bool, *, long_running: bool) -> None:
-    """Quiet by default (warnings and errors on stderr); --verbose adds migrations and SQL."""
-    level = logging.INFO if verbose or long_running else logging.WARNING
-    if not logging.getLogger().handlers:  # the caller (a test) may have its own
-        logging.basicConfig(level=level, format=LOG_FORMAT)
-    logging.getLogger("alembic").setLevel(logging.INFO if verbose else logging.WARNING)
-    # APScheduler logs every job run at INFO (the lease renewal every 20 s): too chatty.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-
-
 def command_module(args: argparse.Namespace) -> str:
     """The module under bot.cli that carries out this command."""
     if args.command == "report":
         if getattr(args, "region", None) is not None:  # every county of a region
             return "regional"
         return REPORT_MODULES[args.kind]
+    if args.command == "db":
+        return DB_MODULES[args.action]
     return MODULES[args.command]
 
 
@@ -259,6 +288,9 @@ async def _execute(
         if args.command == "run":  # the bot opens (and keeps) its own database
             run_bot: RunBot = module.run_bot
             return await run_bot(settings, clock)
+        if args.command == "db" and args.action == "copy":  # two URLs of its own
+            copy: Callable[[argparse.Namespace, bool], Awaitable[int]] = module.execute
+            return await copy(args, verbose)
         if args.command == "db":  # it upgrades itself, to say what it found
             upgrade_schema: Callable[[Settings, bool], Awaitable[int]] = module.upgrade_schema
             return await upgrade_schema(settings, verbose)

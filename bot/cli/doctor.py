@@ -1,13 +1,15 @@
 """`cadrebot doctor`: what this deployment still lacks, each with the command that fixes it.
 
 Exit status 0 when nothing is missing, 1 otherwise. It only reads: the schema is reported as
-found (not upgraded), and Telegram is not asked.
+found (not upgraded), and Telegram is asked only in webhook mode (getWebhookInfo, which
+changes nothing).
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.engine import make_url
@@ -26,6 +28,7 @@ TITLES = {
     "registrations": "registrations",
     "scheduler": "scheduler",
     "outbox": "outbox",
+    "webhook": "webhook",
     "pdf_font": "door-code font",
 }
 
@@ -41,6 +44,10 @@ async def run_doctor(settings: Settings, clock: Clock, county: str | None = None
         pdf_font=settings.pdf_font,
         county=county,
     )
+    if settings.mode == "webhook":
+        from bot.cli.webhook_check import ask_webhook
+
+        found = replace(found, webhook_mode=True, webhook=await ask_webhook(settings, county))
     sys.stdout.write(render(found, settings, county))
     return 1 if found.missing else 0
 
@@ -134,6 +141,8 @@ def _finding(step: str, found: Readiness, settings: Settings) -> str:
             return "no reminder due and unsent"
         oldest = _age(found.checked_at - backlog.oldest_due)
         return f"{counted(backlog.due, 'reminder')} due and unsent, the oldest for {oldest}"
+    if step == "webhook":
+        return _webhook_finding(found)
     if found.font is not None:
         return f"{found.font} (embedded in `cadrebot qr` PDFs)"
     return found.font_problem or "no font"
@@ -147,6 +156,8 @@ def _fix(step: str, found: Readiness) -> str:
         else "check DATABASE_URL (is the server up, does the database exist?), then "
         "cadrebot db upgrade"
     )
+    if step == "webhook":
+        return _webhook_fix(found)
     return {
         "bot_token": "set BOT_TOKEN (from @BotFather) in the environment or in .env",
         "database": database,
@@ -165,6 +176,55 @@ def _fix(step: str, found: Readiness) -> str:
         "pdf_font": "install fonts-wqy-microhei (apt-get install fonts-wqy-microhei) or set "
         "CADREBOT_PDF_FONT to a TrueType Chinese font",
     }[step]
+
+
+def _webhook_finding(found: Readiness) -> str:
+    """Telegram's view of the webhook next to the configured one; pending updates and the
+    last delivery error are always said."""
+    check = found.webhook
+    if not found.webhook_mode:
+        return "not used (CADREBOT_MODE=polling: the bot asks Telegram for updates)"
+    if check is None:
+        return "not checked: no bot token to ask Telegram with"
+    seen, wanted = check.seen, check.wanted
+    if seen is None:
+        return f"could not ask Telegram (getWebhookInfo): {check.error}"
+    if not seen.url:
+        return f"Telegram has no webhook for this bot ({wanted.url} is configured)"
+    problems = check.problems(found.checked_at)
+    parts = [
+        f"Telegram posts to {seen.url}"
+        + (f", not the configured {wanted.url}" if "other_url" in problems else "")
+    ]
+    if "allowed_updates" in problems:
+        given = ", ".join(seen.allowed_updates) if seen.allowed_updates else "Telegram's default"
+        parts.append(f"allowed updates {given}, the bot uses {', '.join(wanted.allowed_updates)}")
+    if "max_connections" in problems:
+        parts.append(f"max_connections {seen.max_connections}, configured {wanted.max_connections}")
+    parts.append(f"{counted(seen.pending_update_count, 'update')} pending")
+    if seen.last_error_at is not None:
+        ago = _age(found.checked_at - seen.last_error_at)
+        failing = "FAILING: " if "failing" in problems else ""
+        parts.append(f"{failing}last delivery error {ago} ago: {seen.last_error_message}")
+    else:
+        parts.append("no delivery error")
+    return "; ".join(parts)
+
+
+def _webhook_fix(found: Readiness) -> str:
+    check = found.webhook
+    problems = check.problems(found.checked_at) if check is not None else ()
+    if "unasked" in problems:
+        return "check TELEGRAM_API_URL and that this machine reaches it, then again"
+    if problems and set(problems) <= {"failing"}:
+        return (
+            "Telegram cannot deliver: check that the load balancer forwards POST to the "
+            "replicas' CADREBOT_WEBHOOK_PORT over HTTPS and that the replicas run (their log)"
+        )
+    return (
+        "start (or restart) `cadrebot run` with CADREBOT_MODE=webhook: each replica sets "
+        "the webhook from CADREBOT_WEBHOOK_URL at start"
+    )
 
 
 def _age(delta: timedelta) -> str:

@@ -7,9 +7,11 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bot.cli.exported import record
 from bot.cli.invocation import Invocation
 from bot.cli.output import usage_error
 from bot.cli.schooling import school_year
+from domain.audit import DROPOUTS
 from services.files.schooling import lists_workbook
 from services.reports.schooling import stream_township_lists
 from storage.places import central_school_townships
@@ -25,7 +27,8 @@ async def write_dropout_lists(cli: Invocation, fmt: str, output_dir: Path, year:
     if fmt not in ("xlsx", "json"):  # json is the parser's default; the lists are workbooks
         return usage_error("report dropouts: --format xlsx (one workbook per township)")
     wanted = school_year(cli, year)
-    written = 0
+    written: list[Path] = []
+    children = 0
     listed: set[str] = set()
     # One township at a time, as the query streams them: only the one being written is held.
     async with cli.sessionmaker() as session:
@@ -35,7 +38,8 @@ async def write_dropout_lists(cli: Invocation, fmt: str, output_dir: Path, year:
             target = output_dir / f"dropout-lists-{wanted}-{lists.code}.xlsx"
             data = await asyncio.to_thread(lists_workbook, lists)
             await asyncio.to_thread(target.write_bytes, data)
-            written += 1
+            written.append(target)
+            children += len(lists.children)
             listed.add(lists.code)
             print(
                 f"{target}: {lists.name} 适龄儿童 {len(lists.children)}, "
@@ -47,4 +51,7 @@ async def write_dropout_lists(cli: Invocation, fmt: str, output_dir: Path, year:
     if not written:
         print(f"no children of school age in poor villages for {wanted}", file=sys.stderr)
         return 1
+    # Each workbook is written as its township streams in (a province's lists are never
+    # held whole), so the one row for them all follows the last.
+    await record(cli, DROPOUTS, "xlsx", children, period=str(wanted), files=written)
     return 0

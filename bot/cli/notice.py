@@ -8,8 +8,10 @@ import html
 import re
 import sys
 
+from bot.cli.exported import record
 from bot.cli.invocation import Invocation
 from bot.cli.plan_note import warn_without_plan
+from domain.audit import NOTICE
 from domain.clock import local_today
 from domain.errors import InputRefused
 from domain.periods import Month
@@ -47,6 +49,8 @@ async def execute(args: argparse.Namespace, cli: Invocation) -> int:
     output_dir.mkdir(parents=True, exist_ok=True)
     xlsx = output_dir / f"notice-{notice.month}.xlsx"
     png = output_dir / f"notice-{notice.month}.png"
+    units = len(notice.ranking) + len(notice.unranked)  # the ranking sheet's rows
+    await record(cli, NOTICE, "xlsx+png", units, period=str(notice.month), files=(xlsx, png))
     await asyncio.to_thread(xlsx.write_bytes, workbook)
     await asyncio.to_thread(png.write_bytes, chart)
     text = html.unescape(_TAG.sub("", render_notice(notice, t)))

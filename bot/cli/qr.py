@@ -7,7 +7,9 @@ import asyncio
 import sys
 
 from bot.cli.bot_name import bot_username
+from bot.cli.exported import record
 from bot.cli.invocation import Invocation
+from domain.audit import DOOR_CODES, WHOLE_COUNTY
 from services.files.door_codes import door_codes, door_codes_pdf
 from services.files.fonts import FontMissing
 
@@ -30,6 +32,8 @@ async def execute(args: argparse.Namespace, cli: Invocation) -> int:
         return 2
     output = args.output or cli.settings.reports_dir / "door-codes.pdf"
     output.parent.mkdir(parents=True, exist_ok=True)
+    scope = args.village or WHOLE_COUNTY
+    await record(cli, DOOR_CODES, "pdf", len(codes), scope=scope, files=[output])
     await asyncio.to_thread(output.write_bytes, pdf)
     print(f"{output}: {len(codes)} door codes")
     return 0

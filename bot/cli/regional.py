@@ -3,6 +3,10 @@
 A command on many counties: it opens the deployment's registry (storage.tenancy), not one
 county's tables, so it takes no --tenant. Each county is read through its own session
 factory; the region's figures are the sums of the counties' own (services.reports.regional).
+
+The export audit has no table in the registry: each county read records the export in its
+own schema (the same row in each: the region as scope, the report's lines as rows), so a
+county's `report audit` shows every export its figures went into.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import csv
 import io
 import sys
 
+from bot.cli.exported import cli_export, record_in
 from bot.cli.output import json_text, usage_error
 from bot.settings import Settings
+from domain.audit import REGIONAL_COMPLIANCE
 from domain.clock import Clock
 from domain.periods import Quarter
 from domain.regional import CountyFigures, RegionalCoverage
@@ -22,7 +28,7 @@ from domain.tenancy import TenantRefused, parse_region, region_text
 from services.reports.regional import counties_in_region, regional_compliance
 from storage.db import log_statement_durations
 from storage.migrate import upgrade_if_behind
-from storage.tenancy import open_county_engine
+from storage.tenancy import county_sessionmaker, open_county_engine
 
 CSV_HEADER = (
     "period",
@@ -69,9 +75,21 @@ async def execute(args: argparse.Namespace, settings: Settings, clock: Clock) ->
             settings.ledger_season_opens_month_day,
             counties,
         )
+        text = regional_json(report) if args.format == "json" else regional_csv(report)
+        lines = 1 + len(report.subregions) + len(report.counties)
+        export = cli_export(
+            clock,
+            REGIONAL_COMPLIANCE,
+            args.format,
+            lines,
+            scope=region_text(report.region),
+            period=report.period,
+        )
+        for county in counties:
+            await record_in(county_sessionmaker(engine, county), export)
     finally:
         await engine.dispose()
-    sys.stdout.write(regional_json(report) if args.format == "json" else regional_csv(report))
+    sys.stdout.write(text)
     return 0
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gc
 import io
 import sys
 from collections.abc import Iterator
 from json.encoder import encode_basestring
 
+from bot.cli.bulk import no_cycle_collection
+from bot.cli.exported import record
 from bot.cli.invocation import Invocation
 from bot.cli.output import JsonPieces, csv_text, json_text, usage_error, write_json
+from domain.audit import COMPLIANCE, FAR_VISITS
 from domain.clock import local_today
 from domain.coverage import Coverage, CoverageReport
 from domain.periods import Quarter
@@ -32,21 +34,16 @@ async def execute(args: argparse.Namespace, cli: Invocation) -> int:
 async def report_compliance(cli: Invocation, quarter: Quarter | None, fmt: str) -> int:
     """County coverage by unit, township and cadre; the month's villages; the ledgers."""
     settings = cli.settings
-    # A province's report makes a million small objects and frees them at exit; with the
-    # cyclic collector on, each collection walks all the live ones again (time grew faster
-    # than the households). Nothing here makes cycles.
-    gc.disable()
-    try:
+    with no_cycle_collection():
         async with cli.sessionmaker() as session:
             report = await county_compliance(
                 session, quarter, cli.clock, settings.tz, settings.ledger_season_opens_month_day
             )
+        await record(cli, COMPLIANCE, fmt, compliance_rows(report), period=report.period)
         if fmt == "json":
             write_json(_compliance_payload(report), sys.stdout.write)
         else:
             sys.stdout.write(compliance_csv(report))
-    finally:
-        gc.enable()
     return 0
 
 
@@ -69,6 +66,7 @@ async def report_far_visits(cli: Invocation, quarter: Quarter | None, fmt: str) 
         }
         for row in rows
     ]
+    await record(cli, FAR_VISITS, fmt, len(records), period=str(quarter))
     if fmt == "json":
         sys.stdout.write(
             json_text({"period": str(quarter), "count": len(records), "visits": records})
@@ -76,6 +74,16 @@ async def report_far_visits(cli: Invocation, quarter: Quarter | None, fmt: str) 
     else:
         sys.stdout.write(csv_text(list(records[0]) if records else ["kind"], records))
     return 0
+
+
+def compliance_rows(report: CoverageReport) -> int:
+    """The report's records: its CSV's lines after the header (the JSON holds the same)."""
+    rows = 1 + len(report.by_unit) + len(report.by_township) + len(report.by_cadre)
+    if (villages := report.villages) is not None:
+        rows += 1 + len(villages.by_unit) + len(villages.by_township)
+    if (ledgers := report.ledgers) is not None:
+        rows += 1 + len(ledgers.by_unit) + len(ledgers.by_township) + len(ledgers.by_cadre)
+    return rows
 
 
 def compliance_json(report: CoverageReport) -> str:

@@ -6,9 +6,11 @@ import argparse
 import sys
 from dataclasses import asdict, fields
 
+from bot.cli.exported import record
 from bot.cli.invocation import Invocation
 from bot.cli.output import counted, csv_text, json_text
 from bot.cli.plan_note import warn_without_plan
+from domain.audit import ORPHANS
 from domain.clock import local_today
 from services.roster_import import RosterImportError, import_roster
 from services.turnover import Orphan, orphans, reassign
@@ -67,6 +69,7 @@ async def report_orphans(cli: Invocation, fmt: str) -> int:
     async with cli.sessionmaker() as session:
         found = await orphans(session)
     rows = [asdict(orphan) for orphan in found]
+    await record(cli, ORPHANS, fmt, len(rows))
     if fmt == "json":
         sys.stdout.write(json_text({"count": len(rows), "households": rows}))
     elif fmt == "csv":

@@ -4,6 +4,7 @@ county's bot when the deployment serves counties (PostgreSQL with counties regis
 from __future__ import annotations
 
 from bot.app import build_app, run_polling
+from bot.metrics import Metrics
 from bot.settings import Settings
 from domain.clock import Clock
 
@@ -18,14 +19,17 @@ async def run_bot(settings: Settings, clock: Clock) -> int:
         from bot.sandbox import run_sandbox
 
         return await run_sandbox(settings, clock)
-    app = await build_app(settings, clock=clock)
-    try:
-        if settings.mode == "webhook":
-            from bot.webhook import run_webhook
+    from bot.monitoring import app_monitoring, serving
 
-            await run_webhook(app)
-        else:
-            await run_polling(app)
+    app = await build_app(settings, clock=clock, metrics=new_metrics(settings))
+    try:
+        async with serving(settings, lambda: app_monitoring(app, clock)):
+            if settings.mode == "webhook":
+                from bot.webhook import run_webhook
+
+                await run_webhook(app)
+            else:
+                await run_polling(app)
     finally:
         await app.close()
     return 0
@@ -34,15 +38,22 @@ async def run_bot(settings: Settings, clock: Clock) -> int:
 async def run_counties(settings: Settings, clock: Clock) -> int:
     """Every county's bot of the registry, in one process (bot.county_app)."""
     from bot.county_app import build_counties_app, run_counties_polling
+    from bot.monitoring import counties_monitoring, serving
 
-    app = await build_counties_app(settings, clock=clock)
+    app = await build_counties_app(settings, clock=clock, metrics=new_metrics(settings))
     try:
-        if settings.mode == "webhook":
-            from bot.county_webhook import run_counties_webhook
+        async with serving(settings, lambda: counties_monitoring(app, clock)):
+            if settings.mode == "webhook":
+                from bot.county_webhook import run_counties_webhook
 
-            await run_counties_webhook(app)
-        else:
-            await run_counties_polling(app)
+                await run_counties_webhook(app)
+            else:
+                await run_counties_polling(app)
     finally:
         await app.close()
     return 0
+
+
+def new_metrics(settings: Settings) -> Metrics | None:
+    """The process's metrics registry, when CADREBOT_METRICS_PORT turns monitoring on."""
+    return Metrics() if settings.metrics_port is not None else None

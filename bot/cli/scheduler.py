@@ -11,6 +11,9 @@ import sys
 
 from bot.app import build_reminders
 from bot.cli.invocation import Invocation
+from bot.cli.run import new_metrics
+from bot.monitoring import CountyWatch, Monitoring, serving
+from bot.observing import instrument_bot
 from bot.settings import Settings
 from bot.telegram import build_bot
 from domain.clock import Clock
@@ -44,11 +47,23 @@ async def run_scheduler(cli: Invocation, stop: asyncio.Event | None = None) -> i
     if settings.bot_token is None:
         print("cadrebot scheduler needs BOT_TOKEN to send reminders", file=sys.stderr)
         return 2
+    metrics = new_metrics(settings)
     bot = build_bot(settings)
+    instrument_bot(bot, metrics)
     catalogs = Catalogs.load(settings.locale)
-    service = build_reminders(settings, bot, cli.sessionmaker, catalogs, cli.clock)
+    service = build_reminders(settings, bot, cli.sessionmaker, catalogs, cli.clock, metrics=metrics)
+    engine = cli.sessionmaker.kw["bind"]  # a county's (--tenant) names its schema
+    schema = engine.get_execution_options().get("schema_translate_map", {}).get(None)
+
+    def monitoring() -> Monitoring:
+        assert metrics is not None
+        metrics.watch_pool(engine)
+        watch = CountyWatch.of("", settings, cli.sessionmaker, service, schema)
+        return Monitoring(metrics, engine, [watch], cli.clock)  # no Redis used here
+
     try:
-        await _serve([service], stop)
+        async with serving(settings, monitoring):
+            await _serve([service], stop)
     finally:
         await bot.session.close()
     return 0
@@ -63,18 +78,33 @@ async def run_county_schedulers(
     from storage.tenancy import county_sessionmaker, list_counties, open_county_engine
 
     engine = await open_county_engine(settings.database_url)
+    metrics = new_metrics(settings)
     bots = []
     try:
         services = []
+        watches = []
         for county in await list_counties(engine):
             await upgrade_if_behind(engine, county.schema)
             own = settings_for(settings, county)
             bot = build_bot(own)
+            instrument_bot(bot, metrics, county.slug)
             bots.append(bot)
             sessions = county_sessionmaker(engine, county)
-            services.append(build_reminders(own, bot, sessions, Catalogs.load(own.locale), clock))
+            catalogs = Catalogs.load(own.locale)
+            service = build_reminders(
+                own, bot, sessions, catalogs, clock, metrics=metrics, county=county.slug
+            )
+            services.append(service)
+            watches.append(CountyWatch.of(county.slug, own, sessions, service, county.schema))
         print(f"reminders of {len(services)} counties", file=sys.stderr)
-        await _serve(services, stop)
+
+        def monitoring() -> Monitoring:
+            assert metrics is not None
+            metrics.watch_pool(engine)
+            return Monitoring(metrics, engine, watches, clock, deployment_schema="public")
+
+        async with serving(settings, monitoring):
+            await _serve(services, stop)
     finally:
         for bot in bots:
             await bot.session.close()

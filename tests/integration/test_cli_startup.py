@@ -74,6 +74,8 @@ def probe(result: subprocess.CompletedProcess[str]) -> tuple[int, list[str], str
         (["report", "compliance", "--format", "json"], ()),
         (["report", "orphans", "--format", "csv"], ()),
         (["report", "schooling", "--format", "json"], ()),
+        (["report", "audit", "--format", "text"], ()),
+        (["report", "audit", "--format", "csv", "--since", "2026-01-01"], ()),
         (["import", str(EXAMPLES)], ()),
         (["plan", "load", "--year", "2026"], ()),
         (["demo", "--size", "small"], ()),
@@ -167,6 +169,7 @@ async def test_upgrade_if_behind_upgrades_only_when_behind(tmp_path: Path) -> No
             await connection.execute(text("UPDATE alembic_version SET version_num = '0004'"))
             await connection.execute(text("DROP TABLE plan_settings"))
             await connection.execute(text("DROP TABLE processed_updates"))  # 0006
+            await connection.execute(text("DROP TABLE export_audit"))  # 0008
         assert await upgrade_if_behind(engine) is True
         assert await _stamped(engine) == sorted(script_heads())
     finally:
