@@ -251,11 +251,15 @@ async def take_lease(session: AsyncSession, holder: str, now: datetime, until: d
     return bool(created.rowcount)  # type: ignore[attr-defined]
 
 
+# The expiry a lease given up at a clean stop is set to (long past: anyone may take it).
+GIVEN_UP = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 async def give_up_lease(session: AsyncSession, holder: str) -> None:
     await session.execute(
         update(SchedulerLease)
         .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder)
-        .values(expires_at=datetime(2000, 1, 1, tzinfo=UTC))
+        .values(expires_at=GIVEN_UP)
     )
 
 

@@ -18,6 +18,7 @@ from bot.cli.output import counted
 from bot.settings import SANDBOX_DATABASE_FILE, Settings
 from domain.clock import Clock
 from services.readiness import STEPS, Readiness, check_deployment
+from storage.reminders import GIVEN_UP
 
 TITLES = {
     "bot_token": "bot token",
@@ -131,6 +132,8 @@ def _finding(step: str, found: Readiness, settings: Settings) -> str:
         until = lease.expires_at.astimezone(settings.tz)
         if found.lease_fresh:
             return f"lease held by {lease.holder} until {until:%H:%M:%S}"
+        if lease.expires_at <= GIVEN_UP:
+            return f"nobody holds the scheduler lease: {lease.holder} gave it up when it stopped"
         ago = _age(found.checked_at - lease.expires_at)
         return f"nobody holds the scheduler lease: {lease.holder}'s expired {ago} ago"
     if step == "outbox":

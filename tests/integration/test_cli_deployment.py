@@ -18,7 +18,7 @@ from services.readiness import STEPS
 from services.registration import redeem_invite
 from storage.db import open_database
 from storage.models import Cadre, OutboxMessage
-from storage.reminders import take_lease
+from storage.reminders import give_up_lease, take_lease
 from tests.integration.test_cli import EXAMPLES, SHANGHAI, run
 
 THIS_YEAR = local_today(SystemClock(), SHANGHAI).year
@@ -244,6 +244,17 @@ def test_doctor_names_each_missing_step_until_nothing_is_missing(
     code, lines, _ = _doctor(capsys)
     assert (code, _missing(lines)) == (1, {"outbox"})
     assert "1 reminder due and unsent, the oldest for 2 h" in lines["outbox"]
+
+    asyncio.run(_give_up_lease(database))
+    code, lines, _ = _doctor(capsys)
+    assert "scheduler" in _missing(lines)
+    assert "test-scheduler gave it up when it stopped" in lines["scheduler"]
+
+
+async def _give_up_lease(url: str) -> None:
+    """What a scheduler does at a clean stop."""
+    async with open_database(url) as sessionmaker, sessionmaker() as session, session.begin():
+        await give_up_lease(session, "test-scheduler")
 
 
 def test_doctor_on_an_unreachable_database_says_so(
