@@ -983,7 +983,8 @@ def print_measures(households: int, bare: float, results: list[Measured]) -> Non
             files.append(r)
     if files:
         print(
-            "\nReports with bulky output (files; a line per reminder), against the baseline's rows written out by hand:"
+            "\nReports with bulky output (files; a line per reminder), against the baseline's"
+            " rows written out by hand:"
         )
         print("| report | seconds - start-up | baseline SQL + files s | ratio |")
         print("|---|---:|---:|---:|")
