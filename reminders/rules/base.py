@@ -64,10 +64,10 @@ class Reminder(NamedTuple):
 
     @classmethod
     def of(
-        cls, recipient: Recipient, rule: str, period: str, occurrence: str, view: View | Packed
+        cls, recipient: Recipient, rule: str, period: str, occurrence: str, view: View
     ) -> Reminder:
         """The view's text and buttons, one a row, as (label, packed action) pairs."""
-        packed = view if isinstance(view, Packed) else Packed.of(view)
+        packed = Packed.of(view)
         return cls(recipient, rule, period, occurrence, packed.text, packed.buttons)
 
     def outbox_values(self, not_before: datetime, now: datetime) -> dict[str, object]:
@@ -100,7 +100,7 @@ class Firing:
         return self.context.translator(person)
 
     def reminder(
-        self, person: Recipient, view: View | Packed, key: tuple[str, str] | None = None
+        self, person: Recipient, view: View, key: tuple[str, str] | None = None
     ) -> Reminder:
         """The reminder of this occurrence to `person`; `key` (period, occurrence) replaces
         the occurrence's own when the rule expands it (per milestone, per case)."""
