@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,14 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.clock import Clock, FixedClock, local_today
 from domain.reminders import RuleSpec, days_to_evaluate, occurrences_on
 from reminders.rules import Reminder, RuleContext, due_reminders, fire_instant
+from reminders.streams import in_order_started_early
 from storage.models import ReminderRule
 from storage.reminders import enqueue_many, rule_by_name, rules, set_evaluated_through
 
 logger = logging.getLogger(__name__)
 
-# Outbox rows written per INSERT: a run over a province streams its reminders and never
-# holds more than this many at once.
-INSERT_BATCH = 500
+# Reminders handed on, and outbox rows written per INSERT, at a time: a run over a province
+# streams its reminders and never holds more than this many at once (handed on one by one,
+# each layer of generators cost a second of a province's preview).
+BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -46,12 +48,18 @@ def _days(
 
 async def compute(
     session: AsyncSession, spec: RuleSpec, days: list[date], context: RuleContext, clock: Clock
-) -> AsyncIterator[Reminder]:
-    """The reminders of the days, streamed as the rules read them."""
+) -> AsyncIterator[list[Reminder]]:
+    """The reminders of the days, streamed as the rules read them, `BATCH` at a time."""
+    batch: list[Reminder] = []
     for day in days:
         for occurrence in occurrences_on(spec, day):
             async for reminder in due_reminders(session, spec, occurrence, context, clock):
-                yield reminder
+                batch.append(reminder)
+                if len(batch) == BATCH:
+                    yield batch
+                    batch = []
+    if batch:
+        yield batch
 
 
 async def run_rule(
@@ -70,14 +78,10 @@ async def run_rule(
         spec = spec_of(row)
         days = _days(row, spec, now, today, context)
         computed = inserted = 0
-        pending: list[dict[str, object]] = []
-        async for reminder in compute(session, spec, days, context, clock):
-            computed += 1
-            pending.append(reminder.outbox_values(now, now))
-            if len(pending) >= INSERT_BATCH:
-                inserted += await enqueue_many(session, pending)
-                pending = []
-        inserted += await enqueue_many(session, pending)
+        async for reminders in compute(session, spec, days, context, clock):
+            computed += len(reminders)
+            rows = [reminder.outbox_values(now, now) for reminder in reminders]
+            inserted += await enqueue_many(session, rows)
         if days:
             await set_evaluated_through(session, name, days[-1])
     if computed:
@@ -89,14 +93,23 @@ async def preview(
     sessionmaker: async_sessionmaker[AsyncSession],
     at: datetime,
     context: RuleContext,
-) -> AsyncIterator[Reminder]:
+    at_once: int = 1,
+) -> AsyncIterator[list[Reminder]]:
     """What the rules would send at `at` (its local day, fire times passed): a dry run,
-    streamed."""
+    streamed rule by rule, a batch at a time. Each rule reads in its own transaction, as
+    the scheduler runs it; `at_once` rules start together, so the database computes a later
+    rule's statement while an earlier rule's reminders are worded (a province's ledger rule
+    waits seconds for its first row)."""
     clock = FixedClock(at)
     day = at.astimezone(context.tz).date()
-    async with sessionmaker() as session, session.begin():
-        for row in await rules(session):
-            spec = spec_of(row)
-            if at >= fire_instant(spec, day, context.tz):
-                async for reminder in compute(session, spec, [day], context, clock):
-                    yield reminder
+    async with sessionmaker() as session:
+        specs = [spec_of(row) for row in await rules(session)]
+
+    async def dry_run(spec: RuleSpec) -> AsyncGenerator[list[Reminder], None]:
+        async with sessionmaker() as session, session.begin():
+            async for reminders in compute(session, spec, [day], context, clock):
+                yield reminders
+
+    firing = [spec for spec in specs if at >= fire_instant(spec, day, context.tz)]
+    async for reminders in in_order_started_early([dry_run(s) for s in firing], at_once):
+        yield reminders

@@ -75,6 +75,14 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def connections_at_once(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """How many of its sessions can hold a connection together, none waiting for another:
+    one on SQLite (its pool is one connection), the pool's size elsewhere."""
+    pool = getattr(sessionmaker.kw.get("bind"), "pool", None)
+    size = getattr(pool, "size", None)
+    return max(1, int(size())) if callable(size) else 1
+
+
 @asynccontextmanager
 async def open_database(
     database_url: str, *, upgrade: bool = True, time_statements: bool = False, **kwargs: Any

@@ -192,3 +192,39 @@ def test_bare_workbooks_hold_the_rows(tmp_path: Any) -> None:
     book = load_workbook(tmp_path / "bare-T1.xlsx", read_only=True)
     assert [len(list(book[name].rows)) for name in ("all", "suspected", "dropouts")] == [2, 1, 2]
     assert (tmp_path / "bare-T2.xlsx").exists()
+
+
+async def test_preview_baseline_names_the_previews_reminders(bench_url: str) -> None:
+    """On a ledger-reminder day the preview's reminders are the baseline's (a holder's owed
+    households in one reminder; an overdue case's to each of its audience), and reading
+    three rules at once gives what reading them one after the other gives."""
+    from reminders.outbox import preview
+    from reminders.rules import RuleContext
+    from ui.i18n import Catalogs
+
+    await scale.build(bench_url, HOUSEHOLDS, reuse=False)
+    dates = scale.Dates.of(datetime.now(scale.TZ).date())
+    rows = await scale.baseline_rows(bench_url, scale.PREVIEW_SQL, dates)
+    at = datetime.combine(dates.ledger_reminder_day, datetime.min.time().replace(hour=9))
+    context = RuleContext(scale.TZ, Catalogs.load("zh"), (9, 1))
+    engine = make_engine(bench_url)
+    try:
+        sessionmaker = make_sessionmaker(engine)
+        read: dict[int, list[tuple[str, str, str, int, str]]] = {}
+        for at_once in (1, 3):
+            read[at_once] = [
+                (r.rule, r.period, r.occurrence, r.recipient.cadre_id, r.text)
+                async for batch in preview(
+                    sessionmaker, at.replace(tzinfo=scale.TZ), context, at_once
+                )
+                for r in batch
+            ]
+    finally:
+        await engine.dispose()
+    assert read[1] == read[3]
+    ledger = {row[1] for row in rows if row[0] == "ledger_deadline"}
+    overdue = sorted((row[1], row[5]) for row in rows if row[0] == "dropout_overdue")
+    assert ledger and overdue
+    assert {r[3] for r in read[3] if r[0] == "ledger_deadline"} == ledger
+    assert sum(r[0] == "ledger_deadline" for r in read[3]) == len(ledger)
+    assert sorted((r[3], r[2]) for r in read[3] if r[0] == "dropout_overdue") == overdue
