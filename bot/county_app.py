@@ -11,6 +11,10 @@ serves no county here is dropped: it never reaches a session at all.
 
 Polling: one BatchPoller per bot, all at once (bot.county_app.run_counties_polling);
 webhook: one path per county (bot.county_webhook).
+
+A county whose token Telegram refuses (401: revoked; 404: the bot deleted), at its first
+calls or (polling) later, is left out, logged at ERROR: no poller, path or reminders of its
+own; the other counties are served on. Only when no county is left does the run end.
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.exceptions import TelegramAPIError, TelegramNotFound, TelegramUnauthorizedError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -57,6 +62,12 @@ logger = logging.getLogger(__name__)
 
 # Chats of one bot handled at once; each bot has its own poller (the pool is shared).
 PARALLEL_CHATS = 8
+# What Telegram answers a token it refuses: revoked (401), or the bot deleted (404).
+TOKEN_REFUSED = (TelegramUnauthorizedError, TelegramNotFound)
+
+
+class NoCountyServed(RuntimeError):
+    """Telegram refused every county's bot token: nothing is left to serve."""
 
 
 @dataclass
@@ -143,9 +154,35 @@ class CountiesApp:
     pollers: dict[str, BatchPoller] = field(default_factory=dict)
     # With CADREBOT_METRICS_PORT: what the monitoring server shows, `county` labelled.
     metrics: Metrics | None = None
+    # Counties left out because Telegram refused their token: slug -> what Telegram said.
+    refused: dict[str, str] = field(default_factory=dict)
 
     def county(self, slug: str) -> CountyBot:
         return next(county for county in self.counties if county.slug == slug)
+
+    @property
+    def serving(self) -> list[CountyBot]:
+        """The counties still served (not refused)."""
+        return [county for county in self.counties if county.slug not in self.refused]
+
+    def leave_out(self, county: CountyBot, error: TelegramAPIError) -> None:
+        """Serve the county no more (its poller stopped); the operator is told by an ERROR
+        line (Telegram's words, never the token) and by /readyz."""
+        self.refused[county.slug] = error.message
+        logger.error(
+            "county %s: Telegram refused its bot token (%s); the county is left out, "
+            "the other counties are served",
+            county.slug,
+            error.message,
+        )
+        poller = self.pollers.get(county.slug)
+        if poller is not None:
+            poller.stop()
+
+    def tokens_check(self) -> dict[str, Any]:
+        """/readyz's `tokens`: ready while any county is served, the refused ones named."""
+        serving = len(self.serving)
+        return {"ok": serving > 0, "serving": serving, "refused": dict(self.refused)}
 
     def stop_polling(self) -> None:
         for poller in self.pollers.values():
@@ -257,38 +294,84 @@ async def build_counties_app(
         for county in counties
     }
     logger.info("serving %d counties: %s", len(counties), ", ".join(c.slug for c in counties))
-    return CountiesApp(settings, engine, catalogs, dispatcher, counties, pollers, metrics)
+    app = CountiesApp(settings, engine, catalogs, dispatcher, counties, pollers, metrics)
+    if metrics is not None:
+        metrics.watch_tokens(pollers, lambda: app.refused)
+    return app
 
 
 def county_reminders(app: CountiesApp) -> list[ReminderService]:
-    """Each county's scheduler and sender (its own lease row, bot and outbox)."""
-    return [county.reminders for county in app.counties if county.reminders is not None]
+    """Each served county's scheduler and sender (its own lease row, bot and outbox)."""
+    return [county.reminders for county in app.serving if county.reminders is not None]
+
+
+async def start_counties(
+    app: CountiesApp, first_calls: Callable[[CountyBot], Awaitable[None]]
+) -> None:
+    """Each county's first Bot API calls; a county whose token Telegram refuses is left out
+    and the next one started. Other errors go on as they are (none is served then)."""
+    for county in app.serving:
+        try:
+            await first_calls(county)
+        except TOKEN_REFUSED as error:
+            app.leave_out(county, error)
+    if not app.serving:
+        raise NoCountyServed(
+            f"Telegram refused the bot token of every county ({', '.join(app.refused)})"
+        )
+
+
+async def _start_polling(county: CountyBot) -> None:
+    await county.bot.delete_webhook(drop_pending_updates=False)
+    await publish_commands(county.bot, county.catalogs)
+    me = await county.bot.get_me()
+    logger.info("county %s: polling as @%s", county.slug, me.username)
 
 
 async def run_counties_polling(app: CountiesApp, *, handle_signals: bool = True) -> None:
-    """Poll every county's bot until stopped (a signal, or `app.stop_polling()`); one
+    """Poll every county's bot until stopped (a signal, or `app.stop_polling()`). A poller
+    whose token Telegram refuses stops its county alone (and its reminders); any other
     poller failing stops the others, and its error is raised."""
-    for county in app.counties:
-        await county.bot.delete_webhook(drop_pending_updates=False)
-        await publish_commands(county.bot, county.catalogs)
-        me = await county.bot.get_me()
-        logger.info("county %s: polling as @%s", county.slug, me.username)
+    await start_counties(app, _start_polling)
     if handle_signals:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(signum, app.stop_polling)
     started = await start_all(county_reminders(app))
-    tasks = [
-        asyncio.create_task(poller.run(), name=f"poller:{slug}")
-        for slug, poller in app.pollers.items()
-    ]
+    tasks = {
+        asyncio.create_task(app.pollers[county.slug].run(), name=f"poller:{county.slug}"): county
+        for county in app.serving
+    }
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        await _until_stopped(app, tasks, started)
     finally:
         app.stop_polling()
         results = await asyncio.gather(*tasks, return_exceptions=True)
         await stop_all(started)
     for result in results:
-        if isinstance(result, BaseException):
+        if isinstance(result, BaseException) and not isinstance(result, TOKEN_REFUSED):
             raise result
+    if not app.serving:
+        raise NoCountyServed("Telegram refused the bot token of every county while polling")
+
+
+async def _until_stopped(
+    app: CountiesApp, tasks: dict[asyncio.Task[None], CountyBot], started: list[ReminderService]
+) -> None:
+    """Wait for the pollers: one refused leaves its county out (its reminders stopped) and
+    the others poll on; any other failure ends the wait."""
+    pending = set(tasks)
+    while pending:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            error = None if task.cancelled() else task.exception()
+            if error is None:
+                continue
+            if not isinstance(error, TOKEN_REFUSED):
+                return
+            county = tasks[task]
+            app.leave_out(county, error)
+            if county.reminders is not None and county.reminders in started:
+                started.remove(county.reminders)
+                await stop_all([county.reminders])

@@ -5,7 +5,9 @@ proxies log paths). Each path has its own UpdateProcessor: the county's bot, the
 Dispatcher and the county's session factory, so the update's claim (processed_updates)
 lives in the county's schema; chat locks are held per (bot, chat) (bot.chat_locks scopes),
 so the same person writing to two counties' bots is two chats. Everything else (claims,
-order, failure policy, graceful stop) is bot.webhook's.
+order, failure policy, graceful stop) is bot.webhook's. A county whose token Telegram
+refuses at setMyCommands or setWebhook is left out (bot.county_app): its path answers 404,
+its reminders do not start, the other counties are served.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from aiohttp import web
+
 from bot.chat_locks import ChatLocks, ScopedChatLocks, chat_locks
 from bot.commands import publish_commands
-from bot.county_app import CountiesApp, county_reminders
+from bot.county_app import CountiesApp, CountyBot, county_reminders, start_counties
 from bot.settings import Settings
 from bot.update_log import UpdateLogPurge
 from bot.webhook import (
@@ -37,28 +41,49 @@ def county_path(county: County) -> str:
     return f"{WEBHOOK_PATH}/{county.slug}"
 
 
+class CountyRequestHandler(WebhookRequestHandler):
+    """A county's path; once its token is refused (it is left out), a path of no county."""
+
+    def __init__(
+        self, processor: UpdateProcessor, secret_token: str, app: CountiesApp, slug: str
+    ) -> None:
+        super().__init__(processor, secret_token)
+        self.app = app
+        self.slug = slug
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if self.slug in self.app.refused:
+            return web.Response(status=404, text="Not Found")
+        return await super().handle(request)
+
+
 def county_routes(
     app: CountiesApp, settings: Settings, locks: ChatLocks, policy: WebhookPolicy
 ) -> dict[str, WebhookRequestHandler]:
     """A handler per county's path, each with its county's processor."""
     assert settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
-    routes = {}
+    routes: dict[str, WebhookRequestHandler] = {}
     for county in app.counties:
         scoped = ScopedChatLocks(locks, county.bot.id)
         monitor = app.pollers[county.slug].monitor  # the county's log lines and metrics
         processor = UpdateProcessor(
             county.bot, app.dispatcher, county.sessionmaker, scoped, policy, monitor=monitor
         )
-        routes[county_path(county.county)] = WebhookRequestHandler(processor, secret)
+        handler = CountyRequestHandler(processor, secret, app, county.slug)
+        routes[county_path(county.county)] = handler
     return routes
 
 
 async def set_county_webhooks(app: CountiesApp) -> None:
-    """Each county's bot pointed at its own path (the same on every replica)."""
-    for county in app.counties:
+    """Each county's bot pointed at its own path (the same on every replica); a county whose
+    token Telegram refuses is left out, the others pointed (bot.county_app.start_counties)."""
+
+    async def point(county: CountyBot) -> None:
         await publish_commands(county.bot, county.catalogs)
         await set_webhook(county.bot, app.dispatcher, app.settings, county_path(county.county))
+
+    await start_counties(app, point)
 
 
 async def run_counties_webhook(
@@ -87,7 +112,7 @@ async def run_counties_webhook(
             "webhook replica listening on %s%s/<county> for %d counties",
             server.url,
             WEBHOOK_PATH,
-            len(app.counties),
+            len(app.serving),
         )
 
     bots = [county.bot for county in app.counties]
@@ -97,7 +122,7 @@ async def run_counties_webhook(
         bots,
         stop,
         point_webhooks,
-        county_reminders(app),
+        lambda: county_reminders(app),  # once the webhooks are set: the served counties'
         locks,
         update_log,
     )

@@ -12,7 +12,7 @@ deployment of counties and empty otherwise (PromQL treats an empty label as abse
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -132,19 +132,27 @@ class Metrics:
     def watch_pool(self, engine: AsyncEngine) -> None:
         self._live.engines.append(engine)
 
+    def watch_tokens(self, counties: Iterable[str], refused: Callable[[], Collection[str]]) -> None:
+        """Each county served (1) or left out because Telegram refused its token (0)."""
+        self._live.counties = list(counties)
+        self._live.refused = refused
+
 
 class LiveCollector(Collector):
-    """Values read when scraped: the scheduler lease and the database pool."""
+    """Values read when scraped: the scheduler lease, the database pool and (a deployment of
+    counties) which counties are served."""
 
     def __init__(self) -> None:
         self.leases: list[tuple[str, Callable[[], bool]]] = []
         self.engines: list[AsyncEngine] = []
+        self.counties: list[str] = []
+        self.refused: Callable[[], Collection[str]] = tuple
 
     def describe(self) -> Iterable[Metric]:
         return list(self._families())
 
     def collect(self) -> Iterable[Metric]:
-        lease, pool = self._families()
+        lease, pool, served = self._families()
         for county, holds in self.leases:
             lease.add_metric([county], 1.0 if holds() else 0.0)
         in_use = idle = 0
@@ -155,7 +163,10 @@ class LiveCollector(Collector):
         if self.engines:
             pool.add_metric(["in_use"], in_use)
             pool.add_metric(["idle"], idle)
-        return iter((lease, pool))
+        refused = self.refused()
+        for county in self.counties:
+            served.add_metric([county], 0.0 if county in refused else 1.0)
+        return iter((lease, pool, served))
 
     @staticmethod
     def _families() -> Iterator[GaugeMetricFamily]:
@@ -169,4 +180,10 @@ class LiveCollector(Collector):
             "cadrebot_db_pool_connections",
             "Database connections of this process's pool, in use or idle.",
             labels=["state"],
+        )
+        yield GaugeMetricFamily(
+            "cadrebot_county_served",
+            "1 while this process serves the county's bot, 0 once Telegram refused its token "
+            "(the county is left out); absent outside a deployment of counties.",
+            labels=["county"],
         )

@@ -6,7 +6,8 @@
 - `GET /readyz`: 200 only when the database answers, every schema it serves (the
   deployment's and each county's) is stamped at the migration scripts' heads, and Redis
   answers when REDIS_URL is set; 503 otherwise. The JSON body names each check and says
-  whether this process holds each scheduler lease.
+  whether this process holds each scheduler lease. A deployment of counties adds `tokens`:
+  the counties left out because Telegram refused their bot token, ready while any is served.
 
 Everything is asynchronous: the checks go through the app's own engine (asyncpg or
 aiosqlite) and redis' asyncio client, each bounded by a timeout, so a database that hangs
@@ -88,6 +89,7 @@ class Monitoring:
         *,
         redis_url: str | None = None,
         deployment_schema: str | None = None,
+        tokens: Callable[[], dict[str, Any]] | None = None,
         refresh_every: float = REFRESH_EVERY,
         check_timeout: float = CHECK_TIMEOUT,
     ) -> None:
@@ -99,6 +101,8 @@ class Monitoring:
         self.schemas: list[str | None] = [watch.schema for watch in self.watches]
         if deployment_schema:
             self.schemas.insert(0, deployment_schema)
+        # A deployment of counties: whose bot token Telegram refused (CountiesApp.tokens_check).
+        self.tokens = tokens
         self.refresh_every = refresh_every
         self.check_timeout = check_timeout
         self._redis: Redis | None = None
@@ -152,6 +156,8 @@ class Monitoring:
             else {"ok": True, "detail": "not used by this process"}
         )
         checks = {"database": database, "schema": schema, "redis": redis}
+        if self.tokens is not None:
+            checks["tokens"] = self.tokens()
         ready = all(check["ok"] for check in checks.values())
         leases = [
             {"county": watch.county or None, "held": watch.holds_lease()}
@@ -218,6 +224,7 @@ def counties_monitoring(app: CountiesApp, clock: Clock, **options: Any) -> Monit
         clock,
         redis_url=app.settings.redis_url,
         deployment_schema="public",
+        tokens=app.tokens_check,
         **options,
     )
 

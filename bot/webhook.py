@@ -388,13 +388,14 @@ async def serve_replica(
     bots: Sequence[Bot],
     stop: asyncio.Event,
     point_webhooks: Callable[[], Awaitable[None]],
-    reminders: Sequence[ReminderService],
+    reminders: Callable[[], Sequence[ReminderService]],
     locks: ChatLocks,
     update_log: UpdateLogPurge,
 ) -> None:
     """Purge the update log, listen, point Telegram here (`point_webhooks`), run the
     reminders and the hourly purge until `stop`; then stop gracefully: no new updates, the
-    in-flight ones finished. The webhooks stay set: the other replicas still serve them."""
+    in-flight ones finished. The webhooks stay set: the other replicas still serve them.
+    `reminders` is asked once the webhooks are set (a county refused there has none)."""
     workflow = {"dispatcher": dispatcher, "bots": list(bots), **dispatcher.workflow_data}
     await update_log.once()  # cheap: one DELETE on an indexed column per database
     await dispatcher.emit_startup(bot=bots[-1], **workflow)
@@ -402,7 +403,7 @@ async def serve_replica(
     try:
         await server.start()  # listening first: Telegram posts as soon as a webhook is set
         await point_webhooks()
-        started = await start_all(reminders)
+        started = await start_all(reminders())
         try:
             await stop.wait()
         finally:
@@ -451,7 +452,7 @@ async def run_webhook(
         [app.bot],
         stop,
         point_webhook,
-        reminders,
+        lambda: reminders,
         handler.processor.locks,
         update_log,
     )

@@ -39,6 +39,8 @@ _DEFAULT_FAULT_TEXT = {
     502: "Bad Gateway",
     503: "Service Unavailable",
 }
+# What Telegram answers every call made with a token it refuses (fakeapi `refuse_token`).
+TOKEN_REFUSALS = {401: "Unauthorized", 404: "Not Found"}
 
 
 class WaitTimeout(AssertionError):
@@ -122,6 +124,8 @@ class FakeBotAPI:
         self.max_poll_timeout = max_poll_timeout
         self.base_url: str | None = None
         self._faults: list[Fault] = []
+        # While set, every call answers this status (the token revoked, or the bot deleted).
+        self.token_refusal: int | None = None
         self._users: dict[int, FakeUser] = {}
         self._inflight = 0
         self._polls_waiting = 0
@@ -258,6 +262,23 @@ class FakeBotAPI:
         self._faults.append(
             Fault(method.lower(), error_code, retry_after, chat_id, times, description)
         )
+
+    def refuse_token(self, status: int = 401) -> None:
+        """From now on Telegram refuses this bot's token: 401 (revoked) or 404 (the bot
+        deleted) to every call, a parked long poll included. Calls are still recorded and
+        checked against the schema."""
+        if status not in TOKEN_REFUSALS:
+            raise ValueError(f"a refused token gets 401 or 404, not {status}")
+        self.token_refusal = status
+        self.world.updates.available.set()  # the parked long poll answers the refusal
+
+    def _expected_errors(self) -> tuple[int | None, ...]:
+        """4xx answers that are no mistake of the bot's (a refused token: the test's doing)."""
+        return (401, 403, 409, 429, self.token_refusal)
+
+    def _refused(self) -> ApiError | None:
+        status = self.token_refusal
+        return None if status is None else ApiError(status, TOKEN_REFUSALS[status])
 
     # -- inspection -----------------------------------------------------------------------
 
@@ -450,7 +471,7 @@ class FakeBotAPI:
             note = f"{record.method}: {exc.description}"
             if exc.violation:
                 self.violations.append(note)
-            elif 400 <= exc.status < 500 and exc.status not in (401, 403, 409, 429):
+            elif 400 <= exc.status < 500 and exc.status not in self._expected_errors():
                 self.rejections.append(note)
             return error_response(exc)
         finally:
@@ -472,6 +493,9 @@ class FakeBotAPI:
         except Invalid as exc:
             raise ApiError(400, f"Bad Request: {exc.reason}", violation=True) from None
         record.params = params
+        refused = self._refused()
+        if refused is not None:
+            raise refused
         self._apply_faults(method, params)
         if self.methods.blocked_chat(method, params):
             raise ApiError(403, "Forbidden: bot was blocked by the user")
@@ -556,6 +580,9 @@ class FakeBotAPI:
             while True:
                 if self._poll_token is not me:
                     raise ApiError(409, CONFLICT)
+                refused = self._refused()
+                if refused is not None:
+                    raise refused
                 batch = queue.take(limit)
                 remaining = deadline - loop.time()
                 if batch or remaining <= 0 or self._stopping:

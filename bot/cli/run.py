@@ -3,10 +3,14 @@ county's bot when the deployment serves counties (PostgreSQL with counties regis
 
 from __future__ import annotations
 
+import logging
+
 from bot.app import build_app, run_polling
 from bot.metrics import Metrics
 from bot.settings import Settings
 from domain.clock import Clock
+
+logger = logging.getLogger(__name__)
 
 
 async def run_bot(settings: Settings, clock: Clock) -> int:
@@ -36,8 +40,9 @@ async def run_bot(settings: Settings, clock: Clock) -> int:
 
 
 async def run_counties(settings: Settings, clock: Clock) -> int:
-    """Every county's bot of the registry, in one process (bot.county_app)."""
-    from bot.county_app import build_counties_app, run_counties_polling
+    """Every county's bot of the registry, in one process (bot.county_app); 1 when Telegram
+    refused every county's token (each refusal logged as it came)."""
+    from bot.county_app import NoCountyServed, build_counties_app, run_counties_polling
     from bot.monitoring import counties_monitoring, serving
 
     app = await build_counties_app(settings, clock=clock, metrics=new_metrics(settings))
@@ -49,6 +54,9 @@ async def run_counties(settings: Settings, clock: Clock) -> int:
                 await run_counties_webhook(app)
             else:
                 await run_counties_polling(app)
+    except NoCountyServed as error:
+        logger.error("%s: no county is served, stopping", error)
+        return 1
     finally:
         await app.close()
     return 0

@@ -169,9 +169,8 @@ async def fake_counties(url: str, **overrides: object) -> AsyncIterator[Counties
     settings = load_settings(
         TELEGRAM_API_URL=base_url,
         DATABASE_URL=url,
-        CADREBOT_SCHEDULER="off",
         _env_file=None,
-        **overrides,
+        **{"CADREBOT_SCHEDULER": "off", **overrides},
     )
     try:
         yield Counties(apis, front, settings, FixedClock(NOW))
