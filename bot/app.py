@@ -137,7 +137,7 @@ async def build_app(
     """Upgrade the schema, then wire the bot; nothing here runs at import time. With
     `metrics`, its updates, Bot API calls, reminders and pool are counted there."""
     clock = clock or SystemClock()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, **settings.engine_options())
     try:
         await upgrade_if_behind(engine)
     except BaseException:

@@ -263,7 +263,7 @@ async def build_counties_app(
     clock = clock or SystemClock()
     if settings.bot_token is not None:
         logger.info("serving the counties of the registry: BOT_TOKEN is not used")
-    engine = await open_county_engine(settings.database_url)
+    engine = await open_county_engine(settings.database_url, **settings.engine_options())
     counties: list[CountyBot] = []
     try:
         registered = await list_counties(engine)

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     update_log_retention_days: int = Field(
         default=7, ge=UPDATE_LOG_MIN_DAYS, le=3650, alias="CADREBOT_UPDATE_LOG_RETENTION_DAYS"
     )
+    # Connections each process keeps to PostgreSQL (every county of a deployment shares
+    # them); unset: 10. SQLite keeps its one connection whatever this says.
+    db_pool_size: int | None = Field(default=None, ge=1, le=1000, alias="CADREBOT_DB_POOL_SIZE")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     sandbox_port: int = Field(default=8081, ge=1, le=65535, alias="CADREBOT_SANDBOX_PORT")
     # The ledger season opens on this day (MM-DD) each year, in the plan's time zone.
@@ -93,6 +96,12 @@ class Settings(BaseSettings):
     metrics_host: str = Field(default="0.0.0.0", alias="CADREBOT_METRICS_HOST")  # noqa: S104
     # "text" lines, or one JSON object a line for a log collector (bot.logs).
     log_format: Literal["text", "json"] = Field(default="text", alias="CADREBOT_LOG_FORMAT")
+
+    def engine_options(self) -> dict[str, int]:
+        """What the process's engine is made with (storage.db.make_engine's keywords)."""
+        if self.db_pool_size is None or self.database_url.startswith("sqlite"):
+            return {}
+        return {"pool_size": self.db_pool_size}
 
     @field_validator("timezone")
     @classmethod

@@ -16,7 +16,7 @@ SQLite stays a one-county deployment: it has no schemas.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -272,14 +272,20 @@ async def open_county_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
 
 @asynccontextmanager
 async def open_county_database(
-    database_url: str, slug: str | None, *, time_statements: bool = False, upgrade: bool = True
+    database_url: str,
+    slug: str | None,
+    *,
+    time_statements: bool = False,
+    upgrade: bool = True,
+    engine_options: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[tuple[async_sessionmaker[AsyncSession], County | None]]:
     """What a command works on: one county's tables (`slug`), or the deployment's own when
     it serves no counties. A deployment of counties refuses a command without one, so a
     forgotten --tenant never writes rows that no county's bot reads. `upgrade` False: the
-    schemas as found (`cadrebot doctor`)."""
+    schemas as found (`cadrebot doctor`). `engine_options`: make_engine's (a pool's size)."""
+    engine_options = engine_options or {}
     if slug is None:
-        engine = make_engine(database_url)
+        engine = make_engine(database_url, **engine_options)
         try:
             if time_statements:
                 log_statement_durations(engine)
@@ -294,7 +300,11 @@ async def open_county_database(
     check_slug(slug)
     if database_url.startswith("sqlite"):
         raise TenantRefused("tenant_sqlite")
-    engine = await open_county_engine(database_url) if upgrade else make_county_engine(database_url)
+    engine = (
+        await open_county_engine(database_url, **engine_options)
+        if upgrade
+        else make_county_engine(database_url, **engine_options)
+    )
     try:
         if time_statements:
             log_statement_durations(engine)

@@ -35,7 +35,9 @@ async def run_deployment(
 
     if await serves_counties(settings):
         return await run_county_schedulers(settings, clock, stop)
-    async with open_county_database(settings.database_url, None) as (sessions, _):
+    async with open_county_database(
+        settings.database_url, None, engine_options=settings.engine_options()
+    ) as (sessions, _):
         return await run_scheduler(Invocation(settings, clock, sessions), stop)
 
 
@@ -77,7 +79,7 @@ async def run_county_schedulers(
     from storage.migrate import upgrade_if_behind
     from storage.tenancy import county_sessionmaker, list_counties, open_county_engine
 
-    engine = await open_county_engine(settings.database_url)
+    engine = await open_county_engine(settings.database_url, **settings.engine_options())
     metrics = new_metrics(settings)
     bots = []
     try:
