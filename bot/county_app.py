@@ -266,7 +266,7 @@ async def build_counties_app(
     engine = await open_county_engine(settings.database_url, **settings.engine_options())
     counties: list[CountyBot] = []
     try:
-        registered = await list_counties(engine)
+        registered = await list_counties(engine, settings.token_key_list)
         if not registered:
             raise ValueError("the registry holds no county: `cadrebot tenant add` adds one")
         for county in registered:

@@ -15,6 +15,7 @@ from domain.ledgers import parse_month_day
 from domain.plan_rules import PlanRules
 from domain.reminders import QuietHours
 from domain.retention import UPDATE_LOG_MIN_DAYS, Retention
+from storage.token_vault import is_fernet_key
 
 DEFAULT_DATA_DIR = Path("data")
 SUPPORTED_LOCALES = ("zh", "en")
@@ -96,6 +97,9 @@ class Settings(BaseSettings):
     metrics_host: str = Field(default="0.0.0.0", alias="CADREBOT_METRICS_HOST")  # noqa: S104
     # "text" lines, or one JSON object a line for a log collector (bot.logs).
     log_format: Literal["text", "json"] = Field(default="text", alias="CADREBOT_LOG_FORMAT")
+    # Fernet keys, comma-separated, the counties' bot tokens are encrypted with in the registry
+    # (storage.token_vault): the first encrypts, every one decrypts; `cadrebot tenant new-key`.
+    token_keys: SecretStr | None = Field(default=None, alias="CADREBOT_TOKEN_KEYS")
 
     def engine_options(self) -> dict[str, int]:
         """What the process's engine is made with (storage.db.make_engine's keywords)."""
@@ -174,6 +178,28 @@ class Settings(BaseSettings):
             raise ValueError("must differ from CADREBOT_WEBHOOK_PORT")
         return value
 
+    @field_validator("token_keys")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        """Each key a Fernet key; the error says which one (its place), never the key."""
+        if value is None:
+            return None
+        keys = split_keys(value.get_secret_value())
+        if not keys:
+            return None
+        for place, key in enumerate(keys, start=1):
+            if not is_fernet_key(key):
+                raise ValueError(
+                    f"key {place} of {len(keys)} is not a Fernet key (44 characters of url-safe "
+                    "base64); `cadrebot tenant new-key` makes one"
+                )
+        return SecretStr(",".join(keys))
+
+    @property
+    def token_key_list(self) -> tuple[str, ...]:
+        """CADREBOT_TOKEN_KEYS, the first (encrypting) key first; empty when unset."""
+        return split_keys(self.token_keys.get_secret_value()) if self.token_keys else ()
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
@@ -222,6 +248,11 @@ def async_database_url(value: str) -> str:
     if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
         raise ValueError("use a postgresql:// or sqlite:/// URL")
     return value
+
+
+def split_keys(value: str) -> tuple[str, ...]:
+    """ "k1, k2" -> ("k1", "k2"): spaces and empty places (a trailing comma) left out."""
+    return tuple(key.strip() for key in value.split(",") if key.strip())
 
 
 def parse_quiet_hours(value: str) -> QuietHours | None:

@@ -11,12 +11,16 @@ county deployment connects with the search path set to the registry schema alone
 (`make_county_engine`), so a statement that did not go through a county's factory finds no
 table of the bot at all and fails, instead of reading the deployment's own schema.
 
+Each county's bot token is stored encrypted when the deployment has keys
+(storage.token_vault, CADREBOT_TOKEN_KEYS; migration 0009): a function that reads counties is
+given the keys when its caller needs the tokens, and without them reads no token at all.
+
 SQLite stays a one-county deployment: it has no schemas.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,11 +34,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     func,
     insert,
     inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -51,6 +57,7 @@ from domain.tenancy import (
 from storage.db import log_statement_durations, make_engine, make_sessionmaker
 from storage.migrate import upgrade_if_behind
 from storage.models import Base
+from storage.token_vault import TokenVault, bot_id_of, is_sealed
 
 TENANCY_SCHEMA = "cadrebot_tenancy"
 registry = MetaData(schema=TENANCY_SCHEMA)
@@ -60,7 +67,10 @@ tenants = Table(
     Column("slug", String(30), primary_key=True),
     Column("name", String(60), nullable=False),
     Column("region", String(200), nullable=False),
-    Column("bot_token", String(100), nullable=False, unique=True),
+    # Encrypted (a Fernet token, ~140 characters) or, before keys, plain text (migration
+    # 0009); one county per bot is bot_id's to keep, as ciphertexts differ each time.
+    Column("bot_id", BigInteger, nullable=False, unique=True),
+    Column("bot_token", Text, nullable=False),
     Column("timezone", String(64)),
     Column("locale", String(8)),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -77,24 +87,23 @@ region_supervisors = Table(
 
 @dataclass(frozen=True)
 class County:
-    """One tenant: its bot, its schema and the settings it overrides (None: the deployment's)."""
+    """One tenant: its bot, its schema and the settings it overrides (None: the deployment's).
+
+    `bot_token` is the token decrypted, or None when it was not asked for (read without
+    keys: `list_counties(engine)`); `token_encrypted` says how the registry stores it."""
 
     slug: str
     name: str
     region: tuple[str, ...]
-    bot_token: str = field(repr=False)
+    bot_id: int
+    bot_token: str | None = field(default=None, repr=False)
     timezone: str | None = None
     locale: str | None = None
+    token_encrypted: bool = False
 
     @property
     def schema(self) -> str:
         return tenant_schema(self.slug)
-
-    @property
-    def bot_id(self) -> int:
-        """The bot's user id: the token's part before the colon."""
-        head = self.bot_token.split(":", 1)[0]
-        return int(head) if head.isdigit() else 0
 
 
 @dataclass(frozen=True)
@@ -144,27 +153,35 @@ async def count_counties(engine: AsyncEngine) -> int:
         return int(count or 0)
 
 
-def _county(row: Any) -> County:
+def _county(row: Any, keys: Sequence[str] | None) -> County:
+    """The registry's row; its token decrypted with `keys` (refused naming the county when
+    none opens it), or not read at all when `keys` is None."""
+    token = None if keys is None else TokenVault(keys).open(row.bot_token, row.slug)
     return County(
         slug=row.slug,
         name=row.name,
         region=parse_region(row.region),
-        bot_token=row.bot_token,
+        bot_id=row.bot_id,
+        bot_token=token,
         timezone=row.timezone,
         locale=row.locale,
+        token_encrypted=is_sealed(row.bot_token),
     )
 
 
-async def list_counties(engine: AsyncEngine) -> list[County]:
+async def list_counties(engine: AsyncEngine, keys: Sequence[str] | None = None) -> list[County]:
+    """Every county; with `keys` (CADREBOT_TOKEN_KEYS, maybe none) each one's bot token,
+    refused at the first county whose token no key opens."""
     if not await has_registry(engine):
         return []
     async with engine.connect() as connection:
         rows = await connection.execute(select(tenants).order_by(tenants.c.slug))
-        return [_county(row) for row in rows]
+        return [_county(row, keys) for row in rows]
 
 
-async def find_county(engine: AsyncEngine, slug: str) -> County:
-    """The county named `slug`, or refused: a typo never lands in another schema."""
+async def find_county(engine: AsyncEngine, slug: str, keys: Sequence[str] | None = None) -> County:
+    """The county named `slug`, or refused: a typo never lands in another schema. With
+    `keys`, its bot token too (list_counties)."""
     check_slug(slug)
     if not supports_counties(engine):
         raise TenantRefused("tenant_sqlite")
@@ -172,7 +189,18 @@ async def find_county(engine: AsyncEngine, slug: str) -> County:
         row = (await connection.execute(select(tenants).where(tenants.c.slug == slug))).first()
     if row is None:
         raise TenantRefused("tenant_unknown", slug=slug)
-    return _county(row)
+    return _county(row, keys)
+
+
+def _stored_token(token: str, keys: Sequence[str], allow_plain: bool) -> str:
+    """What the registry keeps: `token` encrypted with the first key; plain text only when
+    there is no key and the caller said so (`--plain-token`)."""
+    vault = TokenVault(keys)
+    if vault.has_keys:
+        return vault.seal(token)
+    if not allow_plain:
+        raise TenantRefused("tenant_token_keys")
+    return token
 
 
 async def register_county(
@@ -182,26 +210,33 @@ async def register_county(
     name: str,
     region: str,
     bot_token: str,
+    keys: Sequence[str],
     now: datetime,
+    allow_plain: bool = False,
     timezone: str | None = None,
     locale: str | None = None,
 ) -> County:
-    """Record a new county; its schema is made by the caller (storage.migrate, per schema)."""
+    """Record a new county, its token encrypted with the first of `keys` (without keys:
+    refused, unless `allow_plain`); its schema is made by the caller (storage.migrate)."""
     if not supports_counties(engine):
         raise TenantRefused("tenant_sqlite")
+    stored = _stored_token(bot_token, keys, allow_plain)
     county = County(
         slug=check_slug(slug),
         name=check_county_name(name),
         region=parse_region(region),
+        bot_id=bot_id_of(bot_token),
         bot_token=bot_token,
         timezone=timezone,
         locale=locale,
+        token_encrypted=is_sealed(stored),
     )
     values = {
         "slug": county.slug,
         "name": county.name,
         "region": region_text(county.region),
-        "bot_token": bot_token,
+        "bot_id": county.bot_id,
+        "bot_token": stored,
         "timezone": timezone,
         "locale": locale,
         "created_at": now,
@@ -212,6 +247,124 @@ async def register_county(
     except IntegrityError:
         raise TenantRefused("tenant_taken", slug=slug) from None
     return county
+
+
+async def replace_county_token(
+    engine: AsyncEngine,
+    slug: str,
+    bot_token: str,
+    *,
+    keys: Sequence[str],
+    allow_plain: bool = False,
+) -> County:
+    """Give county `slug` a new bot token (revoked, rotated, or another bot), encrypted as
+    register_county does; refused naming the county that already has the token's bot."""
+    check_slug(slug)
+    if not supports_counties(engine):
+        raise TenantRefused("tenant_sqlite")
+    stored = _stored_token(bot_token, keys, allow_plain)
+    bot_id = bot_id_of(bot_token)
+    try:
+        async with engine.begin() as connection:
+            row = (
+                await connection.execute(
+                    select(tenants).where(tenants.c.slug == slug).with_for_update()
+                )
+            ).first()
+            if row is None:
+                raise TenantRefused("tenant_unknown", slug=slug)
+            other = await connection.scalar(
+                select(tenants.c.slug).where(tenants.c.bot_id == bot_id, tenants.c.slug != slug)
+            )
+            if other is not None:
+                raise TenantRefused("tenant_bot_taken", bot_id=bot_id, slug=other)
+            await connection.execute(
+                update(tenants)
+                .where(tenants.c.slug == slug)
+                .values(bot_id=bot_id, bot_token=stored)
+            )
+    except IntegrityError:  # another county took the bot in between
+        async with engine.connect() as connection:
+            other = await connection.scalar(
+                select(tenants.c.slug).where(tenants.c.bot_id == bot_id)
+            )
+        raise TenantRefused("tenant_bot_taken", bot_id=bot_id, slug=other or "?") from None
+    county = _county(row, None)
+    return County(
+        slug=county.slug,
+        name=county.name,
+        region=county.region,
+        bot_id=bot_id,
+        bot_token=bot_token,
+        timezone=county.timezone,
+        locale=county.locale,
+        token_encrypted=is_sealed(stored),
+    )
+
+
+async def encrypt_county_tokens(engine: AsyncEngine, keys: Sequence[str]) -> tuple[int, int]:
+    """Every county's token encrypted with the first of `keys`, in one transaction: plain
+    text encrypted, an encrypted one decrypted (by any key) and encrypted again. Nothing is
+    changed if one cannot be opened. (tokens written, of which were plain text)."""
+    vault = TokenVault(keys)
+    if not vault.has_keys:
+        raise TenantRefused("tenant_token_keys")
+    if not await has_registry(engine):
+        return 0, 0
+    written = plain = 0
+    async with engine.begin() as connection:
+        rows = (
+            await connection.execute(
+                select(tenants.c.slug, tenants.c.bot_token)
+                .order_by(tenants.c.slug)
+                .with_for_update()
+            )
+        ).all()
+        for slug, stored in rows:
+            plain += not is_sealed(stored)
+            await connection.execute(
+                update(tenants)
+                .where(tenants.c.slug == slug)
+                .values(bot_token=vault.reseal(stored, slug))
+            )
+            written += 1
+    return written, plain
+
+
+@dataclass(frozen=True)
+class TokenCensus:
+    """How the registry keeps the counties' tokens, for `cadrebot doctor` (slugs only)."""
+
+    counties: int = 0
+    plain: tuple[str, ...] = ()  # stored in plain text
+    locked: tuple[str, ...] = ()  # encrypted, and no key of the setting opens them
+    old_key: tuple[str, ...] = ()  # opened by a key other than the first (rotation unfinished)
+    keys_set: bool = False
+
+
+async def census_tokens(engine: AsyncEngine, keys: Sequence[str]) -> TokenCensus:
+    if not await has_registry(engine):
+        return TokenCensus()
+    vault = TokenVault(keys)
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(tenants.c.slug, tenants.c.bot_token).order_by(tenants.c.slug)
+            )
+        ).all()
+    plain, locked, old_key = [], [], []
+    for slug, stored in rows:
+        if not is_sealed(stored):
+            plain.append(slug)
+            continue
+        try:
+            vault.open(stored, slug)
+        except TenantRefused:
+            locked.append(slug)
+            continue
+        if not vault.opens_with_first_key(stored):
+            old_key.append(slug)
+    return TokenCensus(len(rows), tuple(plain), tuple(locked), tuple(old_key), vault.has_keys)
 
 
 async def register_region_supervisor(
@@ -278,11 +431,13 @@ async def open_county_database(
     time_statements: bool = False,
     upgrade: bool = True,
     engine_options: Mapping[str, Any] | None = None,
+    keys: Sequence[str] | None = None,
 ) -> AsyncIterator[tuple[async_sessionmaker[AsyncSession], County | None]]:
     """What a command works on: one county's tables (`slug`), or the deployment's own when
     it serves no counties. A deployment of counties refuses a command without one, so a
     forgotten --tenant never writes rows that no county's bot reads. `upgrade` False: the
-    schemas as found (`cadrebot doctor`). `engine_options`: make_engine's (a pool's size)."""
+    schemas as found (`cadrebot doctor`). `engine_options`: make_engine's (a pool's size).
+    `keys`: the county's bot token is decrypted with them (None: not read)."""
     engine_options = engine_options or {}
     if slug is None:
         engine = make_engine(database_url, **engine_options)
@@ -308,7 +463,7 @@ async def open_county_database(
     try:
         if time_statements:
             log_statement_durations(engine)
-        county = await find_county(engine, slug)
+        county = await find_county(engine, slug, keys)
         if upgrade:
             await upgrade_if_behind(engine, county.schema)
         yield county_sessionmaker(engine, county), county

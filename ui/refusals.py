@@ -117,6 +117,24 @@ REFUSALS: dict[str, str] = {
         "list shows it, from the province down. (Rule: a region with counties.)"
     ),
     "tenant_token_file": N_("The token file {path} cannot be read. (Rule: a readable token file.)"),
+    "tenant_token_keys": N_(
+        "CADREBOT_TOKEN_KEYS is not set, so the bot token would be stored in plain text: make a "
+        "key with cadrebot tenant new-key and put it in CADREBOT_TOKEN_KEYS (or, for tenant add "
+        "and set-token, pass --plain-token). (Rule: bot tokens encrypted at rest.)"
+    ),
+    "tenant_token_no_key": N_(
+        "County {slug}'s bot token is stored encrypted, but CADREBOT_TOKEN_KEYS is not set: set "
+        "it to the deployment's keys. (Rule: an encrypted token needs its key.)"
+    ),
+    "tenant_token_wrong_key": N_(
+        "No key of CADREBOT_TOKEN_KEYS opens county {slug}'s bot token: add the key it was "
+        "encrypted with (after the new one, while rotating), or give the county its token "
+        "again with cadrebot tenant set-token. (Rule: an encrypted token needs its key.)"
+    ),
+    "tenant_bot_taken": N_(
+        "The bot of this token (id {bot_id}) already serves county {slug}, so nothing was "
+        "changed. (Rule: one county per bot.)"
+    ),
     "bad_language": N_("Choose a language: /lang zh or /lang en."),
     # village
     "unit_not_paired": N_(

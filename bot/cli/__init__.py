@@ -204,7 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="say what would be removed; remove nothing"
     )
 
-    tenant = command("tenant", "counties of one deployment (PostgreSQL): add, list, supervisors")
+    tenant = command(
+        "tenant", "counties of one deployment (PostgreSQL): add, list, supervisors, bot tokens"
+    )
     tenant_actions = tenant.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = tenant_actions.add_parser(
         "add", help="add a county: its own bot, schema, roster, plan and settings"
@@ -225,7 +227,32 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="move the rows this deployment held before it had counties into this county",
     )
+    plain_token = (
+        "without CADREBOT_TOKEN_KEYS, store the token in plain text rather than refuse "
+        "(with keys it is always encrypted)"
+    )
+    add.add_argument("--plain-token", action="store_true", help=plain_token)
     tenant_actions.add_parser("list", help="the counties and region supervisors")
+    set_token = tenant_actions.add_parser(
+        "set-token",
+        help="replace a county's bot token (revoked, rotated); restart `cadrebot run` after",
+    )
+    set_token.add_argument("slug", help="the county, as `tenant list` shows it")
+    set_token.add_argument(
+        "--token-file",
+        type=Path,
+        required=True,
+        help="a file holding the county bot's new token (kept out of the shell's history)",
+    )
+    set_token.add_argument("--plain-token", action="store_true", help=plain_token)
+    tenant_actions.add_parser(
+        "encrypt-tokens",
+        help="encrypt every county's token with the first key of CADREBOT_TOKEN_KEYS "
+        "(plain ones, and after a new key is put first), in one transaction",
+    )
+    tenant_actions.add_parser(
+        "new-key", help="print a new random key for CADREBOT_TOKEN_KEYS (touches nothing)"
+    )
     supervisor = tenant_actions.add_parser(
         "supervisor", help="a supervisor who reads every county of a region (or moves one)"
     )
@@ -313,10 +340,9 @@ async def _execute(
 
         execute: Execute = module.execute
         slug = getattr(args, "tenant", None)
-        async with open_county_database(settings.database_url, slug, time_statements=verbose) as (
-            sessions,
-            county,
-        ):
+        async with open_county_database(
+            settings.database_url, slug, time_statements=verbose, keys=settings.token_key_list
+        ) as (sessions, county):
             return await execute(args, Invocation(settings_for(settings, county), clock, sessions))
     except DomainError as error:
         print(f"refused: {refusal_words(error)}", file=sys.stderr)

@@ -2,7 +2,10 @@
 
 Exit status 0 when nothing is missing, 1 otherwise. It only reads: the schema is reported as
 found (not upgraded), and Telegram is asked only in webhook mode (getWebhookInfo, which
-changes nothing).
+changes nothing). In a deployment of counties one more line says how their bot tokens are
+stored: a WARNING (exit status unchanged) for tokens in plain text or encrypted with an old
+key, MISSING when an encrypted token has no key in CADREBOT_TOKEN_KEYS (`cadrebot run` would
+refuse to start).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from bot.settings import SANDBOX_DATABASE_FILE, Settings
 from domain.clock import Clock
 from services.readiness import STEPS, Readiness, check_deployment
 from storage.reminders import GIVEN_UP
+from storage.tenancy import TokenCensus
 
 TITLES = {
     "bot_token": "bot token",
@@ -49,11 +53,36 @@ async def run_doctor(settings: Settings, clock: Clock, county: str | None = None
         from bot.cli.webhook_check import ask_webhook
 
         found = replace(found, webhook_mode=True, webhook=await ask_webhook(settings, county))
-    sys.stdout.write(render(found, settings, county))
-    return 1 if found.missing else 0
+    tokens = await _token_census(settings)
+    sys.stdout.write(render(found, settings, county, tokens))
+    return 1 if found.missing or (tokens is not None and tokens.locked) else 0
 
 
-def render(found: Readiness, settings: Settings, county: str | None = None) -> str:
+async def _token_census(settings: Settings) -> TokenCensus | None:
+    """How the registry stores the counties' tokens; None: no counties (or not readable,
+    which the database and schema steps say)."""
+    if not settings.database_url.startswith("postgresql"):
+        return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.tenancy import census_tokens, make_county_engine
+
+    engine = make_county_engine(settings.database_url)
+    try:
+        census = await census_tokens(engine, settings.token_key_list)
+    except (OSError, SQLAlchemyError):
+        return None
+    finally:
+        await engine.dispose()
+    return census if census.counties else None
+
+
+def render(
+    found: Readiness,
+    settings: Settings,
+    county: str | None = None,
+    tokens: TokenCensus | None = None,
+) -> str:
     """One line per step, `ok`, `MISSING` or `—` (not checked: a step before it is missing),
     with what was found; then each fix."""
     url = make_url(settings.database_url).render_as_string(hide_password=True)
@@ -67,13 +96,59 @@ def render(found: Readiness, settings: Settings, county: str | None = None) -> s
             if county is not None:  # on this county's tables (run and scheduler serve all)
                 fix = re.sub(r"cadrebot (?!run|scheduler)", f"cadrebot --tenant {county} ", fix)
             lines.append(f"{'':<8} {'':<15} fix: {fix}")
+    if tokens is not None:
+        lines += _token_lines(tokens)
     missing = len([step for step in found.missing if found.checked(step)])
+    missing += 1 if tokens is not None and tokens.locked else 0
     unchecked = len([step for step in STEPS if not found.checked(step)])
     summary = f"{counted(missing, 'step')} missing" if missing else "nothing missing: ready"
     if unchecked:
         summary = f"{counted(missing, 'step')} missing, {unchecked} not checked"
     lines += ["", summary]
     return "\n".join(lines) + "\n"
+
+
+def _token_lines(tokens: TokenCensus) -> list[str]:
+    """The counties' bot tokens: MISSING when one cannot be opened, WARNING when one is in
+    plain text or still encrypted with an old key, ok otherwise (slugs only, never a token)."""
+
+    def line(state: str, count: int, what: str) -> str:
+        counties = counted(count, "county", "counties")
+        return f"{state:<8} {'county tokens':<15} the bot tokens of {counties} {what}"
+
+    def fix(text: str) -> str:
+        return f"{'':<8} {'':<15} fix: {text}"
+
+    if tokens.locked:
+        why = (
+            "no key of CADREBOT_TOKEN_KEYS opens them"
+            if tokens.keys_set
+            else ("CADREBOT_TOKEN_KEYS is not set")
+        )
+        return [
+            line("MISSING", len(tokens.locked), f"({', '.join(tokens.locked)}) are encrypted and "
+                 f"{why}: `cadrebot run` refuses to start"),
+            fix("set CADREBOT_TOKEN_KEYS to the keys they were encrypted with, or give each "
+                "its token again: cadrebot tenant set-token SLUG --token-file FILE"),
+        ]  # fmt: skip
+    if tokens.plain:
+        steps = "cadrebot tenant encrypt-tokens"
+        if not tokens.keys_set:
+            steps = "cadrebot tenant new-key, put the key in CADREBOT_TOKEN_KEYS (every " + (
+                "process's settings), then " + steps
+            )
+        return [
+            line("WARNING", len(tokens.plain), f"({', '.join(tokens.plain)}) are stored in plain "
+                 "text: every database dump and backup holds them"),
+            fix(steps),
+        ]  # fmt: skip
+    if tokens.old_key:
+        return [
+            line("WARNING", len(tokens.old_key), f"({', '.join(tokens.old_key)}) are encrypted "
+                 "with a key other than the first of CADREBOT_TOKEN_KEYS"),
+            fix("cadrebot tenant encrypt-tokens (then the old keys can go)"),
+        ]  # fmt: skip
+    return [line("ok", tokens.counties, "are encrypted with the first key of CADREBOT_TOKEN_KEYS")]
 
 
 def _finding(step: str, found: Readiness, settings: Settings) -> str:

@@ -85,7 +85,7 @@ async def run_county_schedulers(
     try:
         services = []
         watches = []
-        for county in await list_counties(engine):
+        for county in await list_counties(engine, settings.token_key_list):
             await upgrade_if_behind(engine, county.schema)
             own = settings_for(settings, county)
             bot = build_bot(own)

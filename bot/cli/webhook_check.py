@@ -67,7 +67,7 @@ async def _county_token(settings: Settings, slug: str) -> str | None:
 
     engine = make_county_engine(settings.database_url)
     try:
-        return (await find_county(engine, slug)).bot_token
+        return (await find_county(engine, slug, settings.token_key_list)).bot_token
     except (DomainError, OSError, SQLAlchemyError):  # doctor's other steps say why
         return None
     finally:

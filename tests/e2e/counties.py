@@ -1,6 +1,8 @@
 """Harness of a deployment of counties: two counties (`jia`, `yi`), each with its own fake bot
 behind one Bot API address (fakeapi.front), the same roster codes in both but different
-names, on a fresh PostgreSQL database; the app polls, or serves webhooks, for both."""
+names, on a fresh PostgreSQL database; the app polls, or serves webhooks, for both. The
+tokens are registered encrypted (CADREBOT_TOKEN_KEYS, TOKEN_KEYS) and decrypted at start, as
+a deployment with keys has them."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any
 
 import pytest
 from aiogram.fsm.storage.base import BaseStorage
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select, update
 
 from bot.county_app import CountiesApp, CountyBot, build_counties_app, run_counties_polling
@@ -25,13 +28,16 @@ from fakeapi.server import FakeBotAPI
 from fakeapi.state import JsonDict
 from services.registration import issue_invite
 from storage.models import Cadre, Household, HouseholdVisit, ReminderRule
-from storage.tenancy import open_county_engine, register_county
+from storage.tenancy import open_county_engine, register_county, tenants
+from storage.token_vault import is_sealed
 from tests.e2e.conftest import CADRE_TG, NOW, seed_roster
 from tests.postgres import PG_ADMIN_URL, database_url, pg_admin
 
 A, B = "jia", "yi"
 TOKENS = {A: "710001:county-jia-token", B: "720002:county-yi-token"}
 COUNTY_NAMES = {A: "甲县", B: "乙县"}
+# The deployment's CADREBOT_TOKEN_KEYS: the tokens are stored encrypted with the first.
+TOKEN_KEYS = (Fernet.generate_key().decode(), Fernet.generate_key().decode())
 # County yi's cadres and household heads: the same codes as jia's, other people.
 B_CADRES = {"C1": "陈静", "C2": "周杰", "C3": "吴磊", "H1": "郑浩", "S1": "孙丽"}
 
@@ -151,8 +157,13 @@ async def counties_database() -> AsyncIterator[str]:
                     name=COUNTY_NAMES[slug],
                     region="云南省/楚雄州",
                     bot_token=token,
+                    keys=TOKEN_KEYS,
                     now=NOW,
                 )
+            async with engine.connect() as connection:  # what a dump of the registry holds
+                stored = (await connection.scalars(select(tenants.c.bot_token))).all()
+            assert len(stored) == 2 and all(is_sealed(value) for value in stored)
+            assert not set(stored) & set(TOKENS.values())
         finally:
             await engine.dispose()
         yield url
@@ -170,7 +181,7 @@ async def fake_counties(url: str, **overrides: object) -> AsyncIterator[Counties
         TELEGRAM_API_URL=base_url,
         DATABASE_URL=url,
         _env_file=None,
-        **{"CADREBOT_SCHEDULER": "off", **overrides},
+        **{"CADREBOT_SCHEDULER": "off", "CADREBOT_TOKEN_KEYS": ",".join(TOKEN_KEYS), **overrides},
     )
     try:
         yield Counties(apis, front, settings, FixedClock(NOW))

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.cli import main
 from domain.clock import SystemClock, local_today
 from storage.db import make_engine
+from storage.token_vault import new_key
 from tests.integration.test_cli import SHANGHAI, run
 from tests.postgres import database_url, pg_admin
 
@@ -210,6 +211,7 @@ def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]
     monkeypatch.setenv("LOGNAME", OPERATOR)
     url = database_url(name)
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("CADREBOT_TOKEN_KEYS", new_key())  # the tokens stored encrypted
     try:
         for slug, (county, region, token) in COUNTIES.items():
             token_file = tmp_path / f"{slug}.token"

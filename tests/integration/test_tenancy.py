@@ -24,6 +24,7 @@ from storage.tenancy import (
     find_county,
     make_county_engine,
 )
+from storage.token_vault import new_key
 from tests.integration.test_cli import run
 from tests.postgres import database_url, pg_admin
 
@@ -46,6 +47,7 @@ def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]
         monkeypatch.delenv(variable, raising=False)
     url = database_url(name)
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("CADREBOT_TOKEN_KEYS", new_key())  # tokens stored encrypted
     try:
         yield url
     finally:
