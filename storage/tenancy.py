@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -153,10 +153,10 @@ async def count_counties(engine: AsyncEngine) -> int:
         return int(count or 0)
 
 
-def _county(row: Any, keys: Sequence[str] | None) -> County:
-    """The registry's row; its token decrypted with `keys` (refused naming the county when
-    none opens it), or not read at all when `keys` is None."""
-    token = None if keys is None else TokenVault(keys).open(row.bot_token, row.slug)
+def _county(row: Any, vault: TokenVault | None) -> County:
+    """The registry's row; its token decrypted by `vault` (refused naming the county when
+    no key opens it), or not read at all when `vault` is None."""
+    token = None if vault is None else vault.open(row.bot_token, row.slug)
     return County(
         slug=row.slug,
         name=row.name,
@@ -176,7 +176,8 @@ async def list_counties(engine: AsyncEngine, keys: Sequence[str] | None = None) 
         return []
     async with engine.connect() as connection:
         rows = await connection.execute(select(tenants).order_by(tenants.c.slug))
-        return [_county(row, keys) for row in rows]
+        vault = None if keys is None else TokenVault(keys)  # its ciphers made once
+        return [_county(row, vault) for row in rows]
 
 
 async def find_county(engine: AsyncEngine, slug: str, keys: Sequence[str] | None = None) -> County:
@@ -189,7 +190,7 @@ async def find_county(engine: AsyncEngine, slug: str, keys: Sequence[str] | None
         row = (await connection.execute(select(tenants).where(tenants.c.slug == slug))).first()
     if row is None:
         raise TenantRefused("tenant_unknown", slug=slug)
-    return _county(row, keys)
+    return _county(row, None if keys is None else TokenVault(keys))
 
 
 def _stored_token(token: str, keys: Sequence[str], allow_plain: bool) -> str:
@@ -289,16 +290,8 @@ async def replace_county_token(
                 select(tenants.c.slug).where(tenants.c.bot_id == bot_id)
             )
         raise TenantRefused("tenant_bot_taken", bot_id=bot_id, slug=other or "?") from None
-    county = _county(row, None)
-    return County(
-        slug=county.slug,
-        name=county.name,
-        region=county.region,
-        bot_id=bot_id,
-        bot_token=bot_token,
-        timezone=county.timezone,
-        locale=county.locale,
-        token_encrypted=is_sealed(stored),
+    return replace(
+        _county(row, None), bot_id=bot_id, bot_token=bot_token, token_encrypted=is_sealed(stored)
     )
 
 
